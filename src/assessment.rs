@@ -1,0 +1,393 @@
+//! The assessment: what `evaluate` concluded from one snapshot and one set of catalogs.
+//!
+//! This is the contract between evaluation and every renderer. It carries everything a report
+//! needs (check metadata, per-resource results with evidence, framework roll-ups, the snapshot's
+//! identity and gaps), so a renderer never reads the snapshot or the catalogs. It is written as
+//! `assessment.json` in every bundle and is what `diff` reads.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::snapshot::{Gap, Target, ToolInfo};
+
+/// Version of the assessment document layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One evaluation of one snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Assessment {
+    pub schema_version: u32,
+    /// The tool that evaluated.
+    pub tool: ToolInfo,
+    /// UTC time of the evaluation (not of the collection: see `snapshot`).
+    pub generated_at: DateTime<Utc>,
+    /// Identity of the evidence evaluated.
+    pub snapshot: SnapshotRef,
+    /// Identity of the catalogs used.
+    pub catalog: CatalogRef,
+    /// Site parameters in effect (defaults merged with `--param`).
+    pub params: BTreeMap<String, Value>,
+    /// Metadata of every check evaluated, in catalog order.
+    pub checks: Vec<CheckInfo>,
+    /// One result per (check, resource), grouped by check in catalog order.
+    pub results: Vec<CheckResult>,
+    /// One roll-up per selected framework.
+    pub frameworks: Vec<FrameworkResult>,
+    /// Totals over `results`.
+    pub summary: Summary,
+}
+
+/// Identity of the snapshot an assessment was computed from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SnapshotRef {
+    /// SHA-256 of the snapshot file's bytes, hex.
+    pub sha256: String,
+    pub schema_version: u32,
+    /// Tool that collected the evidence.
+    pub collected_by: ToolInfo,
+    pub collected_from: DateTime<Utc>,
+    pub collected_until: DateTime<Utc>,
+    pub include_stopped: bool,
+    pub host_root: String,
+    pub target: Target,
+    /// Sources that could not be read during collection.
+    pub gaps: Vec<Gap>,
+    /// How many objects of each kind were observed.
+    pub inventory: BTreeMap<String, usize>,
+}
+
+/// Identity of the catalogs an assessment used.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CatalogRef {
+    /// SHA-256 over every catalog file's path and bytes, in load order, hex.
+    pub sha256: String,
+    /// Catalog files, `builtin:` for those shipped inside the binary.
+    pub sources: Vec<String>,
+}
+
+/// How bad a failing check is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Serialize,
+    Deserialize,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Whether a check is decided by a rule or by a person.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckMode {
+    #[default]
+    Automated,
+    Manual,
+}
+
+/// The verdict on one check for one resource.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The rule held.
+    Pass,
+    /// The rule did not hold.
+    Fail,
+    /// The data the rule needs was missing or the rule could not be evaluated. Never a pass.
+    Error,
+    /// The applicability condition was false.
+    NotApplicable,
+    /// A person has to decide; the prompt says what to look at.
+    Manual,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Fail,
+        Status::Error,
+        Status::Manual,
+        Status::Pass,
+        Status::NotApplicable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::NotApplicable => "not_applicable",
+            Status::Manual => "manual",
+        }
+    }
+}
+
+/// Kinds of resource a check can apply to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    /// The host as a whole (docker group, audit rules, mounts).
+    Host,
+    /// The Docker daemon (info, version, daemon.json, dockerd flags).
+    Daemon,
+    /// One host file or directory the benchmark names.
+    File,
+    Container,
+    Image,
+    Network,
+    Volume,
+    Plugin,
+    /// This node's swarm membership.
+    Swarm,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Host => "host",
+            ResourceKind::Daemon => "daemon",
+            ResourceKind::File => "file",
+            ResourceKind::Container => "container",
+            ResourceKind::Image => "image",
+            ResourceKind::Network => "network",
+            ResourceKind::Volume => "volume",
+            ResourceKind::Plugin => "plugin",
+            ResourceKind::Swarm => "swarm",
+        }
+    }
+}
+
+/// References of a check to outside documents.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct References {
+    /// CIS Docker Benchmark v1.6.0 recommendation numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cis_docker: Vec<String>,
+    /// Documentation links.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+}
+
+/// A framework requirement a check gives evidence for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Mapping {
+    pub framework: String,
+    pub requirement: String,
+    /// `primary` evidence decides the requirement; `supporting` evidence is shown only.
+    pub role: EvidenceRole,
+}
+
+/// How much a check's result weighs for a requirement.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceRole {
+    Primary,
+    Supporting,
+}
+
+/// Metadata of one check, copied from the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckInfo {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub rationale: String,
+    pub severity: Severity,
+    pub resource: ResourceKind,
+    pub mode: CheckMode,
+    /// What a compliant resource looks like, in words.
+    pub expectation: String,
+    pub remediation: String,
+    /// The rule as written in the catalog (empty for manual checks).
+    pub rule: String,
+    /// For manual checks: what the assessor should look at.
+    pub prompt: Option<String>,
+    pub references: References,
+    /// Framework requirements this check gives evidence for.
+    pub mappings: Vec<Mapping>,
+}
+
+/// What a result is about.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceRef {
+    pub kind: ResourceKind,
+    /// Engine id, path or fixed name; unique within the kind in one snapshot.
+    pub id: String,
+    /// Name a person recognises (container name, image tag, path).
+    pub name: String,
+}
+
+/// One observed value shown as evidence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Evidence {
+    /// Label from the check's `evidence` map.
+    pub label: String,
+    /// The value observed, or null when it was absent.
+    pub value: Value,
+}
+
+/// The verdict on one check for one resource, with its evidence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckResult {
+    pub check_id: String,
+    pub severity: Severity,
+    pub resource: ResourceRef,
+    pub status: Status,
+    /// Why the result is what it is, for `error` and `manual` results especially.
+    pub message: Option<String>,
+    /// Observed values, in the order the check lists them.
+    pub evidence: Vec<Evidence>,
+    /// Where in the snapshot the resource was read (`engine.containers[3]`).
+    pub source: String,
+    /// When the evidence was observed (the collection time).
+    pub observed_at: DateTime<Utc>,
+    /// Stable identity of this finding across scans: check id plus a resource identity that
+    /// survives a container being recreated (its name, not its id).
+    pub fingerprint: String,
+}
+
+/// Requirement-level verdict.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementStatus {
+    /// Every deciding check passed and the requirement is fully automated.
+    Satisfied,
+    /// At least one deciding check failed.
+    NotSatisfied,
+    /// Technical evidence collected and no failure, but manual evidence is needed too.
+    Partial,
+    /// Only a person can decide; see the prompt.
+    Manual,
+    /// No deciding check applied to anything on this host.
+    NotApplicable,
+    /// A deciding check could not be evaluated and none failed.
+    Error,
+}
+
+impl RequirementStatus {
+    pub const ALL: [RequirementStatus; 6] = [
+        RequirementStatus::NotSatisfied,
+        RequirementStatus::Error,
+        RequirementStatus::Partial,
+        RequirementStatus::Manual,
+        RequirementStatus::Satisfied,
+        RequirementStatus::NotApplicable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequirementStatus::Satisfied => "satisfied",
+            RequirementStatus::NotSatisfied => "not_satisfied",
+            RequirementStatus::Partial => "partial",
+            RequirementStatus::Manual => "manual",
+            RequirementStatus::NotApplicable => "not_applicable",
+            RequirementStatus::Error => "error",
+        }
+    }
+}
+
+/// How a requirement is assessed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AssessmentMode {
+    /// Technical evidence decides.
+    Automated,
+    /// Technical evidence covers part; a document or attestation covers the rest.
+    Partial,
+    /// Only documents, interviews or attestations can decide.
+    Manual,
+}
+
+/// Roll-up of one framework requirement.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RequirementResult {
+    /// Official identifier (`2.2.5`, `164.312(b)`, `5.5`).
+    pub id: String,
+    pub title: String,
+    /// Grouping heading in the framework (e.g. `Requirement 2`).
+    pub section: Option<String>,
+    /// HIPAA implementation specification level: `required` or `addressable`.
+    pub level: Option<String>,
+    pub mode: AssessmentMode,
+    pub status: RequirementStatus,
+    /// Checks whose results decide the status.
+    pub checks: Vec<String>,
+    /// Checks shown as supporting evidence only.
+    pub supporting: Vec<String>,
+    /// What manual evidence the assessor should collect.
+    pub prompt: Option<String>,
+    /// Result counts over the deciding checks.
+    pub counts: BTreeMap<Status, usize>,
+}
+
+/// Roll-up of one framework.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FrameworkResult {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub publisher: String,
+    pub url: Option<String>,
+    pub description: String,
+    pub requirements: Vec<RequirementResult>,
+    /// Requirement counts per status.
+    pub counts: BTreeMap<RequirementStatus, usize>,
+}
+
+/// Totals over all results.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub total: usize,
+    pub by_status: BTreeMap<Status, usize>,
+    /// Failed results per severity.
+    pub failed_by_severity: BTreeMap<Severity, usize>,
+}
+
+impl Assessment {
+    /// Metadata of a check by id.
+    pub fn check(&self, id: &str) -> Option<&CheckInfo> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+
+    /// Whether any failed result is at or above `threshold`.
+    pub fn has_failures_at_or_above(&self, threshold: Severity) -> bool {
+        self.results
+            .iter()
+            .any(|r| r.status == Status::Fail && r.severity >= threshold)
+    }
+}

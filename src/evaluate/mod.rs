@@ -1,0 +1,336 @@
+//! Evaluation: applies the catalogs to a snapshot and produces the assessment.
+//!
+//! Every check runs on every resource of its kind: the applicability condition first
+//! (`not_applicable` when false), then the rule (`pass` / `fail`), then the evidence
+//! expressions. Anything that cannot be evaluated, because the data is missing or the rule
+//! misbehaves, is an `error`: a check never passes on missing data. When a whole listing is
+//! missing (the engine refused `/containers`, no host files were collected) each check of that
+//! kind gets one `error` result naming the gap instead of silently having nothing to judge.
+//!
+//! Framework requirements are then rolled up from the results of their deciding checks
+//! ([`rollup`]). This module is pure: it reads no file and talks to no engine.
+
+mod rollup;
+pub mod views;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::assessment::{
+    Assessment, CatalogRef, CheckInfo, CheckMode, CheckResult, Evidence, EvidenceRole, Mapping,
+    ResourceKind, ResourceRef, SnapshotRef, Status, Summary, SCHEMA_VERSION,
+};
+use crate::catalog::{Catalog, Check};
+use crate::rules::{self, RuleError};
+use crate::snapshot::{Snapshot, ToolInfo};
+use views::Resource;
+
+/// What to evaluate and how.
+#[derive(Debug, Clone)]
+pub struct EvaluateOptions {
+    /// Frameworks to roll up; empty means every framework in the catalog.
+    pub frameworks: Vec<String>,
+    /// Site parameters, already resolved against the catalog's declarations.
+    pub params: BTreeMap<String, Value>,
+    /// Time to stamp on the assessment (injected so that output can be reproduced).
+    pub now: DateTime<Utc>,
+}
+
+/// Why evaluation could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluateError {
+    #[error("unknown framework `{0}`; available: {1}")]
+    UnknownFramework(String, String),
+}
+
+/// Evaluates `snapshot` (whose file bytes hash to `snapshot_sha256`) against `catalog`.
+pub fn evaluate(
+    snapshot: &Snapshot,
+    snapshot_sha256: &str,
+    catalog: &Catalog,
+    opts: &EvaluateOptions,
+) -> Result<Assessment, EvaluateError> {
+    let frameworks: Vec<_> = if opts.frameworks.is_empty() {
+        catalog.frameworks.iter().collect()
+    } else {
+        opts.frameworks
+            .iter()
+            .map(|id| {
+                catalog.framework(id).ok_or_else(|| {
+                    let known: Vec<_> = catalog
+                        .frameworks
+                        .iter()
+                        .map(|f| f.meta.id.as_str())
+                        .collect();
+                    EvaluateError::UnknownFramework(id.clone(), known.join(", "))
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+
+    let engine = rules::Engine::new();
+    let params_json = Value::Object(opts.params.clone().into_iter().collect());
+    let ctx = engine.context(&[
+        ("params", rules::from_json(&params_json)),
+        ("daemon", rules::from_json(&views::daemon_view(snapshot))),
+        ("host", rules::from_json(&views::host_view(snapshot))),
+    ]);
+
+    // Resources are built and converted once per kind, not once per check.
+    let mut by_kind: HashMap<ResourceKind, Vec<(Resource, cel::Value)>> = HashMap::new();
+    let observed_at = snapshot.collection.finished_at;
+    let mut results = Vec::new();
+    for check in &catalog.checks {
+        let kind = check.def.resource;
+        let resources = by_kind.entry(kind).or_insert_with(|| {
+            views::resources(snapshot, kind)
+                .into_iter()
+                .map(|r| {
+                    let v = rules::from_json(&r.view);
+                    (r, v)
+                })
+                .collect()
+        });
+        if let Some(gap) = missing_listing(snapshot, kind) {
+            results.push(whole_kind_error(check, kind, gap, observed_at));
+        }
+        for (resource, value) in resources.iter() {
+            results.push(evaluate_one(check, resource, value, &ctx, observed_at));
+        }
+    }
+
+    let mappings = mappings_by_check(&frameworks);
+    let checks = catalog
+        .checks
+        .iter()
+        .map(|c| {
+            check_info(
+                c,
+                mappings.get(c.def.id.as_str()).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let framework_results = frameworks
+        .iter()
+        .map(|f| rollup::framework(f, &results))
+        .collect();
+    let summary = summarize(&results);
+    Ok(Assessment {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        generated_at: opts.now,
+        snapshot: snapshot_ref(snapshot, snapshot_sha256),
+        catalog: CatalogRef {
+            sha256: catalog.sha256.clone(),
+            sources: catalog.sources.clone(),
+        },
+        params: opts.params.clone(),
+        checks,
+        results,
+        frameworks: framework_results,
+        summary,
+    })
+}
+
+/// The gap that leaves a whole kind without data, if any.
+fn missing_listing(snapshot: &Snapshot, kind: ResourceKind) -> Option<String> {
+    if kind == ResourceKind::File && snapshot.host.files.is_empty() {
+        let why = snapshot
+            .gaps
+            .iter()
+            .find(|g| g.source.starts_with("host"))
+            .map(|g| format!(": {}", g.error))
+            .unwrap_or_default();
+        return Some(format!("no host file evidence was collected{why}"));
+    }
+    let source = views::listing_gap(kind)?;
+    snapshot
+        .gaps
+        .iter()
+        .find(|g| g.source == source)
+        .map(|g| format!("{} could not be listed: {}", g.source, g.error))
+}
+
+fn whole_kind_error(
+    check: &Check,
+    kind: ResourceKind,
+    gap: String,
+    observed_at: DateTime<Utc>,
+) -> CheckResult {
+    let reference = ResourceRef {
+        kind,
+        id: format!("all-{}s", kind.as_str()),
+        name: format!("all {}s", kind.as_str()),
+    };
+    CheckResult {
+        check_id: check.def.id.clone(),
+        severity: check.def.severity,
+        fingerprint: fingerprint(&check.def.id, kind, &reference.id),
+        resource: reference,
+        status: Status::Error,
+        message: Some(gap),
+        evidence: vec![],
+        source: "gaps".into(),
+        observed_at,
+    }
+}
+
+fn evaluate_one(
+    check: &Check,
+    resource: &Resource,
+    value: &cel::Value,
+    ctx: &cel::Context,
+    observed_at: DateTime<Utc>,
+) -> CheckResult {
+    let def = &check.def;
+    let (status, message) = verdict(check, value, ctx);
+    let evidence = check
+        .evidence
+        .iter()
+        .map(|(label, expr)| Evidence {
+            label: label.clone(),
+            value: match expr.eval(ctx, value) {
+                Ok(v) => rules::to_json(&v),
+                Err(e) => Value::String(format!("(not available: {e})")),
+            },
+        })
+        .collect();
+    CheckResult {
+        check_id: def.id.clone(),
+        severity: def.severity,
+        resource: resource.reference.clone(),
+        status,
+        message,
+        evidence,
+        source: resource.source.clone(),
+        observed_at,
+        fingerprint: fingerprint(&def.id, def.resource, &resource.identity),
+    }
+}
+
+fn verdict(check: &Check, value: &cel::Value, ctx: &cel::Context) -> (Status, Option<String>) {
+    let err = |what: &str, e: RuleError| {
+        (
+            Status::Error,
+            Some(format!("{what} could not be evaluated: {e}")),
+        )
+    };
+    if let Some(cond) = &check.applies_if {
+        match cond.eval_bool(ctx, value) {
+            Ok(true) => {}
+            Ok(false) => return (Status::NotApplicable, None),
+            Err(e) => return err("applicability condition", e),
+        }
+    }
+    if check.def.mode == CheckMode::Manual {
+        return (Status::Manual, check.def.prompt.clone());
+    }
+    match &check.rule {
+        Some(rule) => match rule.eval_bool(ctx, value) {
+            Ok(true) => (Status::Pass, None),
+            Ok(false) => (Status::Fail, None),
+            Err(e) => err("rule", e),
+        },
+        // The catalog loader refuses automated checks without a rule; stay safe regardless.
+        None => (Status::Error, Some("automated check has no rule".into())),
+    }
+}
+
+/// Stable identity of a finding: check id, resource kind and a resource identity that survives
+/// recreation (container name and image, image reference, file role and path).
+pub fn fingerprint(check_id: &str, kind: ResourceKind, identity: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [check_id, kind.as_str(), identity] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
+fn mappings_by_check<'a>(
+    frameworks: &[&'a crate::catalog::Framework],
+) -> HashMap<&'a str, Vec<Mapping>> {
+    let mut out: HashMap<&str, Vec<Mapping>> = HashMap::new();
+    for fw in frameworks {
+        for req in &fw.requirements {
+            let roles = req
+                .checks
+                .iter()
+                .map(|c| (c, EvidenceRole::Primary))
+                .chain(req.supporting.iter().map(|c| (c, EvidenceRole::Supporting)));
+            for (check, role) in roles {
+                out.entry(check.as_str()).or_default().push(Mapping {
+                    framework: fw.meta.id.clone(),
+                    requirement: req.id.clone(),
+                    role,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn check_info(check: &Check, mappings: Vec<Mapping>) -> CheckInfo {
+    let d = &check.def;
+    CheckInfo {
+        id: d.id.clone(),
+        title: d.title.clone(),
+        description: d.description.clone(),
+        rationale: d.rationale.clone(),
+        severity: d.severity,
+        resource: d.resource,
+        mode: d.mode,
+        expectation: d.expectation.clone(),
+        remediation: d.remediation.clone(),
+        rule: d.rule.clone().unwrap_or_default(),
+        prompt: d.prompt.clone(),
+        references: d.references.clone(),
+        mappings,
+    }
+}
+
+fn summarize(results: &[CheckResult]) -> Summary {
+    let mut summary = Summary {
+        total: results.len(),
+        ..Summary::default()
+    };
+    for r in results {
+        *summary.by_status.entry(r.status).or_default() += 1;
+        if r.status == Status::Fail {
+            *summary.failed_by_severity.entry(r.severity).or_default() += 1;
+        }
+    }
+    summary
+}
+
+fn snapshot_ref(s: &Snapshot, sha256: &str) -> SnapshotRef {
+    let inventory = [
+        ("containers", s.engine.containers.len()),
+        ("images", s.engine.images.len()),
+        ("networks", s.engine.networks.len()),
+        ("volumes", s.engine.volumes.len()),
+        ("plugins", s.engine.plugins.len()),
+        ("host files", s.host.files.len()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    SnapshotRef {
+        sha256: sha256.to_string(),
+        schema_version: s.schema_version,
+        collected_by: s.tool.clone(),
+        collected_from: s.collection.started_at,
+        collected_until: s.collection.finished_at,
+        include_stopped: s.collection.include_stopped,
+        host_root: s.collection.host_root.clone(),
+        target: s.target.clone(),
+        gaps: s.gaps.clone(),
+        inventory,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! Roll-up of check results into framework requirement verdicts.
+//!
+//! Only a requirement's deciding checks count; supporting checks are listed but never change the
+//! verdict, because their mapping is a judgement call. The order of precedence is:
+//! 1. `manual` mode: always `manual` (a person decides; the report lists the technical evidence);
+//! 2. any deciding result `fail` → `not_satisfied`;
+//! 3. else any `error` → `error` (missing evidence is never read as success);
+//! 4. else nothing applied (no results, or all `not_applicable`) → `not_applicable`, except that
+//!    a `partial` requirement stays `manual` since its manual half still needs doing;
+//! 5. else a `partial` requirement, or any deciding check that is itself manual → `partial`;
+//! 6. else `satisfied` (technical evidence collected for every deciding check).
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::assessment::{
+    AssessmentMode, CheckResult, FrameworkResult, RequirementResult, RequirementStatus, Status,
+};
+use crate::catalog::Framework;
+
+/// Rolls up every requirement of one framework.
+pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
+    let requirements: Vec<RequirementResult> = fw
+        .requirements
+        .iter()
+        .map(|req| {
+            let deciding: HashSet<&str> = req.checks.iter().map(String::as_str).collect();
+            let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
+            for r in results
+                .iter()
+                .filter(|r| deciding.contains(r.check_id.as_str()))
+            {
+                *counts.entry(r.status).or_default() += 1;
+            }
+            RequirementResult {
+                id: req.id.clone(),
+                title: req.title.clone(),
+                section: req.section.clone(),
+                level: req.level.clone(),
+                mode: req.mode,
+                status: status(req.mode, &counts),
+                checks: req.checks.clone(),
+                supporting: req.supporting.clone(),
+                prompt: req.prompt.clone(),
+                counts,
+            }
+        })
+        .collect();
+    let mut counts = BTreeMap::new();
+    for r in &requirements {
+        *counts.entry(r.status).or_default() += 1;
+    }
+    FrameworkResult {
+        id: fw.meta.id.clone(),
+        name: fw.meta.name.clone(),
+        version: fw.meta.version.clone(),
+        publisher: fw.meta.publisher.clone(),
+        url: fw.meta.url.clone(),
+        description: fw.meta.description.clone(),
+        requirements,
+        counts,
+    }
+}
+
+/// The verdict for a requirement given the result counts of its deciding checks.
+pub fn status(mode: AssessmentMode, counts: &BTreeMap<Status, usize>) -> RequirementStatus {
+    let has = |s: Status| counts.get(&s).copied().unwrap_or(0) > 0;
+    if mode == AssessmentMode::Manual {
+        return RequirementStatus::Manual;
+    }
+    if has(Status::Fail) {
+        return RequirementStatus::NotSatisfied;
+    }
+    if has(Status::Error) {
+        return RequirementStatus::Error;
+    }
+    if !has(Status::Pass) && !has(Status::Manual) {
+        return match mode {
+            AssessmentMode::Partial => RequirementStatus::Manual,
+            _ => RequirementStatus::NotApplicable,
+        };
+    }
+    if mode == AssessmentMode::Partial || has(Status::Manual) {
+        return RequirementStatus::Partial;
+    }
+    RequirementStatus::Satisfied
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(pairs: &[(Status, usize)]) -> BTreeMap<Status, usize> {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_failure_outweighs_errors_and_passes() {
+        let c = counts(&[(Status::Pass, 5), (Status::Error, 1), (Status::Fail, 1)]);
+        assert_eq!(
+            status(AssessmentMode::Automated, &c),
+            RequirementStatus::NotSatisfied
+        );
+    }
+
+    #[test]
+    fn an_error_is_never_read_as_satisfied() {
+        let c = counts(&[(Status::Pass, 5), (Status::Error, 1)]);
+        assert_eq!(
+            status(AssessmentMode::Automated, &c),
+            RequirementStatus::Error
+        );
+    }
+
+    #[test]
+    fn partial_requirements_never_reach_satisfied() {
+        let c = counts(&[(Status::Pass, 3)]);
+        assert_eq!(
+            status(AssessmentMode::Partial, &c),
+            RequirementStatus::Partial
+        );
+        assert_eq!(
+            status(AssessmentMode::Automated, &c),
+            RequirementStatus::Satisfied
+        );
+    }
+
+    #[test]
+    fn nothing_applicable() {
+        let c = counts(&[(Status::NotApplicable, 3)]);
+        assert_eq!(
+            status(AssessmentMode::Automated, &c),
+            RequirementStatus::NotApplicable
+        );
+        assert_eq!(
+            status(AssessmentMode::Partial, &c),
+            RequirementStatus::Manual
+        );
+        assert_eq!(
+            status(AssessmentMode::Automated, &BTreeMap::new()),
+            RequirementStatus::NotApplicable
+        );
+    }
+
+    #[test]
+    fn manual_mode_is_always_manual() {
+        let c = counts(&[(Status::Fail, 1)]);
+        assert_eq!(
+            status(AssessmentMode::Manual, &c),
+            RequirementStatus::Manual
+        );
+    }
+}

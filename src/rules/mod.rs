@@ -1,0 +1,354 @@
+//! The rule engine: compiles and evaluates the CEL expressions of the control catalogs.
+//!
+//! Rules are written in CEL (the Common Expression Language, as used by Kubernetes admission
+//! policies): side-effect free, always terminating, with no access to files, network or clock.
+//! This module owns the CEL environment (the standard library, the strings extension and the few
+//! Docker-specific functions below), the conversion of JSON evidence into CEL values, and the
+//! mapping of CEL outcomes to "true / false / could not evaluate". It knows nothing about checks,
+//! results or frameworks.
+//!
+//! Functions added to CEL:
+//! * `modeAtMost(mode, "644")`: true iff `mode` sets no permission bit outside the octal mask;
+//!   setuid, setgid and sticky bits count as outside unless the mask has them.
+//! * `isWildcardIp(ip)`: true for an address that listens on every interface (`""`, `0.0.0.0`,
+//!   `::`, `[::]`).
+//! * `pathWithin(path, dirs)`: true iff `path` is one of `dirs` or lies below one of them,
+//!   compared component by component (`/etcfoo` is not within `/etc`). The root `/` contains
+//!   only itself here: a mount of `/srv/data` is not a mount of `/`.
+//! * `pathCovers(path, target)`: true iff exposing `path` exposes `target`, that is `target`
+//!   equals `path` or lies below it (mounting `/var/run` exposes `/var/run/docker.sock`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::objects::{Key, Map};
+use cel::{Context, Env, ExecutionError, Program, Value};
+
+/// A compiled expression, ready to be evaluated many times.
+#[derive(Clone)]
+pub struct Expr {
+    source: String,
+    program: Arc<Program>,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Expr").field(&self.source).finish()
+    }
+}
+
+/// Why an expression could not be compiled or evaluated.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum RuleError {
+    #[error("does not compile: {0}")]
+    Compile(String),
+    #[error("{0}")]
+    Eval(String),
+    #[error("returned {0} where true or false was expected")]
+    NotBool(String),
+}
+
+/// The CEL environment shared by every expression: compile once, evaluate per resource.
+pub struct Engine {
+    env: Arc<Env>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        let mut env = Env::stdlib();
+        // The strings extension only adds functions; a failure here would be a programming
+        // error in the bundled library, not something a user can cause.
+        if let Err(e) = env.add_extension(cel::extensions::strings) {
+            tracing::warn!("CEL strings extension unavailable: {e}");
+        }
+        Engine { env: Arc::new(env) }
+    }
+
+    /// Compiles an expression.
+    pub fn compile(&self, source: &str) -> Result<Expr, RuleError> {
+        let program = self
+            .env
+            .compile(source)
+            .map_err(|e| RuleError::Compile(e.to_string().trim().to_string()))?;
+        Ok(Expr {
+            source: source.to_string(),
+            program: Arc::new(program),
+        })
+    }
+
+    /// A context holding the variables every expression of one snapshot shares.
+    pub fn context(&self, globals: &[(&str, Value)]) -> Context<'static, 'static> {
+        let mut ctx = Context::with_env(self.env.clone());
+        for (name, value) in globals {
+            ctx.add_variable_from_value(*name, value.clone());
+        }
+        register_functions(&mut ctx);
+        ctx
+    }
+}
+
+impl Expr {
+    /// The expression as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates to any value.
+    pub fn eval(&self, ctx: &Context, resource: &Value) -> Result<Value, RuleError> {
+        let mut scope = ctx.new_inner_scope();
+        scope.add_variable_from_value("resource", resource.clone());
+        self.program.execute(&scope).map_err(describe_error)
+    }
+
+    /// Evaluates to a boolean; anything else is an error.
+    pub fn eval_bool(&self, ctx: &Context, resource: &Value) -> Result<bool, RuleError> {
+        match self.eval(ctx, resource)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(RuleError::NotBool(to_json(&other).to_string())),
+        }
+    }
+}
+
+/// Names the missing piece of data in terms a catalog author understands.
+fn describe_error(e: ExecutionError) -> RuleError {
+    let text = match e {
+        ExecutionError::NoSuchKey(key) => format!("data missing: no field `{key}`"),
+        ExecutionError::UndeclaredReference(name) => format!("unknown variable `{name}`"),
+        ExecutionError::DivisionByZero(_) => "division by zero".to_string(),
+        other => other.to_string(),
+    };
+    RuleError::Eval(text)
+}
+
+/// Converts JSON into a CEL value. Integers become `int` whenever they fit, so that rules can
+/// compare `resource.HostConfig.Memory > 0` without caring how the engine encoded the number.
+pub fn from_json(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::UInt(u)
+            } else {
+                Value::Float(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(from_json).collect()))
+        }
+        serde_json::Value::Object(fields) => {
+            let map: HashMap<Key, Value> = fields
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), from_json(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// Converts a CEL value back to JSON for evidence. Values JSON cannot hold become strings.
+pub fn to_json(value: &Value) -> serde_json::Value {
+    value
+        .json()
+        .unwrap_or_else(|_| serde_json::Value::String(format!("{value:?}")))
+}
+
+fn register_functions(ctx: &mut Context) {
+    // Registration only fails on a name clash with the standard library, which these names
+    // are chosen to avoid; a clash would show up at once in the unit tests below.
+    let results = [
+        ctx.add_function("modeAtMost", |mode: i64, max: Arc<String>| -> bool {
+            mode_at_most(mode, &max)
+        }),
+        ctx.add_function("isWildcardIp", |ip: Arc<String>| -> bool {
+            is_wildcard_ip(&ip)
+        }),
+        ctx.add_function(
+            "pathWithin",
+            |path: Arc<String>, dirs: Arc<Vec<Value>>| -> bool {
+                dirs.iter().any(|d| match d {
+                    Value::String(dir) => path_below_or_equal(&path, dir, false),
+                    _ => false,
+                })
+            },
+        ),
+        ctx.add_function(
+            "pathCovers",
+            |path: Arc<String>, target: Arc<String>| -> bool {
+                path_below_or_equal(&target, &path, true)
+            },
+        ),
+    ];
+    for r in results {
+        if let Err(e) = r {
+            tracing::warn!("CEL function registration failed: {e:?}");
+        }
+    }
+}
+
+/// Whether `mode` has no bit outside the octal `mask`. An unparsable mask allows nothing.
+pub fn mode_at_most(mode: i64, mask: &str) -> bool {
+    match u32::from_str_radix(mask.trim(), 8) {
+        Ok(mask) => (mode as u32 & 0o7777) & !mask == 0,
+        Err(_) => false,
+    }
+}
+
+/// Whether an address binds every interface.
+pub fn is_wildcard_ip(ip: &str) -> bool {
+    matches!(ip.trim(), "" | "0.0.0.0" | "::" | "[::]")
+}
+
+fn components(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect()
+}
+
+/// Whether `path` equals `dir` or lies below it. With `root_contains_all` false, `/` contains
+/// only itself.
+fn path_below_or_equal(path: &str, dir: &str, root_contains_all: bool) -> bool {
+    let p = components(path);
+    let d = components(dir);
+    if d.is_empty() {
+        return root_contains_all || p.is_empty();
+    }
+    p.len() >= d.len() && p[..d.len()] == d[..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(expr: &str, resource: serde_json::Value) -> Result<bool, RuleError> {
+        let engine = Engine::new();
+        let params = from_json(&json!({"paths": ["/etc", "/"]}));
+        let ctx = engine.context(&[("params", params)]);
+        engine.compile(expr)?.eval_bool(&ctx, &from_json(&resource))
+    }
+
+    #[test]
+    fn integers_compare_with_int_literals() {
+        let r = json!({"HostConfig": {"Memory": 0, "Mode": 420}});
+        assert_eq!(eval("resource.HostConfig.Memory > 0", r.clone()), Ok(false));
+        assert_eq!(eval("resource.HostConfig.Mode % 8 == 4", r), Ok(true));
+    }
+
+    #[test]
+    fn missing_field_is_an_error_not_false() {
+        let err = eval("resource.HostConfig.Privileged == false", json!({})).unwrap_err();
+        assert_eq!(
+            err,
+            RuleError::Eval("data missing: no field `HostConfig`".into())
+        );
+    }
+
+    #[test]
+    fn non_boolean_rule_is_an_error() {
+        let err = eval("resource.x", json!({"x": 3})).unwrap_err();
+        assert_eq!(err, RuleError::NotBool("3".into()));
+    }
+
+    #[test]
+    fn division_by_zero_is_an_error() {
+        let err = eval("1 / resource.x == 1", json!({"x": 0})).unwrap_err();
+        assert_eq!(err, RuleError::Eval("division by zero".into()));
+    }
+
+    #[test]
+    fn compile_errors_are_reported() {
+        let engine = Engine::new();
+        assert!(matches!(
+            engine.compile("resource.("),
+            Err(RuleError::Compile(_))
+        ));
+    }
+
+    #[test]
+    fn mode_masks_are_octal_not_decimal() {
+        assert!(mode_at_most(0o644, "644"));
+        assert!(mode_at_most(0o600, "644"));
+        // 622 is numerically below 644 but grants group and world write.
+        assert!(!mode_at_most(0o622, "644"));
+        assert!(!mode_at_most(0o4755, "755"));
+        assert!(mode_at_most(0o4755, "4755"));
+        assert!(!mode_at_most(0o644, "not-octal"));
+        assert_eq!(
+            eval("modeAtMost(resource.mode, '660')", json!({"mode": 0o660})),
+            Ok(true)
+        );
+        assert_eq!(
+            eval("modeAtMost(resource.mode, '660')", json!({"mode": 0o666})),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn wildcard_addresses_include_ipv6() {
+        for ip in ["", "0.0.0.0", "::", "[::]"] {
+            assert!(is_wildcard_ip(ip), "{ip}");
+        }
+        assert!(!is_wildcard_ip("127.0.0.1"));
+        assert_eq!(
+            eval("isWildcardIp(resource.ip)", json!({"ip": "::"})),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn path_functions_compare_components() {
+        assert_eq!(
+            eval(
+                "pathWithin(resource.p, params.paths)",
+                json!({"p": "/etc/ssl"})
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                "pathWithin(resource.p, params.paths)",
+                json!({"p": "/etcfoo"})
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            eval("pathWithin(resource.p, params.paths)", json!({"p": "/"})),
+            Ok(true)
+        );
+        assert_eq!(
+            eval("pathWithin(resource.p, params.paths)", json!({"p": "/srv"})),
+            Ok(false)
+        );
+        assert_eq!(
+            eval(
+                "pathCovers(resource.p, '/var/run/docker.sock')",
+                json!({"p": "/var/run"})
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                "pathCovers(resource.p, '/var/run/docker.sock')",
+                json!({"p": "/"})
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                "pathCovers(resource.p, '/var/run/docker.sock')",
+                json!({"p": "/var/lib"})
+            ),
+            Ok(false)
+        );
+    }
+}
