@@ -1,0 +1,205 @@
+//! Users and groups of the host, parsed from `<root>/etc/passwd` and `<root>/etc/group`.
+//!
+//! The files are parsed directly instead of asking the C library (NSS): under a host root the
+//! running process's NSS would answer for the wrong machine. Accounts that live only in LDAP or
+//! SSSD are therefore not seen; names are left `None` for ids not found in the files, and the
+//! docker group's members are those listed in the files. This module reads those two files and
+//! nothing else; it never evaluates.
+
+use crate::snapshot::{Gap, GroupFact};
+
+use super::gap;
+use super::host::HostRoot;
+
+/// One `/etc/passwd` entry, as far as collection needs it.
+#[derive(Debug, Clone, PartialEq)]
+struct User {
+    name: String,
+    uid: u32,
+    gid: u32,
+}
+
+/// One `/etc/group` entry.
+#[derive(Debug, Clone, PartialEq)]
+struct Group {
+    name: String,
+    gid: u32,
+    members: Vec<String>,
+}
+
+/// The host's local accounts; `None` when the file could not be read (and a gap says why).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Accounts {
+    users: Option<Vec<User>>,
+    groups: Option<Vec<Group>>,
+}
+
+impl Accounts {
+    /// Reads both files, recording a gap for each one that cannot be read.
+    pub fn load(root: &HostRoot, gaps: &mut Vec<Gap>) -> Self {
+        let mut read = |path: &str| match root.read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                gaps.push(gap(format!("host:{path}"), e));
+                None
+            }
+        };
+        Accounts {
+            users: read("/etc/passwd").map(|t| parse_passwd(&t)),
+            groups: read("/etc/group").map(|t| parse_group(&t)),
+        }
+    }
+
+    /// User name of a uid, when the host's passwd knows it.
+    pub fn user_name(&self, uid: u32) -> Option<String> {
+        let users = self.users.as_ref()?;
+        users.iter().find(|u| u.uid == uid).map(|u| u.name.clone())
+    }
+
+    /// Group name of a gid, when the host's group file knows it.
+    pub fn group_name(&self, gid: u32) -> Option<String> {
+        let groups = self.groups.as_ref()?;
+        groups.iter().find(|g| g.gid == gid).map(|g| g.name.clone())
+    }
+
+    /// Members of a group: those listed in `/etc/group` plus users whose primary group it is.
+    ///
+    /// `None` when either file could not be read: a member list built from half the data would
+    /// read as "no other members" and let a check pass by omission.
+    pub fn group_fact(&self, name: &str) -> Option<GroupFact> {
+        let (users, groups) = (self.users.as_ref()?, self.groups.as_ref()?);
+        let Some(group) = groups.iter().find(|g| g.name == name) else {
+            return Some(GroupFact {
+                name: name.to_string(),
+                exists: false,
+                gid: None,
+                members: Vec::new(),
+            });
+        };
+        let mut members: Vec<String> = group.members.clone();
+        members.extend(
+            users
+                .iter()
+                .filter(|u| u.gid == group.gid)
+                .map(|u| u.name.clone()),
+        );
+        members.sort();
+        members.dedup();
+        Some(GroupFact {
+            name: name.to_string(),
+            exists: true,
+            gid: Some(group.gid),
+            members,
+        })
+    }
+}
+
+/// Lines of a colon-separated account file, skipping blanks, comments and NIS `+`/`-` entries.
+fn records(text: &str) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(['+', '-']))
+        .map(|l| l.split(':').collect::<Vec<_>>())
+}
+
+fn parse_passwd(text: &str) -> Vec<User> {
+    records(text)
+        .filter_map(|f| {
+            Some(User {
+                name: f.first()?.to_string(),
+                uid: f.get(2)?.parse().ok()?,
+                gid: f.get(3)?.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+fn parse_group(text: &str) -> Vec<Group> {
+    records(text)
+        .filter_map(|f| {
+            Some(Group {
+                name: f.first()?.to_string(),
+                gid: f.get(2)?.parse().ok()?,
+                members: f
+                    .get(3)
+                    .map(|m| {
+                        m.split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
+                          # comment\n\
+                          alice:x:1000:1000::/home/alice:/bin/bash\n\
+                          ci:x:1001:998::/home/ci:/bin/sh\n\
+                          broken-line\n";
+    const GROUP: &str = "root:x:0:\nalice:x:1000:\ndocker:x:998:alice, bob\nadm:x:4:syslog\n";
+
+    fn root_with(passwd: Option<&str>, group: Option<&str>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("etc")).unwrap();
+        if let Some(p) = passwd {
+            fs::write(dir.path().join("etc/passwd"), p).unwrap();
+        }
+        if let Some(g) = group {
+            fs::write(dir.path().join("etc/group"), g).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn docker_group_members_include_primary_group_users() {
+        let dir = root_with(Some(PASSWD), Some(GROUP));
+        let mut gaps = Vec::new();
+        let acc = Accounts::load(&HostRoot::new(dir.path()), &mut gaps);
+        assert!(gaps.is_empty());
+        let fact = acc.group_fact("docker").unwrap();
+        assert_eq!(
+            fact,
+            GroupFact {
+                name: "docker".into(),
+                exists: true,
+                gid: Some(998),
+                members: vec!["alice".into(), "bob".into(), "ci".into()],
+            }
+        );
+        assert_eq!(acc.user_name(1000).as_deref(), Some("alice"));
+        assert_eq!(acc.group_name(4).as_deref(), Some("adm"));
+        assert_eq!(acc.user_name(4242), None);
+    }
+
+    #[test]
+    fn missing_group_is_an_observation_not_a_gap() {
+        let dir = root_with(Some(PASSWD), Some("root:x:0:\n"));
+        let mut gaps = Vec::new();
+        let fact = Accounts::load(&HostRoot::new(dir.path()), &mut gaps)
+            .group_fact("docker")
+            .unwrap();
+        assert!(!fact.exists);
+        assert!(fact.members.is_empty());
+        assert!(gaps.is_empty());
+    }
+
+    #[test]
+    fn unreadable_passwd_leaves_the_group_unknown() {
+        let dir = root_with(None, Some(GROUP));
+        let mut gaps = Vec::new();
+        let acc = Accounts::load(&HostRoot::new(dir.path()), &mut gaps);
+        assert_eq!(acc.group_fact("docker"), None);
+        assert_eq!(acc.group_name(998).as_deref(), Some("docker"));
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].source, "host:/etc/passwd");
+    }
+}

@@ -1,0 +1,264 @@
+//! Host facts: what the host's filesystem says about the Docker installation, read under the
+//! host root (`/` on the host itself, `/host` when dockproof runs in a container with the host's
+//! `/` mounted read-only).
+//!
+//! Paths recorded in the snapshot are host paths, without the root prefix. Symbolic links are
+//! followed *inside* the root, as the kernel would if the root were `/`: an absolute link target
+//! such as `/var/run -> /run` is looked up under the root again, never in the container running
+//! dockproof ([`HostRoot::resolve`]). `/proc` must be the host's procfs (it is when the host's `/`
+//! is bind-mounted recursively, Docker's default for `-v /:/host:ro`); otherwise dockerd and the
+//! mounts are not found and gaps say so.
+//!
+//! Sources: the dockerd process and daemon.json ([`super::daemon`]), file ownership and modes
+//! ([`super::files`]), audit rules ([`super::audit`]), the docker group ([`super::accounts`]) and
+//! mount points (`/proc/1/mountinfo`, here). Whatever cannot be read becomes a `host:<path>` gap
+//! and its field stays `None`. This module only reads; it never writes and never evaluates.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::snapshot::{Gap, HostFacts};
+
+use super::accounts::Accounts;
+use super::{audit, daemon, files, gap};
+
+/// Symbolic links followed while resolving one path before giving up (Linux uses 40).
+const MAX_SYMLINK_HOPS: u32 = 40;
+
+/// The host's filesystem as seen under the host root.
+#[derive(Debug, Clone)]
+pub(crate) struct HostRoot {
+    root: PathBuf,
+}
+
+impl HostRoot {
+    pub fn new(root: &Path) -> Self {
+        HostRoot {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// Whether the root is the real `/` (commands such as `auditctl` then see the same host).
+    pub fn is_system_root(&self) -> bool {
+        self.root == Path::new("/")
+    }
+
+    /// Joins a host path under the root without following any link (for `/proc/<pid>/...`).
+    pub fn join(&self, host_path: &str) -> PathBuf {
+        self.root.join(host_path.trim_start_matches('/'))
+    }
+
+    /// Resolves every symbolic link of a host path within the root and returns the real path
+    /// under the root. Fails with `NotFound` for a missing path or a dangling link.
+    pub fn resolve(&self, host_path: &str) -> io::Result<PathBuf> {
+        // Components still to walk, last one on top; `..` is kept as a literal name, which a
+        // normal component can never be.
+        let mut pending: Vec<OsString> = parts(Path::new(host_path));
+        pending.reverse();
+        let mut resolved = PathBuf::new();
+        let mut hops = 0;
+        while let Some(part) = pending.pop() {
+            if part == ".." {
+                resolved.pop();
+                continue;
+            }
+            let candidate = self.root.join(&resolved).join(&part);
+            let meta = std::fs::symlink_metadata(&candidate)?;
+            if !meta.file_type().is_symlink() {
+                resolved.push(&part);
+                continue;
+            }
+            hops += 1;
+            if hops > MAX_SYMLINK_HOPS {
+                return Err(io::Error::other(format!(
+                    "too many levels of symbolic links resolving {host_path}"
+                )));
+            }
+            let target = std::fs::read_link(&candidate)?;
+            if target.is_absolute() {
+                resolved = PathBuf::new();
+            }
+            pending.extend(parts(&target).into_iter().rev());
+        }
+        Ok(self.root.join(resolved))
+    }
+
+    /// Reads a host file as text, following links within the root.
+    pub fn read_to_string(&self, host_path: &str) -> io::Result<String> {
+        std::fs::read_to_string(self.resolve(host_path)?)
+    }
+}
+
+/// Normal components of a path, with `..` kept as a name and `/` and `.` dropped.
+fn parts(path: &Path) -> Vec<OsString> {
+    use std::path::Component;
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => None,
+        })
+        .collect()
+}
+
+/// Whether an I/O error means "there is nothing at this path" (a valid observation, not a gap).
+pub(crate) fn is_missing(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+/// Reads every host fact under `root`. Never fails: what cannot be read becomes a gap.
+pub(crate) fn collect_host(root: &Path) -> (HostFacts, Vec<Gap>) {
+    let root = HostRoot::new(root);
+    let mut gaps = Vec::new();
+    let accounts = Accounts::load(&root, &mut gaps);
+    let dockerd = daemon::find_dockerd(&root, &mut gaps);
+    let args = dockerd.as_ref().map(|d| d.args.as_slice());
+    let daemon_json_path = daemon::daemon_json_path(args);
+    let daemon_json = daemon::read_daemon_json(&root, &daemon_json_path, &mut gaps);
+    let config = daemon_json.as_ref().and_then(|d| d.content.as_ref());
+    let files = files::collect_files(
+        &root,
+        &accounts,
+        &files::Sources {
+            dockerd_args: args,
+            daemon_json: config,
+            daemon_json_path: &daemon_json_path,
+        },
+        &mut gaps,
+    );
+    let facts = HostFacts {
+        audit_rules: audit::collect_audit_rules(&root, &mut gaps),
+        docker_group: accounts.group_fact("docker"),
+        mounts: read_mounts(&root, &mut gaps),
+        daemon_json,
+        dockerd,
+        files,
+    };
+    tracing::debug!(
+        files = facts.files.len(),
+        dockerd = facts.dockerd.is_some(),
+        gaps = gaps.len(),
+        "host facts collected"
+    );
+    (facts, gaps)
+}
+
+/// Mount points of the host's PID 1 mount namespace, in mountinfo order.
+fn read_mounts(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<Vec<String>> {
+    let path = root.join("/proc/1/mountinfo");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(parse_mountinfo(&text)),
+        Err(e) => {
+            gaps.push(gap("host:/proc/1/mountinfo", e));
+            None
+        }
+    }
+}
+
+/// Field 5 of each mountinfo line (the mount point), with `\040`-style escapes decoded.
+fn parse_mountinfo(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(unescape_octal)
+        .collect()
+}
+
+/// Decodes the kernel's `\ooo` escapes (space, tab, newline, backslash) in mountinfo fields.
+fn unescape_octal(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match (bytes[i], octal) {
+            (b'\\', Some(d)) => {
+                let value = d.iter().fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn absolute_links_resolve_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs::create_dir_all(r.join("run")).unwrap();
+        fs::create_dir_all(r.join("var")).unwrap();
+        fs::write(r.join("run/docker.sock"), "").unwrap();
+        symlink("/run", r.join("var/run")).unwrap();
+        symlink("../../run/docker.sock", r.join("run/rel")).unwrap();
+        let root = HostRoot::new(r);
+        assert_eq!(
+            root.resolve("/var/run/docker.sock").unwrap(),
+            r.join("run/docker.sock")
+        );
+        // `..` cannot climb out of the root.
+        assert_eq!(root.resolve("/run/rel").unwrap(), r.join("run/docker.sock"));
+        assert!(is_missing(&root.resolve("/var/run/none").unwrap_err()));
+    }
+
+    #[test]
+    fn symlink_loops_are_reported_not_followed_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        symlink("/b", dir.path().join("a")).unwrap();
+        symlink("/a", dir.path().join("b")).unwrap();
+        let err = HostRoot::new(dir.path()).resolve("/a").unwrap_err();
+        assert!(err.to_string().contains("too many levels"), "{err}");
+    }
+
+    #[test]
+    fn mountinfo_mount_points_are_unescaped() {
+        let text = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
+                    30 22 0:25 / /mnt/my\\040disk rw - tmpfs tmpfs rw\n\
+                    31 22 0:26 / /var/lib/docker rw - xfs /dev/sdb rw\n";
+        assert_eq!(
+            parse_mountinfo(text),
+            vec!["/", "/mnt/my disk", "/var/lib/docker"]
+        );
+        assert_eq!(unescape_octal("a\\134b\\011c\\"), "a\\b\tc\\");
+    }
+
+    #[test]
+    fn a_bare_root_yields_gaps_and_nones_never_empty_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let (facts, gaps) = collect_host(dir.path());
+        assert_eq!(facts.mounts, None);
+        assert_eq!(facts.dockerd, None);
+        assert_eq!(facts.docker_group, None);
+        let sources: Vec<_> = gaps.iter().map(|g| g.source.as_str()).collect();
+        for expected in [
+            "host:/etc/passwd",
+            "host:/etc/group",
+            "host:/proc (dockerd)",
+            "host:/proc/1/mountinfo",
+        ] {
+            assert!(
+                sources.contains(&expected),
+                "{expected} missing in {sources:?}"
+            );
+        }
+        // A missing daemon.json is a valid state, not a gap.
+        let dj = facts.daemon_json.unwrap();
+        assert!(!dj.exists);
+        assert_eq!(dj.path, "/etc/docker/daemon.json");
+    }
+}
