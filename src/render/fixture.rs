@@ -1,0 +1,555 @@
+//! A small but complete assessment for renderer tests: two frameworks, checks of every resource
+//! family that matters, results of every status, a collection gap, and host strings that try to
+//! break out of HTML (a container named `<script>alert(1)</script>"'&`, evidence holding
+//! `</td><img src=x onerror=alert(1)>`). Timestamps are fixed so output is deterministic.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+
+use crate::assessment::*;
+use crate::snapshot::{Gap, Target, ToolInfo};
+
+/// Container name crafted to break out of HTML text and attributes.
+pub(crate) const EVIL_NAME: &str = "<script>alert(1)</script>\"'&";
+/// Evidence value crafted to break out of a table cell.
+pub(crate) const EVIL_VALUE: &str = "</td><img src=x onerror=alert(1)>";
+
+fn at(sec: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 14, 9, 26, sec)
+        .single()
+        .unwrap_or_default()
+}
+
+fn tool() -> ToolInfo {
+    ToolInfo {
+        name: "dockproof".into(),
+        version: "0.1.0".into(),
+    }
+}
+
+struct CheckSpec {
+    id: &'static str,
+    title: &'static str,
+    severity: Severity,
+    resource: ResourceKind,
+    mode: CheckMode,
+    maps: &'static [(&'static str, &'static str, EvidenceRole)],
+}
+
+fn check(s: &CheckSpec) -> CheckInfo {
+    let manual = s.mode == CheckMode::Manual;
+    CheckInfo {
+        id: s.id.into(),
+        title: s.title.into(),
+        description: format!("Checks that {}.", s.title.to_lowercase()),
+        rationale: "Reduces the blast radius of a compromised container.".into(),
+        severity: s.severity,
+        resource: s.resource,
+        mode: s.mode,
+        expectation: format!("{} holds for every {}", s.title, s.resource.as_str()),
+        remediation: "Change the run options and recreate the container.".into(),
+        rule: if manual {
+            String::new()
+        } else {
+            format!("resource.{} == expected", s.id)
+        },
+        prompt: manual.then(|| "Review the members of the docker group.".to_string()),
+        references: References {
+            cis_docker: vec!["5.5".into()],
+            links: vec![
+                "https://docs.docker.com/engine/security/".into(),
+                "http://insecure.example.com/doc".into(),
+                "javascript:alert(1)".into(),
+            ],
+        },
+        mappings: s
+            .maps
+            .iter()
+            .map(|(fw, req, role)| Mapping {
+                framework: (*fw).into(),
+                requirement: (*req).into(),
+                role: *role,
+            })
+            .collect(),
+    }
+}
+
+const PCI: &str = "pci-dss-4.0.1";
+const HIPAA: &str = "hipaa-security-rule";
+use EvidenceRole::{Primary as P, Supporting as S};
+
+const CHECKS: &[CheckSpec] = &[
+    CheckSpec {
+        id: "container.privileged",
+        title: "Containers do not run privileged",
+        severity: Severity::High,
+        resource: ResourceKind::Container,
+        mode: CheckMode::Automated,
+        maps: &[(PCI, "2.2.5", P), (HIPAA, "164.312(a)(1)", P)],
+    },
+    CheckSpec {
+        id: "container.user",
+        title: "Containers run as a non-root user",
+        severity: Severity::Medium,
+        resource: ResourceKind::Container,
+        mode: CheckMode::Automated,
+        maps: &[(PCI, "2.2.6", P), (HIPAA, "164.312(a)(1)", P)],
+    },
+    CheckSpec {
+        id: "daemon.icc",
+        title: "Inter-container traffic is restricted",
+        severity: Severity::Medium,
+        resource: ResourceKind::Daemon,
+        mode: CheckMode::Automated,
+        maps: &[(PCI, "2.2.5", S)],
+    },
+    CheckSpec {
+        id: "daemon.tls-verify",
+        title: "Remote API requires TLS client certificates",
+        severity: Severity::Critical,
+        resource: ResourceKind::Daemon,
+        mode: CheckMode::Automated,
+        maps: &[(HIPAA, "164.312(e)(1)", P)],
+    },
+    CheckSpec {
+        id: "file.docker-sock",
+        title: "docker.sock is owned by root:docker with mode 660",
+        severity: Severity::High,
+        resource: ResourceKind::File,
+        mode: CheckMode::Automated,
+        maps: &[(PCI, "7.2.1", P)],
+    },
+    CheckSpec {
+        id: "host.audit-docker",
+        title: "The Docker daemon is audited",
+        severity: Severity::Medium,
+        resource: ResourceKind::Host,
+        mode: CheckMode::Automated,
+        maps: &[
+            (PCI, "10.2.1", P),
+            (HIPAA, "164.312(b)", P),
+            (HIPAA, "164.308(a)(1)(ii)(D)", S),
+        ],
+    },
+    CheckSpec {
+        id: "host.docker-group",
+        title: "Docker group membership is reviewed",
+        severity: Severity::Info,
+        resource: ResourceKind::Host,
+        mode: CheckMode::Manual,
+        maps: &[(PCI, "7.2.1", S)],
+    },
+    CheckSpec {
+        id: "image.trusted-registry",
+        title: "Images come from trusted registries",
+        severity: Severity::Low,
+        resource: ResourceKind::Image,
+        mode: CheckMode::Automated,
+        maps: &[(HIPAA, "164.312(c)(1)", P)],
+    },
+    CheckSpec {
+        id: "swarm.autolock",
+        title: "Swarm manager auto-lock is enabled",
+        severity: Severity::Medium,
+        resource: ResourceKind::Swarm,
+        mode: CheckMode::Automated,
+        maps: &[(PCI, "3.6.1", P)],
+    },
+];
+
+fn res(kind: ResourceKind, id: &str, name: &str) -> ResourceRef {
+    ResourceRef {
+        kind,
+        id: id.into(),
+        name: name.into(),
+    }
+}
+
+fn result(
+    check: &CheckInfo,
+    resource: ResourceRef,
+    status: Status,
+    message: Option<&str>,
+    evidence: Vec<(&str, Value)>,
+) -> CheckResult {
+    CheckResult {
+        check_id: check.id.clone(),
+        severity: check.severity,
+        fingerprint: format!("{}/{}/{}", check.id, resource.kind.as_str(), resource.name),
+        resource,
+        status,
+        message: message.map(str::to_string),
+        evidence: evidence
+            .into_iter()
+            .map(|(label, value)| Evidence {
+                label: label.into(),
+                value,
+            })
+            .collect(),
+        source: "engine.containers[0]".into(),
+        observed_at: at(5),
+    }
+}
+
+fn requirement(
+    id: &str,
+    title: &str,
+    section: &str,
+    level: Option<&str>,
+    mode: AssessmentMode,
+    status: RequirementStatus,
+    checks: &[&str],
+    supporting: &[&str],
+    results: &[CheckResult],
+) -> RequirementResult {
+    let mut counts = BTreeMap::new();
+    for r in results
+        .iter()
+        .filter(|r| checks.contains(&r.check_id.as_str()))
+    {
+        *counts.entry(r.status).or_default() += 1;
+    }
+    RequirementResult {
+        id: id.into(),
+        title: title.into(),
+        section: Some(section.into()),
+        level: level.map(str::to_string),
+        mode,
+        status,
+        checks: checks.iter().map(|s| s.to_string()).collect(),
+        supporting: supporting.iter().map(|s| s.to_string()).collect(),
+        prompt: (mode != AssessmentMode::Automated)
+            .then(|| format!("Obtain the documented procedure for {id} and interview its owner.")),
+        counts,
+    }
+}
+
+fn framework(
+    id: &str,
+    name: &str,
+    version: &str,
+    requirements: Vec<RequirementResult>,
+) -> FrameworkResult {
+    let mut counts = BTreeMap::new();
+    for r in &requirements {
+        *counts.entry(r.status).or_default() += 1;
+    }
+    FrameworkResult {
+        id: id.into(),
+        name: name.into(),
+        version: version.into(),
+        publisher: "Example publisher".into(),
+        url: Some("https://example.org/framework".into()),
+        description: format!("{name}, as mapped by dockproof."),
+        requirements,
+        counts,
+    }
+}
+
+/// The fixture: see the module documentation.
+pub(crate) fn sample_assessment() -> Assessment {
+    use ResourceKind as K;
+    use Status::*;
+    let checks: Vec<CheckInfo> = CHECKS.iter().map(check).collect();
+    let c = |i: usize| &checks[i];
+    let web = || res(K::Container, "3f2a9c0d1e4b", "web");
+    let evil = || res(K::Container, "9b8c7d6e5f4a", EVIL_NAME);
+    let db = || res(K::Container, "0a1b2c3d4e5f", "db");
+    let daemon = || res(K::Daemon, "engine", "dockerd");
+    let host = || res(K::Host, "host", "docker-prod-01");
+    let results = vec![
+        result(
+            c(0),
+            web(),
+            Fail,
+            None,
+            vec![("HostConfig.Privileged", json!(true))],
+        ),
+        result(
+            c(0),
+            evil(),
+            Fail,
+            Some(EVIL_NAME),
+            vec![
+                ("HostConfig.Privileged", json!(true)),
+                ("Labels", json!({"note": EVIL_VALUE})),
+            ],
+        ),
+        result(
+            c(0),
+            db(),
+            Pass,
+            None,
+            vec![("HostConfig.Privileged", json!(false))],
+        ),
+        result(
+            c(1),
+            web(),
+            NotApplicable,
+            Some("container is stopped"),
+            vec![],
+        ),
+        result(
+            c(1),
+            evil(),
+            Pass,
+            None,
+            vec![("Config.User", json!("1000:1000"))],
+        ),
+        result(
+            c(1),
+            db(),
+            Pass,
+            None,
+            vec![("Config.User", json!("postgres"))],
+        ),
+        result(
+            c(2),
+            daemon(),
+            Fail,
+            None,
+            vec![("icc", json!(true)), ("daemon.json", Value::Null)],
+        ),
+        result(c(3), daemon(), Pass, None, vec![("tlsverify", json!(true))]),
+        result(
+            c(4),
+            res(K::File, "/var/run/docker.sock", "/var/run/docker.sock"),
+            Pass,
+            None,
+            vec![("mode", json!("0660")), ("owner", json!("root:docker"))],
+        ),
+        result(
+            c(5),
+            host(),
+            Error,
+            Some("evidence missing: host:/etc/audit/audit.rules could not be read"),
+            vec![("audit rules", Value::Null)],
+        ),
+        result(
+            c(6),
+            host(),
+            Manual,
+            Some("Review the members of the docker group."),
+            vec![("members", json!(["alice", "deploy"]))],
+        ),
+        result(
+            c(7),
+            res(K::Image, "sha256:4e1b", "nginx:1.25"),
+            Fail,
+            None,
+            vec![("registry", json!("docker.io"))],
+        ),
+        result(
+            c(7),
+            res(K::Image, "sha256:77aa", "postgres:16"),
+            Pass,
+            None,
+            vec![("registry", json!("registry.example.com"))],
+        ),
+        result(
+            c(8),
+            res(K::Swarm, "swarm", "this node"),
+            NotApplicable,
+            Some("swarm mode is inactive"),
+            vec![],
+        ),
+    ];
+    use AssessmentMode::{Automated as Auto, Manual as Man, Partial as Part};
+    use RequirementStatus as R;
+    let pci = framework(
+        PCI,
+        "PCI DSS",
+        "4.0.1",
+        vec![
+            requirement(
+                "2.2.1",
+                "Configuration standards are maintained",
+                "Requirement 2",
+                None,
+                Man,
+                R::Manual,
+                &[],
+                &[],
+                &results,
+            ),
+            requirement(
+                "2.2.5",
+                "Only necessary services and functions are enabled",
+                "Requirement 2",
+                None,
+                Auto,
+                R::NotSatisfied,
+                &["container.privileged"],
+                &["daemon.icc"],
+                &results,
+            ),
+            requirement(
+                "2.2.6",
+                "System security parameters prevent misuse",
+                "Requirement 2",
+                None,
+                Auto,
+                R::Satisfied,
+                &["container.user"],
+                &[],
+                &results,
+            ),
+            requirement(
+                "3.6.1",
+                "Key-protection procedures are defined",
+                "Requirement 3",
+                None,
+                Auto,
+                R::NotApplicable,
+                &["swarm.autolock"],
+                &[],
+                &results,
+            ),
+            requirement(
+                "7.2.1",
+                "An access control model is defined",
+                "Requirement 7",
+                None,
+                Part,
+                R::Partial,
+                &["file.docker-sock"],
+                &["host.docker-group"],
+                &results,
+            ),
+            requirement(
+                "10.2.1",
+                "Audit logs are enabled and active",
+                "Requirement 10",
+                None,
+                Auto,
+                R::Error,
+                &["host.audit-docker"],
+                &[],
+                &results,
+            ),
+        ],
+    );
+    let hipaa = framework(
+        HIPAA,
+        "HIPAA Security Rule",
+        "45 CFR 164 Subpart C",
+        vec![
+            requirement(
+                "164.308(a)(1)(ii)(D)",
+                "Information system activity review",
+                "Administrative safeguards",
+                Some("required"),
+                Man,
+                R::Manual,
+                &[],
+                &["host.audit-docker"],
+                &results,
+            ),
+            requirement(
+                "164.312(a)(1)",
+                "Access control",
+                "Technical safeguards",
+                Some("required"),
+                Part,
+                R::NotSatisfied,
+                &["container.privileged", "container.user"],
+                &[],
+                &results,
+            ),
+            requirement(
+                "164.312(b)",
+                "Audit controls",
+                "Technical safeguards",
+                Some("required"),
+                Auto,
+                R::Error,
+                &["host.audit-docker"],
+                &[],
+                &results,
+            ),
+            requirement(
+                "164.312(c)(1)",
+                "Integrity",
+                "Technical safeguards",
+                Some("required"),
+                Part,
+                R::NotSatisfied,
+                &["image.trusted-registry"],
+                &[],
+                &results,
+            ),
+            requirement(
+                "164.312(e)(1)",
+                "Transmission security",
+                "Technical safeguards",
+                Some("addressable"),
+                Auto,
+                R::Satisfied,
+                &["daemon.tls-verify"],
+                &[],
+                &results,
+            ),
+        ],
+    );
+    let mut summary = Summary {
+        total: results.len(),
+        ..Summary::default()
+    };
+    for r in &results {
+        *summary.by_status.entry(r.status).or_default() += 1;
+        if r.status == Fail {
+            *summary.failed_by_severity.entry(r.severity).or_default() += 1;
+        }
+    }
+    Assessment {
+        schema_version: SCHEMA_VERSION,
+        tool: tool(),
+        generated_at: at(30),
+        snapshot: SnapshotRef {
+            sha256: "5d41402abc4b2a76b9719d911017c592ae2f9c5e8a8b1f0f0a0e7e2b3c4d5e6f".into(),
+            schema_version: 1,
+            collected_by: tool(),
+            collected_from: at(0),
+            collected_until: at(12),
+            include_stopped: true,
+            host_root: "/host".into(),
+            target: Target {
+                docker_host: "unix:///var/run/docker.sock".into(),
+                hostname: Some("docker-prod-01".into()),
+                engine_version: Some("27.3.1".into()),
+                api_version: Some("1.47".into()),
+                os: Some("Debian GNU/Linux 12 (bookworm)".into()),
+                kernel: Some("6.1.0-28-amd64".into()),
+                architecture: Some("x86_64".into()),
+                engine_id: Some("ABCD:EFGH:IJKL".into()),
+            },
+            gaps: vec![Gap {
+                source: "host:/etc/audit/audit.rules".into(),
+                error: "Permission denied (os error 13) <b>".into(),
+            }],
+            inventory: BTreeMap::from([
+                ("containers".to_string(), 3),
+                ("images".to_string(), 2),
+                ("networks".to_string(), 4),
+                ("volumes".to_string(), 1),
+            ]),
+        },
+        catalog: CatalogRef {
+            sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            sources: vec![
+                "builtin:checks/container.yaml".into(),
+                "builtin:frameworks/pci-dss-4.0.1.yaml".into(),
+            ],
+        },
+        params: BTreeMap::from([(
+            "trusted_registries".to_string(),
+            json!(["registry.example.com"]),
+        )]),
+        checks,
+        results,
+        frameworks: vec![pci, hipaa],
+        summary,
+    }
+}

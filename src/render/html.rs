@@ -1,0 +1,312 @@
+//! `report.html`: one self-contained page an auditor can open offline, search, filter and print.
+//!
+//! The page is `templates/report.html.tera`, embedded in the binary and compiled once, filled from
+//! the view model in `view.rs`. Invariants this module must keep:
+//! - **No external resources.** CSS, SVG charts and the small filter script are inline; nothing is
+//!   fetched (no CDN, no web fonts, no `<link rel=stylesheet>`, no `<script src>`). Links to
+//!   outside documents are plain `<a>` and only for `https://` URLs.
+//! - **Everything from the host is escaped.** The template is registered under a name ending in
+//!   `.html`, so Tera auto-escapes every value; `| safe` is never applied to host data, and the
+//!   script reads `data-*` attributes and writes with `textContent` only. Anchors made from host
+//!   strings are slugs (`[a-z0-9-]`).
+//! - **Wording.** The report describes technical evidence collected; it never calls a host
+//!   compliant with anything.
+//! - **Usable without JavaScript**: every section is in the page; the script only hides rows.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use tera::{Context, Tera};
+
+use crate::assessment::Assessment;
+
+use super::{view, RenderError, Renderer};
+
+/// Name the template is registered under; the `.html` suffix turns auto-escaping on.
+const TEMPLATE_NAME: &str = "report.html";
+const TEMPLATE: &str = include_str!("../../templates/report.html.tera");
+
+/// Writes the self-contained HTML report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlRenderer;
+
+impl Renderer for HtmlRenderer {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
+        let tera = template()?;
+        let model = view::build(assessment);
+        let context = Context::from_serialize(&model).map_err(template_error)?;
+        let page = tera
+            .render(TEMPLATE_NAME, &context)
+            .map_err(template_error)?;
+        out.write_all(page.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// The compiled template, built on first use.
+fn template() -> Result<&'static Tera, RenderError> {
+    static TERA: OnceLock<Result<Tera, String>> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = Tera::default();
+        tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)
+            .map_err(|e| describe(&e))?;
+        Ok(tera)
+    })
+    .as_ref()
+    .map_err(|message| RenderError::Template(message.clone()))
+}
+
+fn template_error(e: tera::Error) -> RenderError {
+    RenderError::Template(describe(&e))
+}
+
+/// Tera puts the useful part of an error in its source chain; flatten it into one line.
+fn describe(e: &tera::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixture::{sample_assessment, EVIL_NAME, EVIL_VALUE};
+
+    fn render(a: &Assessment) -> String {
+        let mut buf = Vec::new();
+        HtmlRenderer.render(a, &mut buf).expect("render");
+        String::from_utf8(buf).expect("utf-8")
+    }
+
+    /// Tera's HTML escaping, as applied by auto-escape.
+    fn escaped(s: &str) -> String {
+        tera::escape_html(s)
+    }
+
+    #[test]
+    fn template_autoescapes() {
+        let tera = template().expect("template compiles");
+        let mut ctx = Context::new();
+        ctx.insert("x", "<b>");
+        let mut probe = tera.clone();
+        probe
+            .add_raw_template("probe.html", "{{ x }}")
+            .expect("probe");
+        assert_eq!(
+            probe.render("probe.html", &ctx).expect("render"),
+            "&lt;b&gt;"
+        );
+    }
+
+    #[test]
+    fn host_strings_are_escaped_everywhere() {
+        let html = render(&sample_assessment());
+        assert!(
+            !html.contains("<script>alert(1)"),
+            "raw script tag from the fixture leaked"
+        );
+        assert!(!html.contains("<img src=x"), "raw evidence markup leaked");
+        assert!(!html.contains("<b>"), "raw gap error markup leaked");
+        // A non-https reference is shown as text, never as a link.
+        assert!(
+            !html.contains("href=\"javascript"),
+            "javascript: URL became a link"
+        );
+        assert!(html.contains("<li><code>javascript:alert(1)</code></li>"));
+        // The escaped forms are there: the name in text, the evidence value as compact JSON.
+        assert!(html.contains(&escaped(EVIL_NAME)));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;&quot;&#x27;&amp;"));
+        let evidence_json = serde_json::json!({ "note": EVIL_VALUE }).to_string();
+        assert!(
+            html.contains(&escaped(&evidence_json)),
+            "evidence value missing"
+        );
+        // Exactly one script element: the inline filter script.
+        assert_eq!(html.matches("<script").count(), 1);
+    }
+
+    #[test]
+    fn anchors_from_host_strings_are_slugs() {
+        assert_eq!(view::slug(EVIL_NAME), "script-alert-1-script");
+        assert_eq!(view::slug("164.312(a)(1)"), "164-312-a-1");
+        assert_eq!(view::slug("Ünïcode/../"), "n-code");
+        assert_eq!(view::slug("***"), "x");
+        let html = render(&sample_assessment());
+        assert!(html.contains(r#"id="res-container-script-alert-1-script""#));
+        assert!(html.contains(r##"href="#res-container-script-alert-1-script""##));
+        assert!(html.contains(r#"id="check-container-privileged""#));
+        assert!(html.contains(r##"href="#check-container-privileged""##));
+        assert!(html.contains(r#"id="req-pci-dss-4-0-1-2-2-5""#));
+        for id in html
+            .split(" id=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "unsafe id {id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_external_assets() {
+        let html = render(&sample_assessment()).to_lowercase();
+        for forbidden in [
+            "<link",
+            "<script src",
+            "src=\"http",
+            "src=http",
+            "url(",
+            "@import",
+            "<iframe",
+        ] {
+            assert!(!html.contains(forbidden), "found {forbidden:?}");
+        }
+        // External documents are plain links, https only; the http:// reference stays text.
+        assert!(html.contains(
+            r#"<a href="https:&#x2f;&#x2f;docs.docker.com&#x2f;engine&#x2f;security&#x2f;""#
+        ));
+        assert!(!html.contains("href=\"http:"));
+        assert!(html.contains("http:&#x2f;&#x2f;insecure.example.com&#x2f;doc"));
+    }
+
+    #[test]
+    fn never_claims_compliance() {
+        let html = render(&sample_assessment()).to_lowercase();
+        assert!(!html.contains("compliant"));
+        assert!(!html.contains("compliance achieved"));
+        assert!(html.contains("technical evidence collected"));
+    }
+
+    #[test]
+    fn shows_header_gaps_and_counts() {
+        let a = sample_assessment();
+        let html = render(&a);
+        assert!(html.contains("<title>Docker host assessment: docker-prod-01</title>"));
+        assert!(html.contains("<h1>Docker host assessment: docker-prod-01</h1>"));
+        assert!(html.contains("2025-03-14T09:26:00Z"));
+        assert!(html.contains("2025-03-14T09:26:12Z"));
+        assert!(html.contains(&a.snapshot.sha256));
+        assert!(html.contains(&a.catalog.sha256));
+        assert!(html.contains("27.3.1"));
+        // The gap banner names the source and says what it means for checks.
+        assert!(html.contains("host:&#x2F;etc&#x2F;audit&#x2F;audit.rules"));
+        assert!(html.contains("reported as <strong>error</strong>"));
+        // Summary: 14 results; by status fail 4, error 1, manual 1, pass 6, n.a. 2.
+        assert!(html.contains(r#"<p class="total">14 results</p>"#));
+        for (key, n) in [
+            ("fail", 4),
+            ("error", 1),
+            ("manual", 1),
+            ("pass", 6),
+            ("not_applicable", 2),
+        ] {
+            assert_eq!(a.summary.by_status.get(&status(key)).copied(), Some(n));
+            let bar = format!(r#"data-chart-key="{key}" data-count="{n}""#);
+            assert!(html.contains(&bar), "missing {bar}");
+        }
+        // Failed by severity: critical 0, high 2, medium 1, low 1.
+        for (key, n) in [
+            ("critical", 0),
+            ("high", 2),
+            ("medium", 1),
+            ("low", 1),
+            ("info", 0),
+        ] {
+            let bar = format!(r#"data-chart-key="{key}" data-count="{n}""#);
+            assert!(html.contains(&bar), "missing {bar}");
+        }
+        // PCI: 6 requirements, one of each status.
+        assert!(html
+            .contains(r#"<td class="num" data-fw-count="fw-pci-dss-4-0-1:not_satisfied">1</td>"#));
+        assert!(html.contains(
+            r#"<td class="num" data-fw-count="fw-hipaa-security-rule:not_satisfied">2</td>"#
+        ));
+    }
+
+    fn status(key: &str) -> crate::assessment::Status {
+        serde_json::from_value(serde_json::Value::String(key.into())).expect("status")
+    }
+
+    #[test]
+    fn every_framework_requirement_and_check_appears() {
+        let a = sample_assessment();
+        let html = render(&a);
+        for fw in &a.frameworks {
+            assert!(html.contains(&escaped(&fw.id)), "framework {}", fw.id);
+            for req in &fw.requirements {
+                let cell = format!(r#"<th scope="row" class="mono">{}</th>"#, escaped(&req.id));
+                assert!(html.contains(&cell), "requirement {} {}", fw.id, req.id);
+            }
+        }
+        for check in &a.checks {
+            let anchor = format!("id=\"check-{}\"", view::slug(&check.id));
+            assert!(html.contains(&anchor), "check {}", check.id);
+        }
+        // Prompts for partial and manual requirements are shown.
+        assert!(html.contains("Obtain the documented procedure for 7.2.1 and interview its owner."));
+    }
+
+    #[test]
+    fn findings_carry_filter_attributes() {
+        let html = render(&sample_assessment());
+        // The failing privileged check on `web` and on the evil container: in the resource section
+        // an entry carries every framework its check maps to; under a requirement, only that
+        // requirement's framework.
+        let tail = r#" data-status="fail" data-severity="high" data-kind="container""#;
+        let count = |fw: &str| {
+            html.matches(&format!("data-finding data-fw=\"{fw}\"{tail}"))
+                .count()
+        };
+        assert_eq!(count("fw-hipaa-security-rule fw-pci-dss-4-0-1"), 2);
+        assert_eq!(count("fw-pci-dss-4-0-1"), 2);
+        assert_eq!(count("fw-hipaa-security-rule"), 2);
+        assert!(html.contains(r#"data-search="container.privileged containers do not run privileged container &lt;script&gt;"#));
+        // Pass and n.a. results are counted, not repeated, under requirements.
+        assert!(html.contains("1 passed, 0 not applicable"));
+        // The filter bar only appears when the script runs.
+        assert!(html.contains(r#"<form id="filters" class="filters" hidden"#));
+    }
+
+    /// Writes the fixture's report for a person to look at:
+    /// `DOCKPROOF_SAMPLE_REPORT=/tmp/report.html cargo test --lib sample_report -- --ignored`.
+    #[test]
+    #[ignore = "writes a file for manual review"]
+    fn sample_report() {
+        let path = std::env::var("DOCKPROOF_SAMPLE_REPORT")
+            .unwrap_or_else(|_| "/tmp/report.html".to_string());
+        std::fs::write(&path, render(&sample_assessment())).expect("write sample report");
+    }
+
+    #[test]
+    fn renders_an_empty_assessment() {
+        let mut a = sample_assessment();
+        a.results.clear();
+        a.frameworks.clear();
+        a.checks.clear();
+        a.snapshot.gaps.clear();
+        a.snapshot.target.hostname = None;
+        a.summary = Default::default();
+        let html = render(&a);
+        assert!(html.contains(
+            "<h1>Docker host assessment: unix:&#x2F;&#x2F;&#x2F;var&#x2F;run&#x2F;docker.sock</h1>"
+        ));
+        assert!(html.contains(r#"<p class="total">0 results</p>"#));
+        assert!(!html.contains("collection-gaps"));
+    }
+}

@@ -1,0 +1,146 @@
+//! Report formats: turn an [`Assessment`] into the files of an evidence bundle.
+//!
+//! This module owns the [`Renderer`] trait, the [`Format`] list and one file per format
+//! (`html.rs`, `json.rs`, …). A renderer is a pure function of the assessment: it never reads the
+//! snapshot, the catalogs, the clock or the disk, never talks to the engine, and never prints.
+//! Whatever it writes goes to the `out` it is given; the bundle writer decides where that is.
+//!
+//! Every report describes the *technical evidence collected*. No renderer may claim that a host
+//! is compliant with a framework: requirements marked partial or manual need evidence only a
+//! person can collect.
+//!
+//! # Adding a format
+//! 1. Write `src/render/<name>.rs` with a unit struct implementing [`Renderer`].
+//! 2. Add one line to the `formats!` list below.
+//!
+//! The list generates the [`Format`] enum (what `--format` accepts), [`Format::ALL`] and
+//! [`Format::renderer`], so the command line, the bundle writer and the help text follow.
+
+use std::io::Write;
+
+use crate::assessment::Assessment;
+
+mod view;
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+/// Why a report could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// Writing the output failed (disk full, closed pipe, …).
+    #[error("cannot write the report: {0}")]
+    Io(#[from] std::io::Error),
+    /// The assessment could not be encoded as JSON.
+    #[error("cannot encode the assessment as JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The built-in template failed to compile or render. This is a bug in dockproof, not in the
+    /// input: the message carries Tera's full cause chain.
+    #[error("HTML template error (a dockproof bug, please report it): {0}")]
+    Template(String),
+}
+
+impl From<serde_json::Error> for RenderError {
+    fn from(e: serde_json::Error) -> Self {
+        // A failed write surfaces as an I/O error, whichever encoder noticed it.
+        if e.is_io() {
+            RenderError::Io(e.into())
+        } else {
+            RenderError::Json(e)
+        }
+    }
+}
+
+/// One output format.
+pub trait Renderer {
+    /// Short name, as given to `--format` (`html`).
+    fn name(&self) -> &'static str;
+
+    /// Name of the file this format is written to inside a bundle (`report.html`).
+    fn file_name(&self) -> &'static str;
+
+    /// Writes the report for `assessment` to `out`. Does not flush or sync: the caller owns `out`.
+    fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError>;
+}
+
+/// Declares the format modules and generates [`Format`] from one list of
+/// `Variant => module::RendererType` lines.
+macro_rules! formats {
+    ($($(#[doc = $doc:literal])* $variant:ident => $module:ident :: $renderer:ident,)+) => {
+        $(pub mod $module;)+
+
+        /// A report format that can be requested with `--format`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+        pub enum Format {
+            $($(#[doc = $doc])* $variant,)+
+        }
+
+        impl Format {
+            /// Every format, in the order they are listed.
+            pub const ALL: &'static [Format] = &[$(Format::$variant,)+];
+
+            /// The renderer that writes this format.
+            pub fn renderer(self) -> Box<dyn Renderer> {
+                match self {
+                    $(Format::$variant => Box::new($module::$renderer),)+
+                }
+            }
+        }
+    };
+}
+
+formats! {
+    /// `report.html`: one self-contained page for people (works offline and printed).
+    Html => html::HtmlRenderer,
+    /// `assessment.json`: the assessment itself, for machines and `dockproof diff`.
+    Json => json::JsonRenderer,
+}
+
+impl Format {
+    /// Short name, as given to `--format`.
+    pub fn name(self) -> &'static str {
+        self.renderer().name()
+    }
+
+    /// Name of the file this format is written to inside a bundle.
+    pub fn file_name(self) -> &'static str {
+        self.renderer().file_name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn format_names_match_the_command_line_and_file_names_are_unique() {
+        let mut files = Vec::new();
+        for format in Format::ALL {
+            let cli_name = format.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(cli_name.as_deref(), Some(format.name()));
+            files.push(format.file_name());
+        }
+        assert_eq!(files, ["report.html", "assessment.json"]);
+        assert_eq!(Format::from_str("html", false), Ok(Format::Html));
+        assert_eq!(Format::from_str("json", false), Ok(Format::Json));
+    }
+
+    #[test]
+    fn json_serialization_failure_that_is_io_becomes_io_error() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let a = fixture::sample_assessment();
+        let err = Format::Json.renderer().render(&a, &mut Broken);
+        assert!(matches!(err, Err(RenderError::Io(_))), "{err:?}");
+        let err = Format::Html.renderer().render(&a, &mut Broken);
+        assert!(matches!(err, Err(RenderError::Io(_))), "{err:?}");
+    }
+}
