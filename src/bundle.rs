@@ -1,0 +1,148 @@
+//! The evidence bundle: one directory holding the snapshot, the assessment, the requested
+//! reports and a `SHA256SUMS` manifest that `sha256sum -c` accepts.
+//!
+//! A bundle is written into a hidden temporary directory beside its destination and renamed into
+//! place only when every file is complete and synced, so a crash, a full disk or a renderer error
+//! never leaves a half bundle under the final name. An existing bundle is never overwritten.
+//! `snapshot.json` and `assessment.json` are always part of a bundle: they are the evidence an
+//! auditor re-performs and what `diff` compares.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::assessment::Assessment;
+use crate::render::{Format, RenderError};
+
+/// Name of the manifest file.
+pub const MANIFEST: &str = "SHA256SUMS";
+/// Name of the snapshot copy in a bundle.
+pub const SNAPSHOT_FILE: &str = "snapshot.json";
+
+/// Why a bundle could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{0} already exists; dockproof never overwrites a bundle: choose another --out")]
+    Exists(PathBuf),
+    #[error("cannot write bundle file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot render {file}: {source}")]
+    Render { file: String, source: RenderError },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
+    move |source| BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes a bundle at `target` and returns the list of files written (manifest last).
+pub fn write(
+    target: &Path,
+    snapshot_json: &[u8],
+    assessment: &Assessment,
+    formats: &[Format],
+) -> Result<Vec<String>, BundleError> {
+    if target.exists() {
+        return Err(BundleError::Exists(target.to_path_buf()));
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".dockproof-partial-")
+        .tempdir_in(&parent)
+        .map_err(io_err(&parent))?;
+
+    let mut files = vec![SNAPSHOT_FILE.to_string()];
+    write_file(&tmp.path().join(SNAPSHOT_FILE), |w| {
+        w.write_all(snapshot_json).map_err(RenderError::Io)
+    })?;
+
+    let mut formats: Vec<Format> = formats.to_vec();
+    if !formats.contains(&Format::Json) {
+        formats.insert(0, Format::Json);
+    }
+    formats.dedup();
+    for format in formats {
+        let name = format.file_name();
+        let renderer = format.renderer();
+        write_file(&tmp.path().join(name), |w| renderer.render(assessment, w)).map_err(
+            |e| match e {
+                BundleError::Render { source, .. } => BundleError::Render {
+                    file: name.to_string(),
+                    source,
+                },
+                other => other,
+            },
+        )?;
+        files.push(name.to_string());
+    }
+
+    files.sort();
+    let mut manifest = String::new();
+    for name in &files {
+        let path = tmp.path().join(name);
+        manifest.push_str(&format!("{}  {name}\n", sha256_file(&path)?));
+    }
+    write_file(&tmp.path().join(MANIFEST), |w| {
+        w.write_all(manifest.as_bytes()).map_err(RenderError::Io)
+    })?;
+    files.push(MANIFEST.to_string());
+
+    // Checked again right before the rename: another process may have taken the name meanwhile.
+    if target.exists() {
+        return Err(BundleError::Exists(target.to_path_buf()));
+    }
+    fs::rename(tmp.path(), target).map_err(io_err(target))?;
+    let _ = tmp.keep();
+    Ok(files)
+}
+
+fn write_file(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> Result<(), RenderError>,
+) -> Result<(), BundleError> {
+    let file = File::create(path).map_err(io_err(path))?;
+    let mut w = BufWriter::new(file);
+    body(&mut w).map_err(|source| BundleError::Render {
+        file: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        source,
+    })?;
+    let file = w.into_inner().map_err(|e| BundleError::Io {
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(io_err(path))
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String, BundleError> {
+    let mut file = File::open(path).map_err(io_err(path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// SHA-256 of bytes, hex.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1,0 +1,279 @@
+//! Wiring of each command: library stages in order, errors mapped to exit codes.
+//!
+//! Exit codes: 0 done and nothing failed at or above `--fail-on`; 1 failures at or above
+//! `--fail-on`; 2 usage, catalog or input error; 3 engine unreachable or collection failed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{anyhow, Context as _};
+
+use dockproof::assessment::Assessment;
+use dockproof::bundle;
+use dockproof::catalog::Catalog;
+use dockproof::collect::{self, CollectOptions};
+use dockproof::evaluate::{self, EvaluateOptions};
+use dockproof::snapshot::Snapshot;
+
+use super::output;
+use super::{Command, ControlsAction, EvaluationArgs, FrameworksAction, OutputArgs, TargetArgs};
+
+/// Usage, catalog or input error.
+pub const EXIT_INPUT: u8 = 2;
+/// Engine unreachable or collection failed.
+pub const EXIT_COLLECT: u8 = 3;
+/// Failures at or above `--fail-on`.
+pub const EXIT_FAILURES: u8 = 1;
+
+/// An error with the exit code it maps to.
+pub struct CliError {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+trait ExitCodeExt<T> {
+    fn code(self, code: u8) -> Result<T, CliError>;
+}
+
+impl<T, E: Into<anyhow::Error>> ExitCodeExt<T> for Result<T, E> {
+    fn code(self, code: u8) -> Result<T, CliError> {
+        self.map_err(|e| CliError {
+            code,
+            error: e.into(),
+        })
+    }
+}
+
+pub fn run(command: Command) -> Result<ExitCode, CliError> {
+    match command {
+        Command::Scan {
+            target,
+            evaluation,
+            output,
+            fallback_snapshot,
+        } => {
+            let catalog = load_catalog(evaluation.controls.as_deref())?;
+            let (snapshot, bytes) = match collect_snapshot(&target) {
+                Ok(s) => {
+                    let bytes = snapshot_bytes(&s)?;
+                    (s, bytes)
+                }
+                Err(e) if fallback_snapshot.is_some() && e.code == EXIT_COLLECT => {
+                    let path = fallback_snapshot.unwrap_or_default();
+                    eprintln!("warning: {:#}", e.error);
+                    eprintln!(
+                        "warning: reporting the saved snapshot {} instead of a live scan",
+                        path.display()
+                    );
+                    read_snapshot(&path)?
+                }
+                Err(e) => return Err(e),
+            };
+            report(&snapshot, &bytes, &catalog, &evaluation, &output)
+        }
+        Command::Collect { target, output } => {
+            let snapshot = collect_snapshot(&target)?;
+            let bytes = snapshot_bytes(&snapshot)?;
+            write_snapshot(&output, &bytes).code(EXIT_INPUT)?;
+            if output.as_os_str() != "-" {
+                println!("{}", output.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            snapshot,
+            evaluation,
+            output,
+        } => {
+            let catalog = load_catalog(evaluation.controls.as_deref())?;
+            let (snap, bytes) = read_snapshot(&snapshot)?;
+            report(&snap, &bytes, &catalog, &evaluation, &output)
+        }
+        Command::Controls { action } => controls(action),
+        Command::Frameworks {
+            action: FrameworksAction::List { controls },
+        } => {
+            let catalog = load_catalog(controls.as_deref())?;
+            output::frameworks_table(&catalog, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_catalog(extra: Option<&Path>) -> Result<Catalog, CliError> {
+    Catalog::load(extra).code(EXIT_INPUT)
+}
+
+fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
+    let opts = CollectOptions {
+        docker_host: target.docker_host.clone(),
+        host_root: target.host_root.clone(),
+        include_stopped: target.include_stopped,
+        concurrency: usize::from(target.concurrency),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .code(EXIT_COLLECT)?;
+    let started = Instant::now();
+    let snapshot = runtime
+        .block_on(collect::collect(&opts))
+        .code(EXIT_COLLECT)?;
+    eprintln!(
+        "collected {} containers, {} images, {} networks, {} volumes from {} in {:.2} s ({} gaps)",
+        snapshot.engine.containers.len(),
+        snapshot.engine.images.len(),
+        snapshot.engine.networks.len(),
+        snapshot.engine.volumes.len(),
+        snapshot.target.docker_host,
+        started.elapsed().as_secs_f64(),
+        snapshot.gaps.len(),
+    );
+    for gap in &snapshot.gaps {
+        eprintln!("  gap: {}: {}", gap.source, gap.error);
+    }
+    Ok(snapshot)
+}
+
+fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    snapshot
+        .write_to(&mut bytes)
+        .context("cannot serialise the snapshot")
+        .code(EXIT_COLLECT)?;
+    Ok(bytes)
+}
+
+fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read snapshot {}", path.display()))
+        .code(EXIT_INPUT)?;
+    let snapshot = Snapshot::from_slice(&bytes, &path.display().to_string()).code(EXIT_INPUT)?;
+    Ok((snapshot, bytes))
+}
+
+/// Writes a snapshot atomically: a temporary file beside the destination, renamed into place.
+fn write_snapshot(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        return Ok(out.flush()?);
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn report(
+    snapshot: &Snapshot,
+    bytes: &[u8],
+    catalog: &Catalog,
+    evaluation: &EvaluationArgs,
+    out: &OutputArgs,
+) -> Result<ExitCode, CliError> {
+    let params = catalog
+        .resolve_params(&evaluation.params)
+        .map_err(|e| CliError {
+            code: EXIT_INPUT,
+            error: anyhow!(e),
+        })?;
+    let opts = EvaluateOptions {
+        frameworks: evaluation.frameworks.clone(),
+        params,
+        now: chrono::Utc::now(),
+    };
+    let sha = bundle::sha256_bytes(bytes);
+    let assessment = evaluate::evaluate(snapshot, &sha, catalog, &opts).code(EXIT_INPUT)?;
+    let target = out
+        .out
+        .clone()
+        .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
+    let files = bundle::write(&target, bytes, &assessment, &out.format).code(EXIT_INPUT)?;
+    eprintln!("wrote {} ({})", target.display(), files.join(", "));
+    output::summary(&assessment, &target, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
+    match out.fail_on {
+        Some(threshold) if assessment.has_failures_at_or_above(threshold) => {
+            eprintln!(
+                "failing: checks failed at or above severity {}",
+                threshold.as_str()
+            );
+            Ok(ExitCode::from(EXIT_FAILURES))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn default_bundle_dir(snapshot: &Snapshot, assessment: &Assessment) -> PathBuf {
+    let stamp = assessment.generated_at.format("%Y%m%dT%H%M%SZ");
+    PathBuf::from(format!("dockproof-{}-{stamp}", snapshot.host_label()))
+}
+
+fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match action {
+        ControlsAction::List {
+            framework,
+            controls,
+        } => {
+            let catalog = load_catalog(controls.as_deref())?;
+            if let Some(id) = &framework {
+                if catalog.framework(id).is_none() {
+                    let known: Vec<_> = catalog
+                        .frameworks
+                        .iter()
+                        .map(|f| f.meta.id.clone())
+                        .collect();
+                    return Err(anyhow!(
+                        "unknown framework `{id}`; available: {}",
+                        known.join(", ")
+                    ))
+                    .code(EXIT_INPUT);
+                }
+            }
+            output::checks_table(&catalog, framework.as_deref(), &mut stdout).code(EXIT_INPUT)?;
+        }
+        ControlsAction::Show { id, controls } => {
+            let catalog = load_catalog(controls.as_deref())?;
+            let check = catalog
+                .check(&id)
+                .ok_or_else(|| anyhow!("no check `{id}`; `dockproof controls list` shows them all"))
+                .code(EXIT_INPUT)?;
+            output::check_detail(&catalog, check, &mut stdout).code(EXIT_INPUT)?;
+        }
+        ControlsAction::Lint { dir } => {
+            let catalog = match &dir {
+                Some(d) => Catalog::load_dir_only(d),
+                None => Catalog::load(None),
+            }
+            .code(EXIT_INPUT)?;
+            let findings = catalog.lint();
+            for d in &findings {
+                eprintln!("{d}");
+            }
+            if !findings.is_empty() {
+                return Err(anyhow!("{} lint finding(s)", findings.len())).code(EXIT_INPUT);
+            }
+            writeln!(
+                stdout,
+                "ok: {} checks, {} frameworks, {} parameters",
+                catalog.checks.len(),
+                catalog.frameworks.len(),
+                catalog.params.len()
+            )
+            .code(EXIT_INPUT)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

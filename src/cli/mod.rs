@@ -1,0 +1,167 @@
+//! Command-line definitions. This module only parses: it turns flags into plain option values
+//! and hands them to [`commands`], which wires the library stages together.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use dockproof::assessment::Severity;
+use dockproof::render::Format;
+
+/// Audits a Docker host and writes compliance evidence (CIS Docker 1.6, PCI DSS v4.0.1, HIPAA).
+#[derive(Debug, Parser)]
+#[command(name = "dockproof", version, about, long_about = None)]
+pub struct Cli {
+    /// More detail on stderr (repeat for more); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect from the engine and host, evaluate and write an evidence bundle.
+    Scan {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        evaluation: EvaluationArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// If the engine cannot be reached, report this snapshot instead (and say so) rather
+        /// than fail. Meant for demonstrations; scheduled scans should not use it.
+        #[arg(long, value_name = "SNAPSHOT")]
+        fallback_snapshot: Option<PathBuf>,
+    },
+    /// Collect evidence only and write the snapshot.
+    Collect {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Where to write the snapshot (`-` for stdout). An existing file is replaced
+        /// atomically.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Evaluate a snapshot offline and write an evidence bundle.
+    Report {
+        /// Snapshot file written by `collect` (or `snapshot.json` of a bundle).
+        snapshot: PathBuf,
+        #[command(flatten)]
+        evaluation: EvaluationArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Inspect the control catalogs.
+    Controls {
+        #[command(subcommand)]
+        action: ControlsAction,
+    },
+    /// List the frameworks and their coverage.
+    Frameworks {
+        #[command(subcommand)]
+        action: FrameworksAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControlsAction {
+    /// List the checks.
+    List {
+        /// Only checks that give evidence for this framework.
+        #[arg(long)]
+        framework: Option<String>,
+        /// Extra or overriding catalog directory.
+        #[arg(long, value_name = "DIR")]
+        controls: Option<PathBuf>,
+    },
+    /// Show one check in full.
+    Show {
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        controls: Option<PathBuf>,
+    },
+    /// Validate catalogs: the built-in ones, or those in DIR (`checks/`, `frameworks/`,
+    /// `params.yaml`) on their own.
+    Lint { dir: Option<PathBuf> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrameworksAction {
+    /// List frameworks with requirement counts per assessment mode.
+    List {
+        #[arg(long, value_name = "DIR")]
+        controls: Option<PathBuf>,
+    },
+}
+
+/// Which engine and host to read.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Engine endpoint (unix:///path or tcp://host:port). Defaults to DOCKER_HOST, else the
+    /// local socket. DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI.
+    #[arg(long, value_name = "URL")]
+    pub docker_host: Option<String>,
+    /// Directory the host's files are read under; `/host` when running in a container with
+    /// the host's root mounted read-only.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub host_root: PathBuf,
+    /// Include stopped containers.
+    #[arg(long)]
+    pub include_stopped: bool,
+    /// Maximum concurrent inspect requests to the engine.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+}
+
+/// What to evaluate against.
+#[derive(Debug, Args)]
+pub struct EvaluationArgs {
+    /// Framework to report on (repeatable); default: every bundled framework.
+    #[arg(long = "framework", value_name = "ID")]
+    pub frameworks: Vec<String>,
+    /// Directory with extra or overriding catalogs.
+    #[arg(long, value_name = "DIR")]
+    pub controls: Option<PathBuf>,
+    /// Site parameter, e.g. `trusted_registries=registry.example.com,ghcr.io` (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub params: Vec<(String, String)>,
+}
+
+/// Where and what to write.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Bundle directory; default `dockproof-<host>-<UTC time>`. Never overwritten.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Report formats, comma-separated. `snapshot.json` and `assessment.json` are always written.
+    #[arg(long, value_delimiter = ',', default_value = "html,json")]
+    pub format: Vec<Format>,
+    /// Exit with status 1 when a check fails at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got `{s}`")),
+    }
+}
+
+/// Parses the command line, runs the command and maps the outcome to the documented exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    output::init_logging(cli.verbose);
+    match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {:#}", e.error);
+            ExitCode::from(e.code)
+        }
+    }
+}

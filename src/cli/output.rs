@@ -1,0 +1,219 @@
+//! Text written to the terminal: logging setup, the scan summary and catalog listings.
+//! Results go to stdout; progress and diagnostics go to stderr.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use dockproof::assessment::{Assessment, AssessmentMode, RequirementStatus, Severity, Status};
+use dockproof::catalog::{Catalog, Check};
+
+/// Sends `tracing` output to stderr; `-v` raises the level, `RUST_LOG` overrides.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("dockproof={default}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn join_counts<K: Copy + Ord>(
+    counts: &BTreeMap<K, usize>,
+    order: &[K],
+    name: impl Fn(K) -> &'static str,
+) -> String {
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|k| {
+            counts
+                .get(k)
+                .filter(|n| **n > 0)
+                .map(|n| format!("{n} {}", name(*k)))
+        })
+        .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The short result of a scan or report.
+pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "bundle: {}", bundle.display())?;
+    writeln!(
+        out,
+        "target: {} (engine {}), collected {}",
+        a.snapshot
+            .target
+            .hostname
+            .as_deref()
+            .unwrap_or("unknown host"),
+        a.snapshot
+            .target
+            .engine_version
+            .as_deref()
+            .unwrap_or("unknown"),
+        a.snapshot.collected_until.format("%Y-%m-%dT%H:%M:%SZ"),
+    )?;
+    writeln!(
+        out,
+        "results: {}",
+        join_counts(&a.summary.by_status, &Status::ALL, Status::as_str)
+    )?;
+    writeln!(
+        out,
+        "failed by severity: {}",
+        join_counts(
+            &a.summary.failed_by_severity,
+            &Severity::ALL,
+            Severity::as_str
+        )
+    )?;
+    for fw in &a.frameworks {
+        writeln!(
+            out,
+            "{}: {}",
+            fw.id,
+            join_counts(
+                &fw.counts,
+                &RequirementStatus::ALL,
+                RequirementStatus::as_str
+            )
+        )?;
+    }
+    if !a.snapshot.gaps.is_empty() {
+        writeln!(
+            out,
+            "collection gaps: {} (checks that need them report error)",
+            a.snapshot.gaps.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// `controls list`: one line per check.
+pub fn checks_table(
+    catalog: &Catalog,
+    framework: Option<&str>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let selected: Vec<&Check> = match framework.and_then(|id| catalog.framework(id)) {
+        Some(fw) => {
+            let ids: std::collections::BTreeSet<&str> = fw
+                .requirements
+                .iter()
+                .flat_map(|r| r.checks.iter().chain(r.supporting.iter()))
+                .map(String::as_str)
+                .collect();
+            catalog
+                .checks
+                .iter()
+                .filter(|c| ids.contains(c.def.id.as_str()))
+                .collect()
+        }
+        None => catalog.checks.iter().collect(),
+    };
+    writeln!(
+        out,
+        "{:<40} {:<9} {:<10} {:<9} {:<8} TITLE",
+        "ID", "SEVERITY", "RESOURCE", "MODE", "CIS"
+    )?;
+    for c in &selected {
+        let d = &c.def;
+        writeln!(
+            out,
+            "{:<40} {:<9} {:<10} {:<9} {:<8} {}",
+            d.id,
+            d.severity.as_str(),
+            d.resource.as_str(),
+            format!("{:?}", d.mode).to_lowercase(),
+            d.references.cis_docker.join(","),
+            d.title
+        )?;
+    }
+    writeln!(out, "{} checks", selected.len())?;
+    if let Some(fw) = framework.and_then(|id| catalog.framework(id)) {
+        writeln!(out, "{}", coverage_line(fw))?;
+    }
+    Ok(())
+}
+
+fn coverage_line(fw: &dockproof::catalog::Framework) -> String {
+    let count = |m: AssessmentMode| fw.requirements.iter().filter(|r| r.mode == m).count();
+    format!(
+        "{} {}: {} requirements: {} automated, {} partial, {} manual",
+        fw.meta.name,
+        fw.meta.version,
+        fw.requirements.len(),
+        count(AssessmentMode::Automated),
+        count(AssessmentMode::Partial),
+        count(AssessmentMode::Manual)
+    )
+}
+
+/// `controls show ID`.
+pub fn check_detail(catalog: &Catalog, c: &Check, out: &mut dyn Write) -> io::Result<()> {
+    let d = &c.def;
+    writeln!(out, "{} — {}", d.id, d.title)?;
+    writeln!(out, "defined at:  {}", c.location)?;
+    writeln!(out, "severity:    {}", d.severity.as_str())?;
+    writeln!(out, "resource:    {}", d.resource.as_str())?;
+    writeln!(out, "mode:        {:?}", d.mode)?;
+    if let Some(a) = &d.applies_if {
+        writeln!(out, "applies if:  {a}")?;
+    }
+    if let Some(r) = &d.rule {
+        writeln!(out, "rule:        {r}")?;
+    }
+    writeln!(out, "expectation: {}", d.expectation)?;
+    writeln!(
+        out,
+        "\n{}\n\nWhy: {}\n\nFix: {}",
+        d.description.trim(),
+        d.rationale.trim(),
+        d.remediation.trim()
+    )?;
+    if let Some(p) = &d.prompt {
+        writeln!(out, "\nAssessor prompt: {}", p.trim())?;
+    }
+    if !d.references.cis_docker.is_empty() {
+        writeln!(
+            out,
+            "\nCIS Docker Benchmark 1.6.0: {}",
+            d.references.cis_docker.join(", ")
+        )?;
+    }
+    for link in &d.references.links {
+        writeln!(out, "see: {link}")?;
+    }
+    for fw in &catalog.frameworks {
+        for r in &fw.requirements {
+            let role = if r.checks.contains(&d.id) {
+                "decides"
+            } else if r.supporting.contains(&d.id) {
+                "supports"
+            } else {
+                continue;
+            };
+            writeln!(out, "{role} {} {}: {}", fw.meta.id, r.id, r.title)?;
+        }
+    }
+    Ok(())
+}
+
+/// `frameworks list`.
+pub fn frameworks_table(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
+    for fw in &catalog.frameworks {
+        writeln!(out, "{:<22} {}", fw.meta.id, coverage_line(fw))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The `dockproof` command. See `dockproof --help` and the README.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
