@@ -193,17 +193,150 @@ fn result(
     }
 }
 
-fn requirement(
-    id: &str,
-    title: &str,
-    section: &str,
-    level: Option<&str>,
-    mode: AssessmentMode,
-    status: RequirementStatus,
-    checks: &[&str],
-    supporting: &[&str],
-    results: &[CheckResult],
-) -> RequirementResult {
+/// A requirement: id, title, section, level, mode, status, deciding checks, supporting checks.
+type ReqSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    AssessmentMode,
+    RequirementStatus,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const PCI_REQS: &[ReqSpec] = {
+    use AssessmentMode::{Automated as A, Manual as M, Partial as P};
+    use RequirementStatus as R;
+    let s2 = "Requirement 2";
+    &[
+        (
+            "2.2.1",
+            "Configuration standards are maintained",
+            s2,
+            None,
+            M,
+            R::Manual,
+            &[],
+            &[],
+        ),
+        (
+            "2.2.5",
+            "Only necessary services and functions are enabled",
+            s2,
+            None,
+            A,
+            R::NotSatisfied,
+            &["container.privileged"],
+            &["daemon.icc"],
+        ),
+        (
+            "2.2.6",
+            "System security parameters prevent misuse",
+            s2,
+            None,
+            A,
+            R::Satisfied,
+            &["container.user"],
+            &[],
+        ),
+        (
+            "3.6.1",
+            "Key-protection procedures are defined",
+            "Requirement 3",
+            None,
+            A,
+            R::NotApplicable,
+            &["swarm.autolock"],
+            &[],
+        ),
+        (
+            "7.2.1",
+            "An access control model is defined",
+            "Requirement 7",
+            None,
+            P,
+            R::Partial,
+            &["file.docker-sock"],
+            &["host.docker-group"],
+        ),
+        (
+            "10.2.1",
+            "Audit logs are enabled and active",
+            "Requirement 10",
+            None,
+            A,
+            R::Error,
+            &["host.audit-docker"],
+            &[],
+        ),
+    ]
+};
+
+const HIPAA_REQS: &[ReqSpec] = {
+    use AssessmentMode::{Automated as A, Manual as M, Partial as P};
+    use RequirementStatus as R;
+    let (adm, tech, req) = (
+        "Administrative safeguards",
+        "Technical safeguards",
+        Some("required"),
+    );
+    &[
+        (
+            "164.308(a)(1)(ii)(D)",
+            "Information system activity review",
+            adm,
+            req,
+            M,
+            R::Manual,
+            &[],
+            &["host.audit-docker"],
+        ),
+        (
+            "164.312(a)(1)",
+            "Access control",
+            tech,
+            req,
+            P,
+            R::NotSatisfied,
+            &["container.privileged", "container.user"],
+            &[],
+        ),
+        (
+            "164.312(b)",
+            "Audit controls",
+            tech,
+            req,
+            A,
+            R::Error,
+            &["host.audit-docker"],
+            &[],
+        ),
+        (
+            "164.312(c)(1)",
+            "Integrity",
+            tech,
+            req,
+            P,
+            R::NotSatisfied,
+            &["image.trusted-registry"],
+            &[],
+        ),
+        (
+            "164.312(e)(1)",
+            "Transmission security",
+            tech,
+            Some("addressable"),
+            A,
+            R::Satisfied,
+            &["daemon.tls-verify"],
+            &[],
+        ),
+    ]
+};
+
+fn requirement(spec: &ReqSpec, results: &[CheckResult]) -> RequirementResult {
+    let &(id, title, section, level, mode, status, checks, supporting) = spec;
     let mut counts = BTreeMap::new();
     for r in results
         .iter()
@@ -227,11 +360,14 @@ fn requirement(
 }
 
 fn framework(
-    id: &str,
-    name: &str,
-    version: &str,
-    requirements: Vec<RequirementResult>,
+    (id, name, version): (&str, &str, &str),
+    specs: &[ReqSpec],
+    results: &[CheckResult],
 ) -> FrameworkResult {
+    let requirements: Vec<RequirementResult> = specs
+        .iter()
+        .map(|spec| requirement(spec, results))
+        .collect();
     let mut counts = BTreeMap::new();
     for r in &requirements {
         *counts.entry(r.status).or_default() += 1;
@@ -356,142 +492,11 @@ pub(crate) fn sample_assessment() -> Assessment {
             vec![],
         ),
     ];
-    use AssessmentMode::{Automated as Auto, Manual as Man, Partial as Part};
-    use RequirementStatus as R;
-    let pci = framework(
-        PCI,
-        "PCI DSS",
-        "4.0.1",
-        vec![
-            requirement(
-                "2.2.1",
-                "Configuration standards are maintained",
-                "Requirement 2",
-                None,
-                Man,
-                R::Manual,
-                &[],
-                &[],
-                &results,
-            ),
-            requirement(
-                "2.2.5",
-                "Only necessary services and functions are enabled",
-                "Requirement 2",
-                None,
-                Auto,
-                R::NotSatisfied,
-                &["container.privileged"],
-                &["daemon.icc"],
-                &results,
-            ),
-            requirement(
-                "2.2.6",
-                "System security parameters prevent misuse",
-                "Requirement 2",
-                None,
-                Auto,
-                R::Satisfied,
-                &["container.user"],
-                &[],
-                &results,
-            ),
-            requirement(
-                "3.6.1",
-                "Key-protection procedures are defined",
-                "Requirement 3",
-                None,
-                Auto,
-                R::NotApplicable,
-                &["swarm.autolock"],
-                &[],
-                &results,
-            ),
-            requirement(
-                "7.2.1",
-                "An access control model is defined",
-                "Requirement 7",
-                None,
-                Part,
-                R::Partial,
-                &["file.docker-sock"],
-                &["host.docker-group"],
-                &results,
-            ),
-            requirement(
-                "10.2.1",
-                "Audit logs are enabled and active",
-                "Requirement 10",
-                None,
-                Auto,
-                R::Error,
-                &["host.audit-docker"],
-                &[],
-                &results,
-            ),
-        ],
-    );
+    let pci = framework((PCI, "PCI DSS", "4.0.1"), PCI_REQS, &results);
     let hipaa = framework(
-        HIPAA,
-        "HIPAA Security Rule",
-        "45 CFR 164 Subpart C",
-        vec![
-            requirement(
-                "164.308(a)(1)(ii)(D)",
-                "Information system activity review",
-                "Administrative safeguards",
-                Some("required"),
-                Man,
-                R::Manual,
-                &[],
-                &["host.audit-docker"],
-                &results,
-            ),
-            requirement(
-                "164.312(a)(1)",
-                "Access control",
-                "Technical safeguards",
-                Some("required"),
-                Part,
-                R::NotSatisfied,
-                &["container.privileged", "container.user"],
-                &[],
-                &results,
-            ),
-            requirement(
-                "164.312(b)",
-                "Audit controls",
-                "Technical safeguards",
-                Some("required"),
-                Auto,
-                R::Error,
-                &["host.audit-docker"],
-                &[],
-                &results,
-            ),
-            requirement(
-                "164.312(c)(1)",
-                "Integrity",
-                "Technical safeguards",
-                Some("required"),
-                Part,
-                R::NotSatisfied,
-                &["image.trusted-registry"],
-                &[],
-                &results,
-            ),
-            requirement(
-                "164.312(e)(1)",
-                "Transmission security",
-                "Technical safeguards",
-                Some("addressable"),
-                Auto,
-                R::Satisfied,
-                &["daemon.tls-verify"],
-                &[],
-                &results,
-            ),
-        ],
+        (HIPAA, "HIPAA Security Rule", "45 CFR 164 Subpart C"),
+        HIPAA_REQS,
+        &results,
     );
     let mut summary = Summary {
         total: results.len(),

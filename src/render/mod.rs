@@ -20,8 +20,6 @@ use std::io::Write;
 
 use crate::assessment::Assessment;
 
-mod view;
-
 #[cfg(test)]
 pub(crate) mod fixture;
 

@@ -1,0 +1,222 @@
+//! Counts as people read them: display labels of statuses and severities, count chips, and the
+//! geometry of the summary's inline SVG charts (computed here so the template only prints numbers).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::assessment::{RequirementStatus, Severity, Status};
+
+/// A label with its count, for legends and badges.
+#[derive(Serialize)]
+pub(super) struct Chip {
+    key: &'static str,
+    label: &'static str,
+    count: usize,
+}
+
+/// A horizontal bar chart, in SVG user units (the SVG is `CHART_WIDTH` wide).
+#[derive(Serialize)]
+pub(super) struct Chart {
+    height: u32,
+    /// Text alternative: every label with its count.
+    label: String,
+    bars: Vec<Bar>,
+}
+
+#[derive(Serialize)]
+struct Bar {
+    key: &'static str,
+    label: &'static str,
+    count: usize,
+    y: u32,
+    width: u32,
+    text_x: u32,
+}
+
+/// One segment of a stacked bar whose SVG is 1000 units wide.
+#[derive(Serialize)]
+pub(super) struct Segment {
+    key: &'static str,
+    label: &'static str,
+    count: usize,
+    percent: String,
+    x: u32,
+    width: u32,
+}
+
+/// Where bars start (labels are right-aligned before it) and how long the longest bar is.
+const LABEL_WIDTH: u32 = 120;
+const BAR_MAX: u32 = 360;
+const ROW: u32 = 26;
+/// Shortest bar drawn for a non-zero count, so it is never read as zero.
+const BAR_MIN: u32 = 3;
+
+pub(super) fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "Pass",
+        Status::Fail => "Fail",
+        Status::Error => "Error",
+        Status::NotApplicable => "Not applicable",
+        Status::Manual => "Manual",
+    }
+}
+
+pub(super) fn requirement_label(s: RequirementStatus) -> &'static str {
+    match s {
+        RequirementStatus::Satisfied => "Satisfied",
+        RequirementStatus::NotSatisfied => "Not satisfied",
+        RequirementStatus::Partial => "Partial",
+        RequirementStatus::Manual => "Manual",
+        RequirementStatus::NotApplicable => "Not applicable",
+        RequirementStatus::Error => "Error",
+    }
+}
+
+pub(super) fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "Critical",
+        Severity::High => "High",
+        Severity::Medium => "Medium",
+        Severity::Low => "Low",
+        Severity::Info => "Info",
+    }
+}
+
+/// Chips for the non-zero counts, in [`Status::ALL`] order (what needs attention first).
+pub(super) fn status_chips(counts: &BTreeMap<Status, usize>) -> Vec<Chip> {
+    Status::ALL
+        .iter()
+        .filter_map(|s| {
+            let count = counts.get(s).copied().unwrap_or(0);
+            (count > 0).then(|| Chip {
+                key: s.as_str(),
+                label: status_label(*s),
+                count,
+            })
+        })
+        .collect()
+}
+
+/// Result counts by status, every status shown.
+pub(super) fn status_chart(counts: &BTreeMap<Status, usize>) -> Chart {
+    let rows = Status::ALL.iter().map(|s| {
+        let n = counts.get(s).copied().unwrap_or(0);
+        (s.as_str(), status_label(*s), n)
+    });
+    chart("Results by status", rows.collect())
+}
+
+/// Failed result counts by severity, every severity shown.
+pub(super) fn severity_chart(counts: &BTreeMap<Severity, usize>) -> Chart {
+    let rows = Severity::ALL.iter().map(|s| {
+        let n = counts.get(s).copied().unwrap_or(0);
+        (s.as_str(), severity_label(*s), n)
+    });
+    chart("Failed results by severity", rows.collect())
+}
+
+fn chart(name: &str, rows: Vec<(&'static str, &'static str, usize)>) -> Chart {
+    let max = rows.iter().map(|r| r.2).max().unwrap_or(0).max(1) as u64;
+    let label = rows
+        .iter()
+        .map(|(_, l, n)| format!("{l} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bars: Vec<Bar> = rows
+        .into_iter()
+        .zip(0u32..)
+        .map(|((key, label, count), i)| {
+            let width = match count as u64 {
+                0 => 0,
+                n => ((n * u64::from(BAR_MAX) / max) as u32).max(BAR_MIN),
+            };
+            Bar {
+                key,
+                label,
+                count,
+                y: i * ROW + 4,
+                width,
+                text_x: LABEL_WIDTH + width + 6,
+            }
+        })
+        .collect();
+    Chart {
+        height: bars.len() as u32 * ROW + 8,
+        label: format!("{name}: {label}"),
+        bars,
+    }
+}
+
+/// Requirement counts as a stacked bar, in [`RequirementStatus::ALL`] order. Segment edges are
+/// rounded from cumulative counts, so the segments always tile the full width without gaps.
+pub(super) fn requirement_segments(
+    counts: &BTreeMap<RequirementStatus, usize>,
+    total: usize,
+) -> Vec<Segment> {
+    let edge = |n: usize| (n * 1000).checked_div(total).unwrap_or(0) as u32;
+    let mut cumulative = 0;
+    RequirementStatus::ALL
+        .iter()
+        .map(|s| {
+            let count = counts.get(s).copied().unwrap_or(0);
+            let x = edge(cumulative);
+            cumulative += count;
+            // Rounded half up.
+            let percent = (count * 200 + total).checked_div(2 * total).unwrap_or(0);
+            Segment {
+                key: s.as_str(),
+                label: requirement_label(*s),
+                count,
+                percent: format!("{percent}%"),
+                x,
+                width: edge(cumulative) - x,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_to_the_largest_count_and_keep_small_ones_visible() {
+        let counts = BTreeMap::from([(Status::Fail, 1000), (Status::Pass, 1)]);
+        let c = status_chart(&counts);
+        let widths: Vec<(&str, u32)> = c.bars.iter().map(|b| (b.key, b.width)).collect();
+        assert_eq!(
+            widths,
+            [
+                ("fail", 360),
+                ("error", 0),
+                ("manual", 0),
+                ("pass", 3),
+                ("not_applicable", 0)
+            ]
+        );
+        assert_eq!(c.height, 5 * ROW + 8);
+        assert_eq!(
+            c.label,
+            "Results by status: Fail 1000, Error 0, Manual 0, Pass 1, Not applicable 0"
+        );
+    }
+
+    #[test]
+    fn segments_tile_the_width() {
+        let counts = BTreeMap::from([
+            (RequirementStatus::NotSatisfied, 1),
+            (RequirementStatus::Satisfied, 1),
+            (RequirementStatus::Manual, 1),
+        ]);
+        let s = requirement_segments(&counts, 3);
+        let total: u32 = s.iter().map(|s| s.width).sum();
+        assert_eq!(total, 1000);
+        assert_eq!(s[0].percent, "33%");
+        let s = requirement_segments(&BTreeMap::from([(RequirementStatus::Manual, 1)]), 6);
+        assert_eq!(s[3].percent, "17%");
+        assert!(requirement_segments(&BTreeMap::new(), 0)
+            .iter()
+            .all(|s| s.width == 0));
+    }
+}

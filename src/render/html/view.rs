@@ -1,0 +1,182 @@
+//! The HTML report's view model: every string, count, anchor and link the template shows,
+//! computed here so the template only loops and prints. This file holds the page and its header;
+//! `sections.rs` the matrix, findings, resources and catalogue.
+//!
+//! Host-derived strings (names, ids, paths, messages, evidence) stay plain text in this model and
+//! are escaped by the template on output. Anchors are slugs from [`super::anchors`]. Links to
+//! outside documents are kept only when they start with `https://`; anything else is shown as
+//! text. Evidence values are compact JSON so `"true"` and `true` stay distinct.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::counts::{self, Chart};
+use super::sections::{CheckView, FrameworkView, Index, ResourceView};
+use crate::assessment::{Assessment, ResourceKind, Severity, Status};
+
+/// Reports with at most this many filterable entries start with every group open.
+const OPEN_LIMIT: usize = 80;
+
+/// The whole report.
+#[derive(Serialize)]
+pub(super) struct Report {
+    title: String,
+    /// `dockproof 0.1.0`: the tool that evaluated.
+    tool: String,
+    collected_from: String,
+    collected_until: String,
+    snapshot_sha256: String,
+    target: Vec<Field>,
+    provenance: Vec<Field>,
+    inventory: Vec<Field>,
+    params: Vec<Field>,
+    catalog_sources: Vec<String>,
+    /// Collection gaps: source → error.
+    gaps: Vec<Field>,
+    summary: SummaryView,
+    frameworks: Vec<FrameworkView>,
+    resources: Vec<ResourceView>,
+    checks: Vec<CheckView>,
+    filters: Filters,
+    /// Entries the filters act on (a result can appear under several requirements too).
+    finding_count: usize,
+    /// Small reports open every group; large ones start collapsed.
+    open: bool,
+}
+
+/// A label and its value (also used for `<option>`: label shown, value submitted).
+#[derive(Serialize)]
+pub(super) struct Field {
+    label: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct SummaryView {
+    total: usize,
+    failed: usize,
+    by_status: Chart,
+    failed_by_severity: Chart,
+}
+
+#[derive(Serialize)]
+struct Filters {
+    frameworks: Vec<Field>,
+    statuses: Vec<Field>,
+    severities: Vec<Field>,
+    kinds: Vec<Field>,
+}
+
+pub(super) fn field(label: &str, value: impl Into<String>) -> Field {
+    Field {
+        label: label.to_string(),
+        value: value.into(),
+    }
+}
+
+pub(super) fn reported(label: &str, value: &Option<String>) -> Field {
+    field(label, value.as_deref().unwrap_or("not reported"))
+}
+
+pub(super) fn iso(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub(super) fn https_only(url: &str) -> Option<String> {
+    url.starts_with("https://").then(|| url.to_string())
+}
+
+pub(super) fn compact(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// Builds the view model of `a`.
+pub(super) fn build(a: &Assessment) -> Report {
+    let ix = Index::new(a);
+    let frameworks: Vec<FrameworkView> = a.frameworks.iter().map(|fw| ix.framework(fw)).collect();
+    let resources = ix.resources(a);
+    let finding_count = frameworks
+        .iter()
+        .map(FrameworkView::finding_count)
+        .sum::<usize>()
+        + a.results.len();
+
+    let s = &a.snapshot;
+    let t = &s.target;
+    let hostname = t.hostname.as_deref().unwrap_or(&t.docker_host);
+    let tool = format!("{} {}", a.tool.name, a.tool.version);
+    let mut kinds: Vec<ResourceKind> = a.results.iter().map(|r| r.resource.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let option = |value: &str, label: &str| field(label, value);
+
+    Report {
+        title: format!("Docker host assessment: {hostname}"),
+        target: vec![
+            field("Docker host", &t.docker_host),
+            reported("Host name", &t.hostname),
+            reported("Engine version", &t.engine_version),
+            reported("API version", &t.api_version),
+            reported("Operating system", &t.os),
+            reported("Kernel", &t.kernel),
+            reported("Architecture", &t.architecture),
+            reported("Engine ID", &t.engine_id),
+        ],
+        provenance: vec![
+            field("Collected from (UTC)", iso(&s.collected_from)),
+            field("Collected until (UTC)", iso(&s.collected_until)),
+            field(
+                "Collected by",
+                format!("{} {}", s.collected_by.name, s.collected_by.version),
+            ),
+            field("Evaluated at (UTC)", iso(&a.generated_at)),
+            field("Evaluated by", tool.clone()),
+            field("Snapshot SHA-256", &s.sha256),
+            field("Snapshot schema", s.schema_version.to_string()),
+            field("Catalog SHA-256", &a.catalog.sha256),
+            field(
+                "Stopped containers included",
+                if s.include_stopped { "yes" } else { "no" },
+            ),
+            field("Host root", &s.host_root),
+        ],
+        tool,
+        collected_from: iso(&s.collected_from),
+        collected_until: iso(&s.collected_until),
+        snapshot_sha256: s.sha256.clone(),
+        inventory: s
+            .inventory
+            .iter()
+            .map(|(k, v)| field(k, v.to_string()))
+            .collect(),
+        params: a.params.iter().map(|(k, v)| field(k, compact(v))).collect(),
+        catalog_sources: a.catalog.sources.clone(),
+        gaps: s.gaps.iter().map(|g| field(&g.source, &g.error)).collect(),
+        summary: SummaryView {
+            total: a.summary.total,
+            failed: a.summary.by_status.get(&Status::Fail).copied().unwrap_or(0),
+            by_status: counts::status_chart(&a.summary.by_status),
+            failed_by_severity: counts::severity_chart(&a.summary.failed_by_severity),
+        },
+        filters: Filters {
+            frameworks: (a.frameworks.iter())
+                .map(|f| option(&ix.framework_slug(&f.id), &f.name))
+                .collect(),
+            statuses: (Status::ALL.iter())
+                .map(|s| option(s.as_str(), counts::status_label(*s)))
+                .collect(),
+            severities: (Severity::ALL.iter())
+                .map(|s| option(s.as_str(), counts::severity_label(*s)))
+                .collect(),
+            kinds: kinds
+                .iter()
+                .map(|k| option(k.as_str(), k.as_str()))
+                .collect(),
+        },
+        checks: a.checks.iter().map(|c| ix.check(c)).collect(),
+        frameworks,
+        resources,
+        finding_count,
+        open: finding_count <= OPEN_LIMIT,
+    }
+}
