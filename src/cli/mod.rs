@@ -107,9 +107,10 @@ pub struct TargetArgs {
     #[arg(long, value_name = "URL")]
     pub docker_host: Option<String>,
     /// Directory the host's files are read under; `/host` when running in a container with
-    /// the host's root mounted read-only.
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    pub host_root: PathBuf,
+    /// the host's root mounted read-only. Default `/` for a local engine; host files are not
+    /// read for a remote engine unless this is given.
+    #[arg(long, value_name = "DIR")]
+    pub host_root: Option<PathBuf>,
     /// Include stopped containers.
     #[arg(long)]
     pub include_stopped: bool,

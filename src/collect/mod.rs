@@ -39,8 +39,11 @@ pub use endpoint::{DEFAULT_DOCKER_HOST, REQUEST_TIMEOUT};
 pub struct CollectOptions {
     /// Engine endpoint; `None` means `DOCKER_HOST`, else the local socket.
     pub docker_host: Option<String>,
-    /// Directory under which host files are read (`/`, or `/host` in a container).
-    pub host_root: PathBuf,
+    /// Directory under which host files are read (`/host` in a container with the host's root
+    /// mounted). `None` means `/` when the engine is reached through a local unix socket, and no
+    /// host facts at all for a remote engine: the local filesystem is not the remote host's, and
+    /// reading it would attribute one machine's files to another.
+    pub host_root: Option<PathBuf>,
     /// Collect stopped containers too.
     pub include_stopped: bool,
     /// Maximum concurrent inspect calls against the engine (0 is treated as 1).
@@ -67,18 +70,37 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     let docker = endpoint::connect(&endpoint)?;
     let (docker, version) = endpoint::first_call(docker, &endpoint).await?;
 
-    let root = opts.host_root.clone();
-    let host_task = tokio::task::spawn_blocking(move || host::collect_host(&root));
+    let root = match &opts.host_root {
+        Some(root) => Some(root.clone()),
+        None if endpoint.url.starts_with("unix://") => Some(PathBuf::from("/")),
+        None => None,
+    };
+    let host_task = root
+        .clone()
+        .map(|root| tokio::task::spawn_blocking(move || host::collect_host(&root)));
 
     let mut gaps = Vec::new();
     let (engine, mut target) = engine::collect_engine(&docker, version, opts, &mut gaps).await;
     target.docker_host = endpoint.url.clone();
 
-    let (host, host_gaps) = match host_task.await {
-        Ok(result) => result,
-        Err(err) => (
+    let (host, host_gaps) = match host_task {
+        Some(task) => match task.await {
+            Ok(result) => result,
+            Err(err) => (
+                HostFacts::default(),
+                vec![gap("host", format!("host fact collection aborted: {err}"))],
+            ),
+        },
+        None => (
             HostFacts::default(),
-            vec![gap("host", format!("host fact collection aborted: {err}"))],
+            vec![gap(
+                "host",
+                format!(
+                    "not collected: the engine at {} is not a local socket; pass --host-root \
+                     with a mount of that host's filesystem to collect its files",
+                    endpoint.url
+                ),
+            )],
         ),
     };
     gaps.extend(host_gaps);
@@ -91,7 +113,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
             started_at,
             finished_at: Utc::now(),
             include_stopped: opts.include_stopped,
-            host_root: opts.host_root.display().to_string(),
+            host_root: root.map(|r| r.display().to_string()).unwrap_or_default(),
         },
         target,
         engine,

@@ -25,11 +25,17 @@ pub fn bin() -> PathBuf {
 
 /// Runs the binary with arguments.
 pub fn dockproof(args: &[&str]) -> Output {
-    Command::new(bin()).args(args).output().expect("the dockproof binary runs")
+    Command::new(bin())
+        .args(args)
+        .output()
+        .expect("the dockproof binary runs")
 }
 
 fn docker(args: &[&str]) -> Output {
-    Command::new("docker").args(args).output().expect("the docker CLI is installed")
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker CLI is installed")
 }
 
 /// Runs a docker command that must succeed.
@@ -89,7 +95,13 @@ pub fn ensure_image() {
         .expect("passwd");
         let tar = root.path().with_extension("tar");
         let status = Command::new("tar")
-            .args(["-C", &r.display().to_string(), "-cf", &tar.display().to_string(), "."])
+            .args([
+                "-C",
+                &r.display().to_string(),
+                "-cf",
+                &tar.display().to_string(),
+                ".",
+            ])
             .status()
             .expect("tar runs");
         assert!(status.success(), "tar failed");
@@ -114,7 +126,10 @@ pub struct Containers {
 
 impl Containers {
     pub fn new(test: &str) -> Self {
-        Containers { prefix: format!("dpt-{}-{test}", std::process::id()), names: Vec::new() }
+        Containers {
+            prefix: format!("dpt-{}-{test}", std::process::id()),
+            names: Vec::new(),
+        }
     }
 
     /// Full name of a container of this test.
@@ -202,5 +217,39 @@ pub fn run_to_bundle(args: &[&str]) -> Scan {
         )
     });
     let assessment = serde_json::from_str(&text).expect("assessment.json is JSON");
-    Scan { dir, bundle, assessment, output }
+    Scan {
+        dir,
+        bundle,
+        assessment,
+        output,
+    }
+}
+
+impl Scan {
+    /// Ids of the checks that implement a CIS Docker Benchmark recommendation.
+    pub fn checks_for_cis(&self, cis: &str) -> Vec<String> {
+        self.assessment["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| {
+                c["references"]["cis_docker"]
+                    .as_array()
+                    .is_some_and(|ids| ids.iter().any(|i| i == cis))
+            })
+            .filter_map(|c| c["id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Verdicts of every check implementing `cis` on the resource `name`, sorted.
+    pub fn cis_verdicts(&self, cis: &str, name: &str) -> Vec<String> {
+        let checks = self.checks_for_cis(cis);
+        assert!(!checks.is_empty(), "no check implements CIS {cis}");
+        let mut v: Vec<String> = checks
+            .iter()
+            .filter_map(|c| self.verdict(c, name))
+            .collect();
+        v.sort();
+        v
+    }
 }
