@@ -17,7 +17,7 @@ use std::path::Path;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::assessment::{AssessmentMode, CheckMode};
+use crate::assessment::{AssessmentMode, CheckMode, ResourceKind};
 use crate::rules::{self, Expr};
 use model::{
     CheckDef, ChecksFile, FrameworkFile, FrameworkMeta, ParamDef, ParamType, ParamsFile,
@@ -497,6 +497,12 @@ fn validate(
         if !is_valid_id(&def.id) {
             diags.push(at(format!(
                 "check id `{}` must be dotted lowercase words, e.g. `container.privileged`",
+                def.id
+            )));
+        }
+        if def.file_role.is_some() && def.resource != ResourceKind::File {
+            diags.push(at(format!(
+                "check `{}`: `file_role` only applies to `resource: file`",
                 def.id
             )));
         }

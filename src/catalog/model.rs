@@ -32,6 +32,11 @@ pub struct CheckDef {
     pub resource: ResourceKind,
     #[serde(default)]
     pub mode: CheckMode,
+    /// For `resource: file` checks: the file role the check is about (`daemon.json`,
+    /// `docker.sock`, ...). Only files of that role are evaluated; when the host has none, the
+    /// check gets a single `not_applicable` result saying so.
+    #[serde(default)]
+    pub file_role: Option<String>,
     /// CEL expression; when false the result is `not_applicable`.
     #[serde(default)]
     pub applies_if: Option<String>,

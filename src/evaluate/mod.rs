@@ -97,8 +97,20 @@ pub fn evaluate(
         if let Some(gap) = missing_listing(snapshot, kind) {
             results.push(whole_kind_error(check, kind, gap, observed_at));
         }
+        let mut matched = 0;
         for (resource, value) in resources.iter() {
+            if let Some(role) = &check.def.file_role {
+                if resource.view.get("role").and_then(Value::as_str) != Some(role) {
+                    continue;
+                }
+            }
+            matched += 1;
             results.push(evaluate_one(check, resource, value, &ctx, observed_at));
+        }
+        if let (Some(role), 0) = (&check.def.file_role, matched) {
+            if missing_listing(snapshot, kind).is_none() {
+                results.push(no_file_with_role(check, role, observed_at));
+            }
         }
     }
 
@@ -174,6 +186,28 @@ fn whole_kind_error(
         message: Some(gap),
         evidence: vec![],
         source: "gaps".into(),
+        observed_at,
+    }
+}
+
+fn no_file_with_role(check: &Check, role: &str, observed_at: DateTime<Utc>) -> CheckResult {
+    let kind = ResourceKind::File;
+    let reference = ResourceRef {
+        kind,
+        id: format!("{role}:"),
+        name: format!("({role})"),
+    };
+    CheckResult {
+        check_id: check.def.id.clone(),
+        severity: check.def.severity,
+        fingerprint: fingerprint(&check.def.id, kind, &reference.id),
+        resource: reference,
+        status: Status::NotApplicable,
+        message: Some(format!(
+            "no {role} file is configured or present on this host"
+        )),
+        evidence: vec![],
+        source: "host.files".into(),
         observed_at,
     }
 }

@@ -9,7 +9,8 @@
 //! * daemon: `{info, version, config, args, settings}` where `settings` merges daemon.json with
 //!   the dockerd command line, keyed by daemon.json option names, and is absent when either
 //!   could not be read;
-//! * host: `{docker_group, audit_rules, mounts, data_root}`, each absent when not collected.
+//! * host: `{docker_group, audit_rules, mounts, data_root, files}`, each absent when not
+//!   collected.
 
 use serde_json::{json, Map, Value};
 
@@ -205,6 +206,14 @@ pub fn host_view(snapshot: &Snapshot) -> Value {
         .and_then(|i| i.get("DockerRootDir"))
     {
         view.insert("data_root".into(), root.clone());
+    }
+    // An empty list means the host files were not collected at all; the key is left out then
+    // so that rules reading it end in error.
+    if !host.files.is_empty() {
+        view.insert(
+            "files".into(),
+            serde_json::to_value(&host.files).unwrap_or(Value::Null),
+        );
     }
     Value::Object(view)
 }
