@@ -1,0 +1,286 @@
+//! End-to-end tests of the binary that need no engine: offline reports of the bundled samples,
+//! catalog commands, and the exit code and message for every kind of bad input.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const INSECURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/insecure-host.snapshot.json"
+);
+const HARDENED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/hardened-host.snapshot.json"
+);
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_insecure_sample_fails_where_it_should() {
+    let scan = run_to_bundle(&["report", INSECURE]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    assert_eq!(scan.cis_verdicts("5.5", "legacy-admin"), vec!["fail"]);
+    assert_eq!(scan.cis_verdicts("5.32", "ci-runner"), vec!["fail"]);
+    assert_eq!(scan.cis_verdicts("5.32", "monitoring-agent"), vec!["fail"]);
+    assert_eq!(scan.cis_verdicts("5.10", "monitoring-agent"), vec!["fail"]);
+    assert_eq!(scan.cis_verdicts("5.8", "web-frontend"), vec!["fail"]);
+    assert_eq!(scan.cis_verdicts("5.14", "web-frontend"), vec!["fail"]);
+    assert_eq!(scan.cis_verdicts("5.15", "web-frontend"), vec!["fail"]);
+    for f in [
+        "report.html",
+        "assessment.json",
+        "snapshot.json",
+        "SHA256SUMS",
+    ] {
+        assert!(scan.bundle.join(f).is_file(), "{f} missing");
+    }
+    // The sample's secret was redacted when it was collected.
+    assert!(!scan
+        .file("snapshot.json")
+        .contains("sample-not-a-real-secret"));
+    assert!(scan.file("report.html").contains("legacy-admin"));
+}
+
+#[test]
+fn the_hardened_sample_passes_the_runtime_checks() {
+    let scan = run_to_bundle(&["report", HARDENED, "--format", "json"]);
+    for name in ["payments-api", "ledger-worker"] {
+        for cis in [
+            "5.4", "5.5", "5.6", "5.10", "5.11", "5.12", "5.13", "5.15", "5.22", "5.26", "5.27",
+            "5.29", "5.32",
+        ] {
+            assert_eq!(
+                scan.cis_verdicts(cis, name),
+                vec!["pass"],
+                "CIS {cis} on {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fail_on_maps_failures_to_exit_code_one() {
+    let scan = run_to_bundle(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(scan.output.status.code(), Some(1));
+    let scan = run_to_bundle(&[
+        "report",
+        HARDENED,
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(
+        scan.output.status.code(),
+        Some(0),
+        "{}",
+        stderr(&scan.output)
+    );
+}
+
+#[test]
+fn an_unreachable_engine_exits_3_and_names_the_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("unix://{}/nothing.sock", dir.path().display());
+    let out = dockproof(&[
+        "scan",
+        "--docker-host",
+        &sock,
+        "--out",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&sock), "{}", stderr(&out));
+    assert!(
+        !dir.path().join("b").exists(),
+        "a bundle was written for a failed scan"
+    );
+}
+
+#[test]
+fn a_fallback_snapshot_is_reported_when_the_engine_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("unix://{}/nothing.sock", dir.path().display());
+    let scan = run_to_bundle(&[
+        "scan",
+        "--docker-host",
+        &sock,
+        "--fallback-snapshot",
+        INSECURE,
+        "--format",
+        "json",
+    ]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    assert!(stderr(&scan.output).contains("reporting the saved snapshot"));
+    assert_eq!(scan.cis_verdicts("5.5", "legacy-admin"), vec!["fail"]);
+}
+
+#[test]
+fn a_truncated_snapshot_is_an_input_error_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(INSECURE).unwrap();
+    let cut = dir.path().join("cut.json");
+    let lines: Vec<&str> = text.lines().take(40).collect();
+    std::fs::write(&cut, lines.join("\n")).unwrap();
+    let out = dockproof(&[
+        "report",
+        cut.to_str().unwrap(),
+        "--out",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("cut.json") && err.contains("line 40"), "{err}");
+    assert!(!dir.path().join("b").exists());
+}
+
+#[test]
+fn a_snapshot_from_a_future_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(INSECURE).unwrap()).unwrap();
+    doc["schema_version"] = 999.into();
+    let path = dir.path().join("future.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = dockproof(&[
+        "report",
+        path.to_str().unwrap(),
+        "--out",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("schema version 999"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn write_catalog(dir: &Path, checks: &str) {
+    std::fs::create_dir_all(dir.join("checks")).unwrap();
+    std::fs::write(dir.join("checks/extra.yaml"), checks).unwrap();
+}
+
+#[test]
+fn a_broken_catalog_is_an_input_error_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let controls = dir.path().join("controls");
+    write_catalog(
+        &controls,
+        "checks:\n  - id: extra.thing\n    title: [unclosed\n",
+    );
+    let out = dockproof(&[
+        "report",
+        INSECURE,
+        "--controls",
+        controls.to_str().unwrap(),
+        "--out",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("checks/extra.yaml:"), "{err}");
+    assert!(!dir.path().join("b").exists());
+}
+
+#[test]
+fn an_extra_catalog_can_add_a_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let controls = dir.path().join("controls");
+    write_catalog(
+        &controls,
+        r#"checks:
+  - id: container.site-label
+    title: Container carries an owner label
+    description: d
+    rationale: r
+    severity: low
+    resource: container
+    rule: "'owner' in resource.Config.?Labels.orValue({})"
+    expectation: an owner label
+    evidence:
+      Labels: resource.Config.?Labels.orValue({})
+    remediation: Add --label owner=TEAM.
+"#,
+    );
+    let scan = run_to_bundle(&[
+        "report",
+        INSECURE,
+        "--controls",
+        controls.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    assert_eq!(
+        scan.verdict("container.site-label", "web-frontend")
+            .as_deref(),
+        Some("fail")
+    );
+}
+
+#[test]
+fn an_unknown_parameter_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dockproof(&[
+        "report",
+        INSECURE,
+        "--param",
+        "nope=1",
+        "--out",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown parameter `nope`"));
+}
+
+#[test]
+fn parameters_change_verdicts() {
+    let scan = run_to_bundle(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json",
+        "--param",
+        "allowed_capabilities=NET_ADMIN,SYS_ADMIN",
+    ]);
+    assert_eq!(scan.cis_verdicts("5.4", "web-frontend"), vec!["pass"]);
+}
+
+#[test]
+fn catalog_commands_list_and_lint() {
+    let out = dockproof(&["controls", "lint"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+
+    let out = dockproof(&["frameworks", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for id in ["cis-docker-1.6", "pci-dss-4.0.1", "hipaa-security-rule"] {
+        assert!(text.contains(id), "{text}");
+    }
+
+    let out = dockproof(&["controls", "list", "--framework", "pci-dss-4.0.1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("container.privileged"), "{text}");
+    assert!(text.contains("59 requirements"), "{text}");
+
+    let out = dockproof(&["controls", "show", "container.docker-socket"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("CIS Docker Benchmark 1.6.0: 5.32"), "{text}");
+    assert!(text.contains("decides pci-dss-4.0.1"), "{text}");
+
+    let out = dockproof(&["controls", "show", "no.such-check"]);
+    assert_eq!(out.status.code(), Some(2));
+}
