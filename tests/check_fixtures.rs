@@ -1,0 +1,227 @@
+//! Every automated check in the shipped catalog has a passing and a failing fixture, evaluated
+//! here through the library against a real snapshot, so that a broken rule is caught.
+//!
+//! Fixtures live in `tests/fixtures/checks/*.yaml`. Each one names a check, the resource to look
+//! at and two JSON merge patches (RFC 7386) over the hardened sample snapshot: one after which
+//! the check must pass on that resource, one after which it must fail. Patches address engine
+//! objects by name rather than by position, through a keyed view of the snapshot:
+//!
+//! ```yaml
+//! - check: container.privileged
+//!   resource: payments-api
+//!   pass: {}
+//!   fail: {containers: {payments-api: {HostConfig: {Privileged: true}}}}
+//! ```
+//!
+//! Keys of the view: `containers` (by name), `images` (by first tag), `networks` (by name),
+//! `files` (by role), `info`, `version`, `daemon_json`, `dockerd`, `audit_rules`, `docker_group`,
+//! `mounts`. A `null` in a patch removes the key.
+
+use std::collections::BTreeMap;
+
+use dockproof::assessment::CheckMode;
+use dockproof::catalog::Catalog;
+use dockproof::evaluate::{evaluate, EvaluateOptions};
+use dockproof::snapshot::Snapshot;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+const BASE: &str = include_str!("../samples/hardened-host.snapshot.json");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    check: String,
+    /// Name of the resource whose verdict is asserted.
+    resource: String,
+    pass: Value,
+    fail: Value,
+    /// Site parameters for both cases.
+    #[serde(default)]
+    params: BTreeMap<String, String>,
+}
+
+fn fixtures() -> Vec<(String, Fixture)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/checks");
+    let mut out = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let list: Vec<Fixture> =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for f in list {
+            out.push((path.file_name().unwrap().to_string_lossy().into_owned(), f));
+        }
+    }
+    out
+}
+
+fn keyed(list: &[Value], key: impl Fn(&Value) -> String) -> Value {
+    Value::Object(list.iter().map(|v| (key(v), v.clone())).collect())
+}
+
+fn name_of(v: &Value) -> String {
+    v["Name"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches('/')
+        .to_string()
+}
+
+fn tag_of(v: &Value) -> String {
+    v["RepoTags"][0].as_str().unwrap_or_default().to_string()
+}
+
+/// The snapshot as a keyed view that patches can address by name.
+fn to_view(s: &Value) -> Value {
+    let e = &s["engine"];
+    let h = &s["host"];
+    let arr = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    serde_json::json!({
+        "containers": keyed(&arr(&e["containers"]), name_of),
+        "images": keyed(&arr(&e["images"]), tag_of),
+        "networks": keyed(&arr(&e["networks"]), name_of),
+        "files": keyed(&arr(&h["files"]), |f| f["role"].as_str().unwrap_or_default().to_string()),
+        "info": e["info"], "version": e["version"],
+        "daemon_json": h["daemon_json"], "dockerd": h["dockerd"],
+        "audit_rules": h["audit_rules"], "docker_group": h["docker_group"], "mounts": h["mounts"],
+    })
+}
+
+fn from_view(base: &Value, view: &Value) -> Value {
+    let mut s = base.clone();
+    let values = |k: &str| {
+        Value::Array(
+            view[k]
+                .as_object()
+                .map(|m| m.values().cloned().collect())
+                .unwrap_or_default(),
+        )
+    };
+    s["engine"]["containers"] = values("containers");
+    s["engine"]["images"] = values("images");
+    s["engine"]["networks"] = values("networks");
+    s["host"]["files"] = values("files");
+    s["engine"]["info"] = view["info"].clone();
+    s["engine"]["version"] = view["version"].clone();
+    for k in [
+        "daemon_json",
+        "dockerd",
+        "audit_rules",
+        "docker_group",
+        "mounts",
+    ] {
+        s["host"][k] = view[k].clone();
+    }
+    s
+}
+
+/// RFC 7386 JSON merge patch.
+fn merge(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            let t = target.as_object_mut().unwrap();
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+fn verdict(catalog: &Catalog, f: &Fixture, patch: &Value) -> String {
+    let base: Value = serde_json::from_str(BASE).unwrap();
+    let mut view = to_view(&base);
+    merge(&mut view, patch);
+    let doc = from_view(&base, &view);
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    let snapshot =
+        Snapshot::from_slice(&bytes, "fixture").unwrap_or_else(|e| panic!("{}: {e}", f.check));
+    let overrides: Vec<(String, String)> = f
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let params = catalog.resolve_params(&overrides).unwrap();
+    let opts = EvaluateOptions {
+        frameworks: vec![],
+        params,
+        now: snapshot.collection.finished_at,
+    };
+    // Only the check under test is evaluated: the fixture is about its verdict alone.
+    let mut single = catalog.clone();
+    single.checks.retain(|c| c.def.id == f.check);
+    let a = evaluate(&snapshot, "fixture", &single, &opts).unwrap();
+    let found: Vec<_> = a
+        .results
+        .iter()
+        .filter(|r| r.check_id == f.check && r.resource.name == f.resource)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{}: expected one result on {}, got {found:?}",
+        f.check,
+        f.resource
+    );
+    let r = found[0];
+    format!(
+        "{}{}",
+        r.status.as_str(),
+        r.message
+            .as_ref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default()
+    )
+}
+
+#[test]
+fn every_fixture_passes_and_fails_as_written() {
+    let catalog = Catalog::load(None).unwrap();
+    let mut problems = Vec::new();
+    for (file, f) in fixtures() {
+        assert!(
+            catalog.check(&f.check).is_some(),
+            "{file}: no check `{}`",
+            f.check
+        );
+        for (expected, patch) in [("pass", &f.pass), ("fail", &f.fail)] {
+            let got = verdict(&catalog, &f, patch);
+            if got != expected {
+                problems.push(format!(
+                    "{file}: {} on {}: expected {expected}, got {got}",
+                    f.check, f.resource
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_automated_check_has_a_fixture() {
+    let catalog = Catalog::load(None).unwrap();
+    let covered: Vec<String> = fixtures().into_iter().map(|(_, f)| f.check).collect();
+    let missing: Vec<&str> = catalog
+        .checks
+        .iter()
+        .filter(|c| c.def.mode == CheckMode::Automated && !covered.contains(&c.def.id))
+        .map(|c| c.def.id.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "checks without a pass/fail fixture: {missing:?}"
+    );
+}
