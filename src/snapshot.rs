@@ -143,6 +143,11 @@ pub struct HostFacts {
     pub docker_group: Option<GroupFact>,
     /// Mount points of the host (`/proc/1/mountinfo`), mount point paths only.
     pub mounts: Option<Vec<String>>,
+    /// Docker Content Trust settings made system-wide in `/etc/environment`
+    /// (`DOCKER_CONTENT_TRUST*` only): whether the docker client verifies image signatures.
+    /// Empty when none is set there.
+    #[serde(default)]
+    pub client_env: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// The daemon configuration file and what it holds.

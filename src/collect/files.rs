@@ -15,6 +15,12 @@
 //! * `tls-ca`, `tls-cert`, `tls-key`: `--tlscacert`/`--tlscert`/`--tlskey`, else the daemon.json
 //!   keys of the same names; only when configured.
 //! * `etc-default-docker`: `/etc/default/docker`; `etc-sysconfig-docker`: `/etc/sysconfig/docker`.
+//! * `containerd-config`: `/etc/containerd/config.toml`.
+//! * `dockerd-binary`: dockerd's `argv[0]` when absolute; it and `containerd-binary`,
+//!   `containerd-shim`, `containerd-shim-runc-v1`, `containerd-shim-runc-v2` and `runc-binary`
+//!   otherwise the first of `/usr/bin`, `/usr/sbin`, `/usr/local/bin`, `/bin`, `/sbin` that holds
+//!   the program; one `exists: false` fact at `/usr/bin/NAME` when none does. The audit checks
+//!   watch these paths.
 //!
 //! Links are followed within the host root: `file_type`, `mode`, `uid` and `gid` describe the
 //! link's target (what dockerd and systemd actually open), so a unit masked by a link to
@@ -41,6 +47,15 @@ const UNIT_DIRS: [&str; 3] = [
 const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 const DEFAULT_CONTAINERD_SOCKET: &str = "/run/containerd/containerd.sock";
 const CERTS_D: &str = "/etc/docker/certs.d";
+const BIN_DIRS: [&str; 5] = ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin", "/sbin"];
+const BINARIES: [(&str, &str); 6] = [
+    ("dockerd-binary", "dockerd"),
+    ("containerd-binary", "containerd"),
+    ("containerd-shim", "containerd-shim"),
+    ("containerd-shim-runc-v1", "containerd-shim-runc-v1"),
+    ("containerd-shim-runc-v2", "containerd-shim-runc-v2"),
+    ("runc-binary", "runc"),
+];
 
 /// What the daemon's own configuration says about where its files are.
 pub(crate) struct Sources<'a> {
@@ -105,6 +120,22 @@ pub(crate) fn collect_files(
     }
     planned.push(("etc-default-docker", "/etc/default/docker".to_string()));
     planned.push(("etc-sysconfig-docker", "/etc/sysconfig/docker".to_string()));
+    planned.push((
+        "containerd-config",
+        "/etc/containerd/config.toml".to_string(),
+    ));
+    let dockerd_path = sources
+        .dockerd_args
+        .and_then(|a| a.first())
+        .filter(|p| p.starts_with('/'))
+        .cloned();
+    for (role, name) in BINARIES {
+        let path = match (&dockerd_path, role) {
+            (Some(p), "dockerd-binary") => p.clone(),
+            _ => find_program(root, name),
+        };
+        planned.push((role, path));
+    }
 
     let mut seen = std::collections::HashSet::new();
     planned.retain(|(role, path)| seen.insert((*role, path.clone())));
@@ -184,6 +215,15 @@ fn find_unit(root: &HostRoot, unit: &str) -> String {
         )
         .unwrap_or(&candidates[0])
         .clone()
+}
+
+/// The first of the usual program directories that holds `name`, else `/usr/bin/NAME`.
+fn find_program(root: &HostRoot, name: &str) -> String {
+    BIN_DIRS
+        .iter()
+        .map(|d| format!("{d}/{name}"))
+        .find(|path| root.resolve(path).and_then(std::fs::metadata).is_ok())
+        .unwrap_or_else(|| format!("/usr/bin/{name}"))
 }
 
 /// Unix sockets dockerd listens on, as configured.

@@ -134,6 +134,7 @@ pub(crate) fn collect_host(root: &Path) -> (HostFacts, Vec<Gap>) {
         audit_rules: audit::collect_audit_rules(&root, &mut gaps),
         docker_group: accounts.group_fact("docker"),
         mounts: read_mounts(&root, &mut gaps),
+        client_env: read_client_env(&root, &mut gaps),
         daemon_json,
         dockerd,
         files,
@@ -189,6 +190,36 @@ fn unescape_octal(field: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `DOCKER_CONTENT_TRUST*` settings from `/etc/environment`; empty when the file or the settings
+/// are absent, `None` (with a gap) when the file cannot be read.
+fn read_client_env(
+    root: &HostRoot,
+    gaps: &mut Vec<Gap>,
+) -> Option<std::collections::BTreeMap<String, String>> {
+    const PATH: &str = "/etc/environment";
+    let text = match root.resolve(PATH).and_then(std::fs::read_to_string) {
+        Ok(t) => t,
+        Err(e) if is_missing(&e) => String::new(),
+        Err(e) => {
+            gaps.push(gap(format!("host:{PATH}"), e));
+            return None;
+        }
+    };
+    Some(
+        text.lines()
+            .map(|l| l.trim().trim_start_matches("export ").trim())
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| k.trim().starts_with("DOCKER_CONTENT_TRUST"))
+            .map(|(k, v)| {
+                (
+                    k.trim().to_string(),
+                    v.trim().trim_matches(|c| c == '"' || c == '\'').to_string(),
+                )
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -260,5 +291,25 @@ mod tests {
         let dj = facts.daemon_json.unwrap();
         assert!(!dj.exists);
         assert_eq!(dj.path, "/etc/docker/daemon.json");
+    }
+
+    #[test]
+    fn content_trust_settings_are_read_from_etc_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = HostRoot::new(dir.path());
+        let mut gaps = Vec::new();
+        assert_eq!(read_client_env(&root, &mut gaps), Some(Default::default()));
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/environment"),
+            "PATH=/usr/bin\nexport DOCKER_CONTENT_TRUST=\"1\"\nDOCKER_HOST=tcp://x\n",
+        )
+        .unwrap();
+        let env = read_client_env(&root, &mut gaps).unwrap();
+        assert_eq!(
+            env.into_iter().collect::<Vec<_>>(),
+            vec![("DOCKER_CONTENT_TRUST".to_string(), "1".to_string())]
+        );
+        assert!(gaps.is_empty());
     }
 }

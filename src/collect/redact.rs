@@ -4,7 +4,9 @@
 //! What is replaced (names are kept; values become [`REDACTED`] or [`REDACTED_CREDENTIAL`] through
 //! [`redact_env`] and [`looks_like_credential`]):
 //! * containers: `Config.Env`;
-//! * images: `Config.Env` and, on engines that still send it, `ContainerConfig.Env`;
+//! * images: `Config.Env` and, on engines that still send it, `ContainerConfig.Env`; in the
+//!   build history (`History[].CreatedBy`), the value of every `NAME=value` assignment that looks
+//!   like a credential (`ENV DB_PASSWORD=...`, `ARG TOKEN=...`, `RUN TOKEN=... make`);
 //! * plugins: `Settings.Env` and the `Value` of each `Config.Env` definition;
 //! * swarm: `JoinTokens.Worker` / `JoinTokens.Manager` and `Spec.CAConfig.SigningCAKey`;
 //! * volumes: in `Options` values of the form `k=v,k2=v2` (`o=` of CIFS/NFS volumes), the value
@@ -31,6 +33,37 @@ pub(crate) fn container(doc: &mut Value) {
 pub(crate) fn image(doc: &mut Value) {
     env_at(doc, &["Config", "Env"]);
     env_at(doc, &["ContainerConfig", "Env"]);
+    if let Some(layers) = get_mut(doc, &["History"]).and_then(Value::as_array_mut) {
+        for layer in layers {
+            if let Some(Value::String(created_by)) = layer.get_mut("CreatedBy") {
+                if let Some(redacted) = history_assignments(created_by) {
+                    *created_by = redacted;
+                }
+            }
+        }
+    }
+}
+
+/// Replaces the values of credential-looking `NAME=value` assignments in a build step; `None`
+/// when there is nothing to replace.
+pub(crate) fn history_assignments(text: &str) -> Option<String> {
+    static ASSIGNMENT: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = ASSIGNMENT
+        .get_or_init(|| {
+            regex::Regex::new(r#"([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^\s;&|]+)"#).ok()
+        })
+        .as_ref()?;
+    let mut changed = false;
+    let out = re.replace_all(text, |c: &regex::Captures<'_>| {
+        let (name, value) = (&c[1], c[2].trim_matches(|q| q == '"' || q == '\''));
+        if looks_like_credential(name, value) {
+            changed = true;
+            format!("{name}={REDACTED_CREDENTIAL}")
+        } else {
+            c[0].to_string()
+        }
+    });
+    changed.then(|| out.into_owned())
 }
 
 /// Redacts a plugin document (`GET /plugins` entry).
@@ -242,6 +275,26 @@ mod tests {
             "addr=srv,username=u,password=<redacted:credential-like>,vers=3.0"
         );
         assert_eq!(v["Options"]["device"], "//srv/share");
+    }
+
+    #[test]
+    fn credential_assignments_in_build_history_are_redacted() {
+        let mut img = serde_json::json!({"History": [
+            {"CreatedBy": "/bin/sh -c #(nop)  ENV DB_PASSWORD=hunter2 MODE=prod"},
+            {"CreatedBy": "RUN |1 GITHUB_TOKEN='ghp_abc123' /bin/sh -c make && echo done"},
+            {"CreatedBy": "/bin/sh -c apt-get update"}
+        ]});
+        image(&mut img);
+        let h = &img["History"];
+        assert_eq!(
+            h[0]["CreatedBy"],
+            "/bin/sh -c #(nop)  ENV DB_PASSWORD=<redacted:credential-like> MODE=prod"
+        );
+        assert_eq!(
+            h[1]["CreatedBy"],
+            "RUN |1 GITHUB_TOKEN=<redacted:credential-like> /bin/sh -c make && echo done"
+        );
+        assert_eq!(h[2]["CreatedBy"], "/bin/sh -c apt-get update");
     }
 
     #[test]

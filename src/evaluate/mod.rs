@@ -73,7 +73,9 @@ pub fn evaluate(
 
     let engine = rules::Engine::new();
     let params_json = Value::Object(opts.params.clone().into_iter().collect());
+    let collected_at = cel::Value::Timestamp(snapshot.collection.finished_at.fixed_offset());
     let ctx = engine.context(&[
+        ("collected_at", collected_at),
         ("params", rules::from_json(&params_json)),
         ("daemon", rules::from_json(&views::daemon_view(snapshot))),
         ("host", rules::from_json(&views::host_view(snapshot))),

@@ -9,7 +9,7 @@
 //! * daemon: `{info, version, config, args, settings}` where `settings` merges daemon.json with
 //!   the dockerd command line, keyed by daemon.json option names, and is absent when either
 //!   could not be read;
-//! * host: `{docker_group, audit_rules, mounts, data_root, files}`, each absent when not
+//! * host: `{docker_group, audit_rules, mounts, client_env, data_root, files}`, each absent when not
 //!   collected.
 
 use serde_json::{json, Map, Value};
@@ -198,6 +198,9 @@ pub fn host_view(snapshot: &Snapshot) -> Value {
     }
     if let Some(m) = &host.mounts {
         view.insert("mounts".into(), json!(m));
+    }
+    if let Some(env) = &host.client_env {
+        view.insert("client_env".into(), json!(env));
     }
     if let Some(root) = snapshot
         .engine
