@@ -16,6 +16,7 @@ label=dockproof.bench=1
 cleanup() {
   ids=$(docker ps -aq --filter "label=$label")
   [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  docker image rm "$image" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 work=$(mktemp -d)

@@ -15,7 +15,7 @@
 //!
 //! Keys of the view: `containers` (by name), `images` (by first tag), `networks` (by name),
 //! `files` (by role), `info`, `version`, `daemon_json`, `dockerd`, `audit_rules`, `docker_group`,
-//! `mounts`. A `null` in a patch removes the key.
+//! `mounts`, `client_env`. A `null` in a patch removes the key.
 
 use std::collections::BTreeMap;
 
@@ -90,6 +90,7 @@ fn to_view(s: &Value) -> Value {
         "info": e["info"], "version": e["version"],
         "daemon_json": h["daemon_json"], "dockerd": h["dockerd"],
         "audit_rules": h["audit_rules"], "docker_group": h["docker_group"], "mounts": h["mounts"],
+        "client_env": h["client_env"],
     })
 }
 
@@ -114,6 +115,7 @@ fn from_view(base: &Value, view: &Value) -> Value {
         "dockerd",
         "audit_rules",
         "docker_group",
+        "client_env",
         "mounts",
     ] {
         s["host"][k] = view[k].clone();
