@@ -16,10 +16,6 @@ const HARDENED: &str = concat!(
     "/samples/hardened-host.snapshot.json"
 );
 
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn the_insecure_sample_fails_where_it_should() {
     let scan = run_to_bundle(&["report", INSECURE]);

@@ -88,11 +88,7 @@ fn each_container_gets_the_verdict_its_configuration_deserves() {
     wait_healthy(&good);
 
     let scan = run_to_bundle(&["scan", "--include-stopped", "--format", "json"]);
-    assert!(
-        scan.output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&scan.output.stderr)
-    );
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
 
     let expect = |cis: &str, name: &str, verdict: &str| {
         let got = scan.cis_verdicts(cis, name);
@@ -154,11 +150,7 @@ fn missing_data_yields_error_never_pass() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("s.json");
     let out = dockproof(&["collect", "--include-stopped", "-o", snap.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr(&out));
 
     // Remove the HostConfig of the container, as a damaged or partial collection would.
     let mut doc: serde_json::Value =
@@ -281,7 +273,7 @@ fn an_existing_bundle_is_never_overwritten() {
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
     let res = dockproof(&["scan", "--out", out.to_str().unwrap()]);
     assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("already exists"));
+    assert!(stderr(&res).contains("already exists"));
     assert_eq!(
         std::fs::read_to_string(out.join("keep.txt")).unwrap(),
         "mine"
@@ -315,7 +307,7 @@ fn fail_on_sets_exit_code_one() {
         scan.output.status.code(),
         Some(1),
         "{}",
-        String::from_utf8_lossy(&scan.output.stderr)
+        stderr(&scan.output)
     );
 }
 

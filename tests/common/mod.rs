@@ -23,6 +23,11 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dockproof"))
 }
 
+/// A command's stderr as text, for assertion messages.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Runs the binary with arguments.
 pub fn dockproof(args: &[&str]) -> Output {
     Command::new(bin())
