@@ -128,6 +128,7 @@ pub(crate) fn gap(source: impl Into<String>, error: impl std::fmt::Display) -> G
         source: source.into(),
         error: error.to_string(),
     };
-    tracing::warn!(source = %gap.source, error = %gap.error, "collection gap");
+    // The command line lists every gap when collection ends; this is for -v tracing only.
+    tracing::debug!(source = %gap.source, error = %gap.error, "collection gap");
     gap
 }

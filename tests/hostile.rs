@@ -1,0 +1,208 @@
+//! Hostile and failing inputs against the real engine: an engine that drops requests in the
+//! middle of a scan, one that refuses everything, hostile names in container configuration, and
+//! proof that a scan only ever reads from the engine.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The test proxy in tests/support, listening on a socket in a temp dir.
+struct Proxy {
+    child: Child,
+    socket: PathBuf,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Proxy {
+    fn start(drops: &[&str]) -> Proxy {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("engine.sock");
+        let log = dir.path().join("requests.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/engine_proxy.py");
+        let mut cmd = Command::new("python3");
+        cmd.arg(script)
+            .arg(&socket)
+            .arg("/var/run/docker.sock")
+            .arg(&log);
+        for d in drops {
+            cmd.args(["--drop", d]);
+        }
+        let child = cmd.spawn().expect("python3 runs the test proxy");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            assert!(Instant::now() < deadline, "the test proxy did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Proxy {
+            child,
+            socket,
+            log,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_scan_only_reads_from_the_engine() {
+    if !engine_available() {
+        return;
+    }
+    ensure_image();
+    let mut c = Containers::new("readonly");
+    c.run("web", &["-p", "127.0.0.1:18080:80"], true);
+    let proxy = Proxy::start(&[]);
+    let scan = run_to_bundle(&[
+        "scan",
+        "--docker-host",
+        &proxy.url(),
+        "--include-stopped",
+        "--format",
+        "html,json",
+    ]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    let requests = proxy.requests();
+    assert!(
+        requests.iter().any(|r| r.contains("/containers/json")),
+        "{requests:?}"
+    );
+    let refused: Vec<_> = requests
+        .iter()
+        .filter(|r| !r.starts_with("forwarded GET "))
+        .collect();
+    assert!(refused.is_empty(), "non-read requests: {refused:?}");
+    assert!(scan
+        .verdict("container.privileged", &c.name("web"))
+        .is_some());
+}
+
+#[test]
+fn an_engine_that_drops_a_listing_mid_scan_yields_errors_not_passes() {
+    if !engine_available() {
+        return;
+    }
+    ensure_image();
+    let mut c = Containers::new("vanish");
+    c.run("app", &[], true);
+    let proxy = Proxy::start(&["/containers/json"]);
+    let scan = run_to_bundle(&["scan", "--docker-host", &proxy.url(), "--format", "json"]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    assert!(
+        stderr(&scan.output).contains("gap: engine:/containers/json"),
+        "{}",
+        stderr(&scan.output)
+    );
+    let container_results: Vec<_> = scan
+        .results()
+        .filter(|r| r["resource"]["kind"] == "container")
+        .collect();
+    assert!(!container_results.is_empty());
+    for r in &container_results {
+        assert_eq!(r["status"], "error", "{r}");
+        assert!(
+            r["message"]
+                .as_str()
+                .unwrap()
+                .contains("engine:/containers/json could not be listed"),
+            "{r}"
+        );
+    }
+    // The other kinds were still evaluated.
+    assert!(scan
+        .results()
+        .any(|r| r["resource"]["kind"] == "image" && r["status"] != "error"));
+    let check = Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(&scan.bundle)
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+}
+
+#[test]
+fn an_engine_that_answers_nothing_is_unreachable() {
+    if !engine_available() {
+        return;
+    }
+    let proxy = Proxy::start(&["/"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dockproof(&[
+        "scan",
+        "--docker-host",
+        &proxy.url(),
+        "--out",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&proxy.url()), "{}", stderr(&out));
+    assert!(!dir.path().join("b").exists());
+}
+
+#[test]
+fn hostile_names_in_container_configuration_are_inert_in_every_output() {
+    if !engine_available() {
+        return;
+    }
+    ensure_image();
+    let mut c = Containers::new("hostile");
+    let script = "<script>alert(1)</script>";
+    let name = c.run(
+        "labels",
+        &[
+            "--label",
+            &format!("x={script}"),
+            "--label",
+            "formula==HYPERLINK(\"http://x\")",
+            "--label",
+            "rtl=\u{202e}gnp.exe",
+            "-e",
+            &format!("{script}_TOKEN=v4lue-never-stored"),
+            "-e",
+            "CTRL=\u{1b}[31mred",
+        ],
+        true,
+    );
+    let scan = run_to_bundle(&["scan", "--format", "html,json"]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    // The credential-looking variable is a finding, named in the evidence...
+    assert_eq!(
+        scan.verdict("container.env-credentials", &name).as_deref(),
+        Some("fail")
+    );
+    let html = scan.file("report.html");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;_TOKEN")
+            || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;_TOKEN")
+    );
+    // ...but never as markup, and its value never reaches any file.
+    assert!(!html.contains(script), "raw script tag in report.html");
+    for f in ["report.html", "assessment.json", "snapshot.json"] {
+        assert!(
+            !scan.file(f).contains("v4lue-never-stored"),
+            "env value in {f}"
+        );
+    }
+}
