@@ -81,40 +81,42 @@ pub fn evaluate(
         ("host", rules::from_json(&views::host_view(snapshot))),
     ]);
 
-    // Resources are built and converted once per kind, not once per check.
-    let mut by_kind: HashMap<ResourceKind, Vec<(Resource, cel::Value)>> = HashMap::new();
+    // Each resource is converted and bound once and every check of its kind runs against it;
+    // results are then laid out grouped by check, in catalog order.
     let observed_at = snapshot.collection.finished_at;
-    let mut results = Vec::new();
-    for check in &catalog.checks {
-        let kind = check.def.resource;
-        let resources = by_kind.entry(kind).or_insert_with(|| {
-            views::resources(snapshot, kind)
-                .into_iter()
-                .map(|r| {
-                    let v = rules::from_json(&r.view);
-                    (r, v)
-                })
-                .collect()
-        });
-        if let Some(gap) = missing_listing(snapshot, kind) {
-            results.push(whole_kind_error(check, kind, gap, observed_at));
+    let mut per_check: Vec<Vec<CheckResult>> = vec![Vec::new(); catalog.checks.len()];
+    let mut kinds: BTreeMap<ResourceKind, Vec<usize>> = BTreeMap::new();
+    for (i, check) in catalog.checks.iter().enumerate() {
+        kinds.entry(check.def.resource).or_default().push(i);
+    }
+    for (kind, indices) in &kinds {
+        let gap = missing_listing(snapshot, *kind);
+        if let Some(gap) = &gap {
+            for &i in indices {
+                per_check[i].push(whole_kind_error(&catalog.checks[i], *kind, gap.clone(), observed_at));
+            }
         }
-        let mut matched = 0;
-        for (resource, value) in resources.iter() {
-            if let Some(role) = &check.def.file_role {
-                if resource.view.get("role").and_then(Value::as_str) != Some(role) {
+        for resource in views::resources(snapshot, *kind) {
+            let scope = rules::bind(&ctx, &rules::from_json(&resource.view));
+            let role = resource.view.get("role").and_then(Value::as_str);
+            for &i in indices {
+                let check = &catalog.checks[i];
+                if check.def.file_role.is_some() && check.def.file_role.as_deref() != role {
                     continue;
                 }
+                per_check[i].push(evaluate_one(check, &resource, &scope, observed_at));
             }
-            matched += 1;
-            results.push(evaluate_one(check, resource, value, &ctx, observed_at));
         }
-        if let (Some(role), 0) = (&check.def.file_role, matched) {
-            if missing_listing(snapshot, kind).is_none() {
-                results.push(no_file_with_role(check, role, observed_at));
+        if gap.is_none() {
+            for &i in indices {
+                let check = &catalog.checks[i];
+                if let (Some(role), true) = (&check.def.file_role, per_check[i].is_empty()) {
+                    per_check[i].push(no_file_with_role(check, role, observed_at));
+                }
             }
         }
     }
+    let results: Vec<CheckResult> = per_check.into_iter().flatten().collect();
 
     let mappings = mappings_by_check(&frameworks);
     let checks = catalog
@@ -217,18 +219,17 @@ fn no_file_with_role(check: &Check, role: &str, observed_at: DateTime<Utc>) -> C
 fn evaluate_one(
     check: &Check,
     resource: &Resource,
-    value: &cel::Value,
-    ctx: &cel::Context,
+    scope: &cel::Context,
     observed_at: DateTime<Utc>,
 ) -> CheckResult {
     let def = &check.def;
-    let (status, message) = verdict(check, value, ctx);
+    let (status, message) = verdict(check, scope);
     let evidence = check
         .evidence
         .iter()
         .map(|(label, expr)| Evidence {
             label: label.clone(),
-            value: match expr.eval(ctx, value) {
+            value: match expr.eval(scope) {
                 Ok(v) => rules::to_json(&v),
                 Err(e) => Value::String(format!("(not available: {e})")),
             },
@@ -247,7 +248,7 @@ fn evaluate_one(
     }
 }
 
-fn verdict(check: &Check, value: &cel::Value, ctx: &cel::Context) -> (Status, Option<String>) {
+fn verdict(check: &Check, scope: &cel::Context) -> (Status, Option<String>) {
     let err = |what: &str, e: RuleError| {
         (
             Status::Error,
@@ -255,7 +256,7 @@ fn verdict(check: &Check, value: &cel::Value, ctx: &cel::Context) -> (Status, Op
         )
     };
     if let Some(cond) = &check.applies_if {
-        match cond.eval_bool(ctx, value) {
+        match cond.eval_bool(scope) {
             Ok(true) => {}
             Ok(false) => return (Status::NotApplicable, None),
             Err(e) => return err("applicability condition", e),
@@ -265,7 +266,7 @@ fn verdict(check: &Check, value: &cel::Value, ctx: &cel::Context) -> (Status, Op
         return (Status::Manual, check.def.prompt.clone());
     }
     match &check.rule {
-        Some(rule) => match rule.eval_bool(ctx, value) {
+        Some(rule) => match rule.eval_bool(scope) {
             Ok(true) => (Status::Pass, None),
             Ok(false) => (Status::Fail, None),
             Err(e) => err("rule", e),

@@ -99,20 +99,26 @@ impl Expr {
         &self.source
     }
 
-    /// Evaluates to any value.
-    pub fn eval(&self, ctx: &Context, resource: &Value) -> Result<Value, RuleError> {
-        let mut scope = ctx.new_inner_scope();
-        scope.add_variable_from_value("resource", resource.clone());
-        self.program.execute(&scope).map_err(describe_error)
+    /// Evaluates to any value in a scope made by [`bind`].
+    pub fn eval(&self, scope: &Context) -> Result<Value, RuleError> {
+        self.program.execute(scope).map_err(describe_error)
     }
 
     /// Evaluates to a boolean; anything else is an error.
-    pub fn eval_bool(&self, ctx: &Context, resource: &Value) -> Result<bool, RuleError> {
-        match self.eval(ctx, resource)? {
+    pub fn eval_bool(&self, scope: &Context) -> Result<bool, RuleError> {
+        match self.eval(scope)? {
             Value::Bool(b) => Ok(b),
             other => Err(RuleError::NotBool(to_json(&other).to_string())),
         }
     }
+}
+
+/// A scope of `ctx` in which `resource` is bound. Binding converts the whole value into the
+/// interpreter's own representation, so it is done once per resource, not once per expression.
+pub fn bind<'a>(ctx: &'a Context<'static, 'static>, resource: &Value) -> Context<'a, 'static> {
+    let mut scope = ctx.new_inner_scope();
+    scope.add_variable_from_value("resource", resource.clone());
+    scope
 }
 
 /// Names the missing piece of data in terms a catalog author understands.
@@ -234,7 +240,7 @@ mod tests {
         let engine = Engine::new();
         let params = from_json(&json!({"paths": ["/etc", "/"]}));
         let ctx = engine.context(&[("params", params)]);
-        engine.compile(expr)?.eval_bool(&ctx, &from_json(&resource))
+        engine.compile(expr)?.eval_bool(&bind(&ctx, &from_json(&resource)))
     }
 
     #[test]
