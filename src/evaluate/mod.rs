@@ -93,7 +93,12 @@ pub fn evaluate(
         let gap = missing_listing(snapshot, *kind);
         if let Some(gap) = &gap {
             for &i in indices {
-                per_check[i].push(whole_kind_error(&catalog.checks[i], *kind, gap.clone(), observed_at));
+                per_check[i].push(whole_kind_error(
+                    &catalog.checks[i],
+                    *kind,
+                    gap.clone(),
+                    observed_at,
+                ));
             }
         }
         for resource in views::resources(snapshot, *kind) {

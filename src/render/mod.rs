@@ -92,6 +92,16 @@ formats! {
     Html => html::HtmlRenderer,
     /// `assessment.json`: the assessment itself, for machines and `dockproof diff`.
     Json => json::JsonRenderer,
+    /// `findings.csv`: one row per result, for spreadsheets and ticket imports.
+    Csv => csv::CsvRenderer,
+    /// `results.sarif`: SARIF 2.1.0 failures and errors, for code-scanning dashboards.
+    Sarif => sarif::SarifRenderer,
+    /// `junit.xml`: one test suite per check, for CI test reports.
+    Junit => junit::JunitRenderer,
+    /// `oscal-assessment-results.json`: OSCAL 1.1.2 assessment results, for GRC tools.
+    Oscal => oscal::OscalRenderer,
+    /// `report.pdf`: paginated document for auditors, with outline and page numbers.
+    Pdf => pdf::PdfRenderer,
 }
 
 impl Format {
@@ -119,7 +129,18 @@ mod tests {
             assert_eq!(cli_name.as_deref(), Some(format.name()));
             files.push(format.file_name());
         }
-        assert_eq!(files, ["report.html", "assessment.json"]);
+        assert_eq!(
+            files,
+            [
+                "report.html",
+                "assessment.json",
+                "findings.csv",
+                "results.sarif",
+                "junit.xml",
+                "oscal-assessment-results.json",
+                "report.pdf",
+            ]
+        );
         assert_eq!(Format::from_str("html", false), Ok(Format::Html));
         assert_eq!(Format::from_str("json", false), Ok(Format::Json));
     }

@@ -240,7 +240,9 @@ mod tests {
         let engine = Engine::new();
         let params = from_json(&json!({"paths": ["/etc", "/"]}));
         let ctx = engine.context(&[("params", params)]);
-        engine.compile(expr)?.eval_bool(&bind(&ctx, &from_json(&resource)))
+        engine
+            .compile(expr)?
+            .eval_bool(&bind(&ctx, &from_json(&resource)))
     }
 
     #[test]

@@ -1,0 +1,258 @@
+//! `findings.csv`: one row per result, for spreadsheets and ticket imports.
+//!
+//! This module owns the CSV layout (the [`COLUMNS`] header and one row per result, every status,
+//! in assessment order), RFC 4180 quoting and the spreadsheet formula-injection guard. It also
+//! owns [`compact_evidence`], the one-line `label=value; …` form of evidence the SARIF and JUnit
+//! renderers reuse.
+//!
+//! Quoting is written by hand: a field is quoted when it holds a comma, a double quote, CR or LF,
+//! and quotes inside are doubled. Rows end with CRLF as RFC 4180 says. Host strings reach this
+//! file verbatim, so any cell whose first character is `=`, `+`, `-`, `@`, TAB or CR gets a
+//! leading `'`: spreadsheets then show it as text instead of evaluating it as a formula.
+
+use std::io::Write;
+
+use chrono::SecondsFormat;
+
+use crate::assessment::{Assessment, CheckResult, Evidence};
+
+use super::{RenderError, Renderer};
+
+/// Header row, in column order.
+pub const COLUMNS: [&str; 16] = [
+    "check_id",
+    "title",
+    "severity",
+    "status",
+    "resource_kind",
+    "resource_name",
+    "resource_id",
+    "message",
+    "evidence",
+    "expectation",
+    "remediation",
+    "cis",
+    "frameworks",
+    "source",
+    "observed_at",
+    "fingerprint",
+];
+
+/// Writes every result as one CSV row under a header row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvRenderer;
+
+impl Renderer for CsvRenderer {
+    fn name(&self) -> &'static str {
+        "csv"
+    }
+
+    fn file_name(&self) -> &'static str {
+        "findings.csv"
+    }
+
+    fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
+        write_row(out, COLUMNS.iter().map(|c| c.to_string()))?;
+        for result in &assessment.results {
+            write_row(out, row(assessment, result))?;
+        }
+        Ok(())
+    }
+}
+
+/// Evidence on one line: `label=value; label=value`, each value as compact JSON (`null` when the
+/// value was absent).
+pub(crate) fn compact_evidence(evidence: &[Evidence]) -> String {
+    evidence
+        .iter()
+        .map(|e| format!("{}={}", e.label, e.value))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The cells of one result's row, in [`COLUMNS`] order.
+fn row(assessment: &Assessment, r: &CheckResult) -> [String; 16] {
+    let check = assessment.check(&r.check_id);
+    let text =
+        |f: fn(&crate::assessment::CheckInfo) -> &str| check.map(f).unwrap_or("").to_string();
+    let cis = check
+        .map(|c| c.references.cis_docker.join("; "))
+        .unwrap_or_default();
+    let frameworks = check
+        .map(|c| {
+            c.mappings
+                .iter()
+                .map(|m| format!("{}:{}", m.framework, m.requirement))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default();
+    [
+        r.check_id.clone(),
+        text(|c| &c.title),
+        r.severity.as_str().to_string(),
+        r.status.as_str().to_string(),
+        r.resource.kind.as_str().to_string(),
+        r.resource.name.clone(),
+        r.resource.id.clone(),
+        r.message.clone().unwrap_or_default(),
+        compact_evidence(&r.evidence),
+        text(|c| &c.expectation),
+        text(|c| &c.remediation),
+        cis,
+        frameworks,
+        r.source.clone(),
+        r.observed_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        r.fingerprint.clone(),
+    ]
+}
+
+fn write_row(
+    out: &mut dyn Write,
+    cells: impl IntoIterator<Item = String>,
+) -> Result<(), RenderError> {
+    let line = cells
+        .into_iter()
+        .map(|c| cell(&c))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.write_all(line.as_bytes())?;
+    out.write_all(b"\r\n")?;
+    Ok(())
+}
+
+/// One field: neutralised against formula injection, then quoted if it needs to be.
+fn cell(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if guarded.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assessment::Status;
+    use crate::render::fixture::sample_assessment;
+    use serde_json::json;
+
+    fn render(a: &Assessment) -> String {
+        let mut buf = Vec::new();
+        CsvRenderer.render(a, &mut buf).expect("render");
+        String::from_utf8(buf).expect("utf-8")
+    }
+
+    #[test]
+    fn quotes_and_guards_cells() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(cell("cr\rhere"), "\"cr\rhere\"");
+        assert_eq!(cell("=1+1"), "'=1+1");
+        assert_eq!(cell("+1"), "'+1");
+        assert_eq!(cell("-1"), "'-1");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("\tx"), "'\tx");
+        assert_eq!(cell("\rx"), "\"'\rx\"");
+        assert_eq!(
+            cell("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(cell("a=b"), "a=b");
+        assert_eq!(cell(""), "");
+    }
+
+    #[test]
+    fn writes_header_and_one_row_per_result() {
+        let a = sample_assessment();
+        let text = render(&a);
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "check_id,title,severity,status,resource_kind,resource_name,resource_id,message,\
+             evidence,expectation,remediation,cis,frameworks,source,observed_at,fingerprint"
+        );
+        // Header, 14 results, and the empty string after the final CRLF.
+        assert_eq!(lines.len(), a.results.len() + 2);
+        assert_eq!(lines.last(), Some(&""));
+        assert_eq!(
+            lines[1],
+            "container.privileged,Containers do not run privileged,high,fail,container,web,\
+             3f2a9c0d1e4b,,HostConfig.Privileged=true,Containers do not run privileged holds for \
+             every container,Change the run options and recreate the container.,5.5,\
+             pci-dss-4.0.1:2.2.5; hipaa-security-rule:164.312(a)(1),engine.containers[0],\
+             2025-03-14T09:26:05Z,container.privileged/container/web"
+        );
+        assert_eq!(
+            lines[10],
+            "host.audit-docker,The Docker daemon is audited,medium,error,host,docker-prod-01,host,\
+             evidence missing: host:/etc/audit/audit.rules could not be read,audit rules=null,\
+             The Docker daemon is audited holds for every host,Change the run options and recreate \
+             the container.,5.5,pci-dss-4.0.1:10.2.1; hipaa-security-rule:164.312(b); \
+             hipaa-security-rule:164.308(a)(1)(ii)(D),engine.containers[0],2025-03-14T09:26:05Z,\
+             host.audit-docker/host/docker-prod-01"
+        );
+    }
+
+    #[test]
+    fn quotes_host_strings_from_the_fixture() {
+        let text = render(&sample_assessment());
+        // The hostile container name is quoted (it holds a double quote) and its quotes doubled.
+        let row = text.split("\r\n").nth(2).expect("second result row");
+        assert_eq!(
+            row,
+            "container.privileged,Containers do not run privileged,high,fail,container,\
+             \"<script>alert(1)</script>\"\"'&\",9b8c7d6e5f4a,\"<script>alert(1)</script>\"\"'&\",\
+             \"HostConfig.Privileged=true; Labels={\"\"note\"\":\"\"</td><img src=x \
+             onerror=alert(1)>\"\"}\",Containers do not run privileged holds for every container,\
+             Change the run options and recreate the container.,5.5,\
+             pci-dss-4.0.1:2.2.5; hipaa-security-rule:164.312(a)(1),engine.containers[0],\
+             2025-03-14T09:26:05Z,\"container.privileged/container/<script>alert(1)</script>\"\"'&\""
+        );
+    }
+
+    #[test]
+    fn neutralises_formulas_and_keeps_multi_line_messages_in_one_field() {
+        let mut a = sample_assessment();
+        a.results.truncate(1);
+        a.results[0].resource.name = "=HYPERLINK(\"http://x\")".into();
+        a.results[0].message = Some("first line\nsecond, line".into());
+        a.results[0].evidence = vec![Evidence {
+            label: "-cmd".into(),
+            value: json!(["a", 1]),
+        }];
+        a.results[0].status = Status::Fail;
+        let text = render(&a);
+        let body = text.split_once("\r\n").map(|(_, b)| b).unwrap_or("");
+        assert_eq!(
+            body,
+            "container.privileged,Containers do not run privileged,high,fail,container,\
+             \"'=HYPERLINK(\"\"http://x\"\")\",3f2a9c0d1e4b,\"first line\nsecond, line\",\
+             \"'-cmd=[\"\"a\"\",1]\",Containers do not run privileged holds for every container,\
+             Change the run options and recreate the container.,5.5,\
+             pci-dss-4.0.1:2.2.5; hipaa-security-rule:164.312(a)(1),engine.containers[0],\
+             2025-03-14T09:26:05Z,container.privileged/container/web\r\n"
+        );
+    }
+
+    #[test]
+    fn compacts_evidence_as_json_values() {
+        let a = sample_assessment();
+        assert_eq!(
+            compact_evidence(&a.results[6].evidence),
+            "icc=true; daemon.json=null"
+        );
+        assert_eq!(
+            compact_evidence(&a.results[10].evidence),
+            "members=[\"alice\",\"deploy\"]"
+        );
+        assert_eq!(compact_evidence(&[]), "");
+    }
+}

@@ -1,0 +1,317 @@
+//! `junit.xml`: results as JUnit XML, for CI systems that chart test reports.
+//!
+//! This module owns the mapping and the XML writing. Layout: a root `<testsuites>` with totals
+//! and the evaluation time; one `<testsuite>` per check (name = check id), in catalog order, even
+//! when it has no results; one `<testcase>` per result (classname = check id, name = resource
+//! kind and name). A `fail` result gets `<failure>` with the evidence, expectation and
+//! remediation in its body; an `error` result gets `<error>`; `not_applicable` and `manual`
+//! results get `<skipped message=…/>`; a pass has no child.
+//!
+//! XML is written by hand. Every host string is escaped (`& < > " '`), characters XML 1.0
+//! forbids (control characters other than TAB, LF and CR; U+FFFE, U+FFFF) are removed, and in
+//! attributes TAB, LF and CR are written as character references so parsers keep them.
+
+use std::io::Write;
+
+use chrono::SecondsFormat;
+
+use crate::assessment::{Assessment, CheckInfo, CheckResult, Status};
+
+use super::{RenderError, Renderer};
+
+/// Writes one `<testsuite>` per check.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JunitRenderer;
+
+impl Renderer for JunitRenderer {
+    fn name(&self) -> &'static str {
+        "junit"
+    }
+
+    fn file_name(&self) -> &'static str {
+        "junit.xml"
+    }
+
+    fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
+        out.write_all(document(assessment).as_bytes())?;
+        Ok(())
+    }
+}
+
+/// Test counts of a set of results.
+#[derive(Debug, Default, PartialEq)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+impl Counts {
+    fn of<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Counts {
+        let mut c = Counts::default();
+        for r in results {
+            c.tests += 1;
+            match r.status {
+                Status::Fail => c.failures += 1,
+                Status::Error => c.errors += 1,
+                Status::NotApplicable | Status::Manual => c.skipped += 1,
+                Status::Pass => {}
+            }
+        }
+        c
+    }
+
+    fn attributes(&self) -> String {
+        format!(
+            "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\"",
+            self.tests, self.failures, self.errors, self.skipped
+        )
+    }
+}
+
+fn document(a: &Assessment) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.push_str(&format!(
+        "<testsuites name=\"dockproof\" {} timestamp=\"{}\">\n",
+        Counts::of(&a.results).attributes(),
+        a.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    ));
+    for check in &a.checks {
+        let results: Vec<&CheckResult> = a
+            .results
+            .iter()
+            .filter(|r| r.check_id == check.id)
+            .collect();
+        x.push_str(&format!(
+            "  <testsuite name=\"{}\" {}>\n",
+            attr(&check.id),
+            Counts::of(results.iter().copied()).attributes()
+        ));
+        for r in results {
+            testcase(&mut x, check, r);
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+fn testcase(x: &mut String, check: &CheckInfo, r: &CheckResult) {
+    let open = format!(
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        attr(&r.check_id),
+        attr(&format!("{} {}", r.resource.kind.as_str(), r.resource.name))
+    );
+    let message = r.message.as_deref();
+    match r.status {
+        Status::Pass => x.push_str(&format!("{open}/>\n")),
+        Status::Fail => {
+            let summary = match message {
+                Some(m) => format!("{}: {m}", check.title),
+                None => check.title.clone(),
+            };
+            x.push_str(&format!(
+                "{open}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+                attr(&summary),
+                r.severity.as_str(),
+                text(&body(check, r, true))
+            ));
+        }
+        Status::Error => x.push_str(&format!(
+            "{open}>\n      <error message=\"{}\" type=\"error\">{}</error>\n    </testcase>\n",
+            attr(message.unwrap_or("the check could not be evaluated")),
+            text(&body(check, r, false))
+        )),
+        Status::NotApplicable | Status::Manual => {
+            let why = match (r.status, message) {
+                (Status::Manual, Some(m)) => format!("manual: {m}"),
+                (Status::Manual, None) => {
+                    format!(
+                        "manual: {}",
+                        check.prompt.as_deref().unwrap_or(&check.title)
+                    )
+                }
+                (_, Some(m)) => format!("not applicable: {m}"),
+                (_, None) => "not applicable".to_string(),
+            };
+            x.push_str(&format!(
+                "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                attr(&why)
+            ));
+        }
+    }
+}
+
+/// Body of a `<failure>` or `<error>`: one line per evidence item, then what to do.
+fn body(check: &CheckInfo, r: &CheckResult, advice: bool) -> String {
+    let mut lines: Vec<String> = r
+        .evidence
+        .iter()
+        .map(|e| format!("{} = {}", e.label, e.value))
+        .collect();
+    lines.push(format!("source: {}", r.source));
+    lines.push(format!("resource id: {}", r.resource.id));
+    if advice {
+        lines.push(format!("expected: {}", check.expectation));
+        lines.push(format!("remediation: {}", check.remediation));
+    }
+    lines.join("\n")
+}
+
+/// Whether XML 1.0 allows this character at all.
+fn legal(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// Escapes character data.
+fn text(s: &str) -> String {
+    escape(s, false)
+}
+
+/// Escapes an attribute value (double-quoted).
+fn attr(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().filter(|&c| legal(c)) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixture::sample_assessment;
+
+    fn render(a: &Assessment) -> String {
+        let mut buf = Vec::new();
+        JunitRenderer.render(a, &mut buf).expect("render");
+        String::from_utf8(buf).expect("utf-8")
+    }
+
+    #[test]
+    fn escapes_and_strips_illegal_characters() {
+        assert_eq!(text("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+        assert_eq!(text("bell\u{7}nul\u{0}esc\u{1b}end"), "bellnulescend");
+        assert_eq!(text("tab\tlf\ncr\r"), "tab\tlf\ncr&#13;");
+        assert_eq!(attr("tab\tlf\ncr\r"), "tab&#9;lf&#10;cr&#13;");
+        assert_eq!(text("x\u{FFFE}\u{FFFF}y\u{1F600}"), "xy\u{1F600}");
+    }
+
+    #[test]
+    fn writes_the_exact_document_for_the_fixture() {
+        let xml = render(&sample_assessment());
+        let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="dockproof" tests="14" failures="4" errors="1" skipped="3" timestamp="2025-03-14T09:26:30Z">
+  <testsuite name="container.privileged" tests="3" failures="2" errors="0" skipped="0">
+    <testcase classname="container.privileged" name="container web">
+      <failure message="Containers do not run privileged" type="high">HostConfig.Privileged = true
+source: engine.containers[0]
+resource id: 3f2a9c0d1e4b
+expected: Containers do not run privileged holds for every container
+remediation: Change the run options and recreate the container.</failure>
+    </testcase>
+    <testcase classname="container.privileged" name="container &lt;script&gt;alert(1)&lt;/script&gt;&quot;&apos;&amp;">
+      <failure message="Containers do not run privileged: &lt;script&gt;alert(1)&lt;/script&gt;&quot;&apos;&amp;" type="high">HostConfig.Privileged = true
+Labels = {&quot;note&quot;:&quot;&lt;/td&gt;&lt;img src=x onerror=alert(1)&gt;&quot;}
+source: engine.containers[0]
+resource id: 9b8c7d6e5f4a
+expected: Containers do not run privileged holds for every container
+remediation: Change the run options and recreate the container.</failure>
+    </testcase>
+    <testcase classname="container.privileged" name="container db"/>
+  </testsuite>
+  <testsuite name="container.user" tests="3" failures="0" errors="0" skipped="1">
+    <testcase classname="container.user" name="container web">
+      <skipped message="not applicable: container is stopped"/>
+    </testcase>
+    <testcase classname="container.user" name="container &lt;script&gt;alert(1)&lt;/script&gt;&quot;&apos;&amp;"/>
+    <testcase classname="container.user" name="container db"/>
+  </testsuite>
+  <testsuite name="daemon.icc" tests="1" failures="1" errors="0" skipped="0">
+    <testcase classname="daemon.icc" name="daemon dockerd">
+      <failure message="Inter-container traffic is restricted" type="medium">icc = true
+daemon.json = null
+source: engine.containers[0]
+resource id: engine
+expected: Inter-container traffic is restricted holds for every daemon
+remediation: Change the run options and recreate the container.</failure>
+    </testcase>
+  </testsuite>
+  <testsuite name="daemon.tls-verify" tests="1" failures="0" errors="0" skipped="0">
+    <testcase classname="daemon.tls-verify" name="daemon dockerd"/>
+  </testsuite>
+  <testsuite name="file.docker-sock" tests="1" failures="0" errors="0" skipped="0">
+    <testcase classname="file.docker-sock" name="file /var/run/docker.sock"/>
+  </testsuite>
+  <testsuite name="host.audit-docker" tests="1" failures="0" errors="1" skipped="0">
+    <testcase classname="host.audit-docker" name="host docker-prod-01">
+      <error message="evidence missing: host:/etc/audit/audit.rules could not be read" type="error">audit rules = null
+source: engine.containers[0]
+resource id: host</error>
+    </testcase>
+  </testsuite>
+  <testsuite name="host.docker-group" tests="1" failures="0" errors="0" skipped="1">
+    <testcase classname="host.docker-group" name="host docker-prod-01">
+      <skipped message="manual: Review the members of the docker group."/>
+    </testcase>
+  </testsuite>
+  <testsuite name="image.trusted-registry" tests="2" failures="1" errors="0" skipped="0">
+    <testcase classname="image.trusted-registry" name="image nginx:1.25">
+      <failure message="Images come from trusted registries" type="low">registry = &quot;docker.io&quot;
+source: engine.containers[0]
+resource id: sha256:4e1b
+expected: Images come from trusted registries holds for every image
+remediation: Change the run options and recreate the container.</failure>
+    </testcase>
+    <testcase classname="image.trusted-registry" name="image postgres:16"/>
+  </testsuite>
+  <testsuite name="swarm.autolock" tests="1" failures="0" errors="0" skipped="1">
+    <testcase classname="swarm.autolock" name="swarm this node">
+      <skipped message="not applicable: swarm mode is inactive"/>
+    </testcase>
+  </testsuite>
+</testsuites>
+"#;
+        assert_eq!(xml, expected);
+    }
+
+    #[test]
+    fn control_characters_in_host_strings_never_reach_the_document() {
+        let mut a = sample_assessment();
+        a.results[0].resource.name = "we\u{1}b\u{8}".into();
+        a.results[0].message = Some("line one\nline\u{0}two".into());
+        let xml = render(&a);
+        assert!(xml.contains("name=\"container web\""), "{xml}");
+        assert!(xml.contains("message=\"Containers do not run privileged: line one&#10;linetwo\""));
+        assert!(!xml.chars().any(|c| c < ' ' && c != '\n'));
+    }
+
+    #[test]
+    fn counts_add_up() {
+        let a = sample_assessment();
+        assert_eq!(
+            Counts::of(&a.results),
+            Counts {
+                tests: 14,
+                failures: 4,
+                errors: 1,
+                skipped: 3
+            }
+        );
+    }
+}

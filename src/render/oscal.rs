@@ -1,0 +1,634 @@
+//! `oscal-assessment-results.json`: the assessment as an OSCAL 1.1.2 assessment-results document,
+//! for GRC tools.
+//!
+//! This module owns the mapping and the deterministic UUIDs. One `result` covers the collection
+//! window (`start`/`end` = the snapshot's collection times) with:
+//! - `local-definitions.components`: one component per resource that has an observation.
+//! - `observations`: one per `fail`, `error` and `pass` result. Passes are kept because they are
+//!   the positive technical evidence behind requirements; not-applicable and manual results
+//!   carry no observed evidence and are left out. Each observation names its check, status and
+//!   severity (props in the `urn:dockproof:oscal` namespace), its resource as a `component`
+//!   subject, and its evidence as `relevant-evidence` pointing at the snapshot in back-matter.
+//! - `findings`: one per framework requirement that is `not_satisfied` or `error`, targeting the
+//!   requirement as an `objective-id` with state `not-satisfied` (reason `fail`, or `other` when
+//!   evidence could not be evaluated), related to the observations of its deciding checks that
+//!   failed or errored. No finding ever states that a requirement is satisfied: the document
+//!   describes technical evidence only.
+//!
+//! OSCAL requires `import-ap`. dockproof writes no assessment plan, so `import-ap.href` points
+//! at a back-matter resource that says so and names the catalog (the implicit plan) by hash.
+//! Requirement ids such as `164.312(a)(1)` are not OSCAL tokens, so `target-id` is a sanitised
+//! `<framework>_<requirement>` and the original id is kept in the target title.
+//!
+//! UUIDs are UUIDv5-shaped (version nibble 5, RFC 4122 variant) and derived from SHA-256 of
+//! stable names (snapshot hash, check id, fingerprint, …): the same assessment always renders
+//! to the same bytes. OSCAL forbids empty arrays, so empty lists are omitted.
+
+use std::io::Write;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::assessment::{
+    Assessment, CheckResult, FrameworkResult, RequirementResult, RequirementStatus, ResourceKind,
+    Status,
+};
+
+use super::csv::compact_evidence;
+use super::{RenderError, Renderer};
+
+/// The OSCAL version declared in `metadata.oscal-version`.
+pub const OSCAL_VERSION: &str = "1.1.2";
+/// Namespace of dockproof's own props.
+pub const NS: &str = "urn:dockproof:oscal";
+
+/// Writes one OSCAL assessment-results document.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OscalRenderer;
+
+impl Renderer for OscalRenderer {
+    fn name(&self) -> &'static str {
+        "oscal"
+    }
+
+    fn file_name(&self) -> &'static str {
+        "oscal-assessment-results.json"
+    }
+
+    fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
+        serde_json::to_writer_pretty(&mut *out, &document(assessment))?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+/// A UUIDv5-shaped identifier from SHA-256 of `name`.
+pub(crate) fn uuid(name: &str) -> String {
+    let digest = Sha256::digest(format!("dockproof-oscal:{name}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x50;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// An OSCAL token (`[letter or _][letters, digits, . - _]*`) from any id.
+fn token(s: &str) -> String {
+    let mut t: String = s
+        .chars()
+        .filter(|&c| c != ')')
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !t.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+        t.insert(0, '_');
+    }
+    t
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// A prop, or nothing when the value would be empty (OSCAL strings may not be blank).
+fn prop(name: &str, value: &str) -> Option<Value> {
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!value.is_empty()).then(|| json!({ "name": name, "ns": NS, "value": value }))
+}
+
+/// Inserts `key: items` unless `items` is empty.
+fn put_list(obj: &mut Map<String, Value>, key: &str, items: Vec<Value>) {
+    if !items.is_empty() {
+        obj.insert(key.to_string(), Value::Array(items));
+    }
+}
+
+/// Ids shared by the parts of one document.
+struct Ids {
+    seed: String,
+    snapshot: String,
+    plan: String,
+}
+
+fn component_uuid(kind: ResourceKind, id: &str) -> String {
+    uuid(&format!("component|{}|{id}", kind.as_str()))
+}
+
+fn observation_uuid(ids: &Ids, r: &CheckResult) -> String {
+    uuid(&format!(
+        "observation|{}|{}|{}|{}",
+        ids.seed, r.check_id, r.fingerprint, r.resource.id
+    ))
+}
+
+fn observed(r: &CheckResult) -> bool {
+    matches!(r.status, Status::Fail | Status::Error | Status::Pass)
+}
+
+fn document(a: &Assessment) -> Value {
+    let ids = Ids {
+        seed: format!(
+            "{}|{}|{}",
+            a.snapshot.sha256,
+            a.catalog.sha256,
+            time(&a.generated_at)
+        ),
+        snapshot: uuid(&format!("resource|snapshot|{}", a.snapshot.sha256)),
+        plan: uuid(&format!("resource|plan|{}", a.catalog.sha256)),
+    };
+    let host = a
+        .snapshot
+        .target
+        .hostname
+        .clone()
+        .unwrap_or_else(|| a.snapshot.target.docker_host.clone());
+    json!({
+        "assessment-results": {
+            "uuid": uuid(&format!("assessment-results|{}", ids.seed)),
+            "metadata": {
+                "title": format!("dockproof assessment results for {host}"),
+                "last-modified": time(&a.generated_at),
+                "version": a.tool.version,
+                "oscal-version": OSCAL_VERSION,
+                "remarks": "Technical evidence collected from one Docker host. This document \
+                            does not state that the host is compliant with any framework: \
+                            requirements assessed as partial or manual need evidence only a \
+                            person can collect.",
+            },
+            "import-ap": {
+                "href": format!("#{}", ids.plan),
+                "remarks": "dockproof writes no OSCAL assessment plan. This reference points at \
+                            the back-matter resource that describes the implicit plan: the check \
+                            catalog identified by its SHA-256.",
+            },
+            "results": [result(a, &ids, &host)],
+            "back-matter": { "resources": [
+                {
+                    "uuid": ids.plan,
+                    "title": "Implicit assessment plan: the dockproof check catalog",
+                    "description": format!(
+                        "Checks, rules and framework mappings from {} (catalog SHA-256 {}).",
+                        a.catalog.sources.join(", "),
+                        a.catalog.sha256
+                    ),
+                    "rlinks": [{ "href": "assessment.json", "media-type": "application/json" }],
+                },
+                {
+                    "uuid": ids.snapshot,
+                    "title": "snapshot.json",
+                    "description": "The evidence collected from the host, as evaluated.",
+                    "rlinks": [{
+                        "href": "snapshot.json",
+                        "media-type": "application/json",
+                        "hashes": [{ "algorithm": "SHA-256", "value": a.snapshot.sha256 }],
+                    }],
+                },
+            ]},
+        }
+    })
+}
+
+fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
+    let mut r = Map::new();
+    r.insert("uuid".into(), json!(uuid(&format!("result|{}", ids.seed))));
+    r.insert(
+        "title".into(),
+        json!(format!("Automated Docker host assessment of {host}")),
+    );
+    r.insert(
+        "description".into(),
+        json!(format!(
+            "Results of {} checks evaluated by dockproof {} against the snapshot collected from \
+             {host}. Findings list the framework requirements whose deciding checks failed or \
+             could not be evaluated; requirements not listed are not thereby claimed satisfied.",
+            a.checks.len(),
+            a.tool.version
+        )),
+    );
+    r.insert("start".into(), json!(time(&a.snapshot.collected_from)));
+    r.insert("end".into(), json!(time(&a.snapshot.collected_until)));
+    let mut components = Vec::new();
+    let mut seen = Vec::new();
+    for res in a
+        .results
+        .iter()
+        .filter(|r| observed(r))
+        .map(|r| &r.resource)
+    {
+        if seen.contains(&(res.kind, &res.id)) {
+            continue;
+        }
+        seen.push((res.kind, &res.id));
+        components.push(component(res.kind, &res.id, &res.name, host));
+    }
+    if !components.is_empty() {
+        r.insert(
+            "local-definitions".into(),
+            json!({ "components": components }),
+        );
+    }
+    r.insert(
+        "reviewed-controls".into(),
+        json!({ "control-selections": [{ "include-all": {} }] }),
+    );
+    let observations = a
+        .results
+        .iter()
+        .filter(|r| observed(r))
+        .map(|r| observation(a, ids, r))
+        .collect();
+    put_list(&mut r, "observations", observations);
+    let findings = a
+        .frameworks
+        .iter()
+        .flat_map(|f| f.requirements.iter().map(move |q| (f, q)))
+        .filter(|(_, q)| {
+            matches!(
+                q.status,
+                RequirementStatus::NotSatisfied | RequirementStatus::Error
+            )
+        })
+        .map(|(f, q)| finding(a, ids, f, q))
+        .collect();
+    put_list(&mut r, "findings", findings);
+    if !a.snapshot.gaps.is_empty() {
+        let gaps: Vec<String> = a
+            .snapshot
+            .gaps
+            .iter()
+            .map(|g| format!("{}: {}", g.source, g.error))
+            .collect();
+        r.insert(
+            "remarks".into(),
+            json!(format!(
+                "Sources that could not be read during collection: {}.",
+                gaps.join("; ")
+            )),
+        );
+    }
+    Value::Object(r)
+}
+
+fn component(kind: ResourceKind, id: &str, name: &str, host: &str) -> Value {
+    let kind_name = kind.as_str();
+    let component_type = match kind {
+        ResourceKind::Host => "this-system",
+        ResourceKind::Daemon => "service",
+        _ => "software",
+    };
+    let mut c = Map::new();
+    c.insert("uuid".into(), json!(component_uuid(kind, id)));
+    c.insert("type".into(), json!(component_type));
+    c.insert("title".into(), json!(format!("{kind_name} {name}")));
+    c.insert(
+        "description".into(),
+        json!(format!("Docker {kind_name} {name} (id {id}) on {host}.")),
+    );
+    let props = [prop("resource-kind", kind_name), prop("resource-id", id)]
+        .into_iter()
+        .flatten()
+        .collect();
+    put_list(&mut c, "props", props);
+    c.insert("status".into(), json!({ "state": "operational" }));
+    Value::Object(c)
+}
+
+fn observation(a: &Assessment, ids: &Ids, r: &CheckResult) -> Value {
+    let check = a.check(&r.check_id);
+    let title = check.map(|c| c.title.as_str()).unwrap_or(&r.check_id);
+    let res = &r.resource;
+    let verdict = match r.status {
+        Status::Pass => "Passed",
+        Status::Fail => "Failed",
+        _ => "Could not be evaluated",
+    };
+    let mut description = format!("{verdict}: {title}");
+    if let Some(m) = &r.message {
+        description.push_str(&format!(" ({m})"));
+    }
+    description.push('.');
+    if let Some(c) = check {
+        description.push_str(&format!(" Expected: {}.", c.expectation));
+    }
+    let evidence = if r.evidence.is_empty() {
+        "no values recorded".to_string()
+    } else {
+        compact_evidence(&r.evidence)
+    };
+    let mut o = Map::new();
+    o.insert("uuid".into(), json!(observation_uuid(ids, r)));
+    o.insert(
+        "title".into(),
+        json!(format!(
+            "{} on {} {}",
+            r.check_id,
+            res.kind.as_str(),
+            res.name
+        )),
+    );
+    o.insert("description".into(), json!(description));
+    let props = [
+        prop("check-id", &r.check_id),
+        prop("status", r.status.as_str()),
+        prop("severity", r.severity.as_str()),
+        prop("fingerprint", &r.fingerprint),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    put_list(&mut o, "props", props);
+    o.insert("methods".into(), json!(["TEST"]));
+    o.insert("types".into(), json!(["finding"]));
+    o.insert(
+        "subjects".into(),
+        json!([{
+            "subject-uuid": component_uuid(res.kind, &res.id),
+            "type": "component",
+            "title": format!("{} {}", res.kind.as_str(), res.name),
+        }]),
+    );
+    o.insert(
+        "relevant-evidence".into(),
+        json!([{
+            "href": format!("#{}", ids.snapshot),
+            "description": format!("Observed in snapshot.json at {}: {evidence}", r.source),
+        }]),
+    );
+    o.insert("collected".into(), json!(time(&r.observed_at)));
+    Value::Object(o)
+}
+
+fn finding(a: &Assessment, ids: &Ids, f: &FrameworkResult, q: &RequirementResult) -> Value {
+    let error = q.status == RequirementStatus::Error;
+    let related: Vec<Value> = a
+        .results
+        .iter()
+        .filter(|r| q.checks.contains(&r.check_id))
+        .filter(|r| matches!(r.status, Status::Fail | Status::Error))
+        .map(|r| json!({ "observation-uuid": observation_uuid(ids, r) }))
+        .collect();
+    let description = if error {
+        format!(
+            "The checks deciding {} {} could not be evaluated on this host, and none failed: \
+             the requirement is not shown to be met.",
+            f.name, q.id
+        )
+    } else {
+        format!(
+            "At least one check deciding {} {} failed ({} failed result(s)).",
+            f.name,
+            q.id,
+            q.counts.get(&Status::Fail).copied().unwrap_or(0)
+        )
+    };
+    let mut finding = Map::new();
+    finding.insert(
+        "uuid".into(),
+        json!(uuid(&format!("finding|{}|{}|{}", ids.seed, f.id, q.id))),
+    );
+    finding.insert(
+        "title".into(),
+        json!(format!("{} {}: {}", f.name, q.id, q.title)),
+    );
+    finding.insert("description".into(), json!(description));
+    let props = [prop("framework", &f.id), prop("requirement", &q.id)]
+        .into_iter()
+        .flatten()
+        .collect();
+    put_list(&mut finding, "props", props);
+    finding.insert(
+        "target".into(),
+        json!({
+            "type": "objective-id",
+            "target-id": token(&format!("{}_{}", f.id, q.id)),
+            "title": format!("{} {} requirement {}", f.name, f.version, q.id),
+            "status": {
+                "state": "not-satisfied",
+                "reason": if error { "other" } else { "fail" },
+            },
+        }),
+    );
+    put_list(&mut finding, "related-observations", related);
+    Value::Object(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixture::sample_assessment;
+
+    fn render(a: &Assessment) -> Value {
+        let mut buf = Vec::new();
+        OscalRenderer.render(a, &mut buf).expect("render");
+        serde_json::from_slice(&buf).expect("JSON")
+    }
+
+    #[test]
+    fn uuids_are_deterministic_version_5_shaped() {
+        let u = uuid("x");
+        assert_eq!(u, uuid("x"));
+        assert_ne!(u, uuid("y"));
+        assert_eq!(u, "4a53941d-6158-56d3-9729-ff9578359154");
+        let b = u.as_bytes();
+        assert_eq!(
+            (u.len(), b[8], b[13], b[18], b[23]),
+            (36, b'-', b'-', b'-', b'-')
+        );
+        assert_eq!(b[14], b'5');
+        assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{u}");
+    }
+
+    #[test]
+    fn tokens_are_valid_oscal_tokens() {
+        assert_eq!(token("pci-dss-4.0.1_2.2.5"), "pci-dss-4.0.1_2.2.5");
+        assert_eq!(token("hipaa_164.312(a)(1)"), "hipaa_164.312_a_1");
+        assert_eq!(token("5.5"), "_5.5");
+        assert_eq!(token("a b/c"), "a_b_c");
+    }
+
+    #[test]
+    fn renders_the_same_bytes_twice() {
+        let a = sample_assessment();
+        assert_eq!(render(&a), render(&a));
+    }
+
+    #[test]
+    fn writes_metadata_import_ap_and_back_matter() {
+        let doc = render(&sample_assessment());
+        let ar = &doc["assessment-results"];
+        assert_eq!(ar["metadata"]["oscal-version"], "1.1.2");
+        assert_eq!(ar["metadata"]["last-modified"], "2025-03-14T09:26:30Z");
+        assert_eq!(
+            ar["metadata"]["title"],
+            "dockproof assessment results for docker-prod-01"
+        );
+        let resources = ar["back-matter"]["resources"]
+            .as_array()
+            .expect("resources");
+        assert_eq!(
+            ar["import-ap"]["href"],
+            format!("#{}", resources[0]["uuid"].as_str().unwrap_or(""))
+        );
+        assert_eq!(
+            resources[1]["rlinks"],
+            json!([{
+                "href": "snapshot.json",
+                "media-type": "application/json",
+                "hashes": [{
+                    "algorithm": "SHA-256",
+                    "value": "5d41402abc4b2a76b9719d911017c592ae2f9c5e8a8b1f0f0a0e7e2b3c4d5e6f",
+                }],
+            }])
+        );
+        let result = &ar["results"][0];
+        assert_eq!(result["start"], "2025-03-14T09:26:00Z");
+        assert_eq!(result["end"], "2025-03-14T09:26:12Z");
+        assert_eq!(
+            result["reviewed-controls"],
+            json!({ "control-selections": [{ "include-all": {} }] })
+        );
+        assert_eq!(
+            result["remarks"],
+            "Sources that could not be read during collection: \
+             host:/etc/audit/audit.rules: Permission denied (os error 13) <b>."
+        );
+    }
+
+    #[test]
+    fn observes_fail_error_and_pass_results() {
+        let a = sample_assessment();
+        let doc = render(&a);
+        let result = &doc["assessment-results"]["results"][0];
+        let observations = result["observations"].as_array().expect("observations");
+        assert_eq!(observations.len(), 11);
+        let components = result["local-definitions"]["components"]
+            .as_array()
+            .expect("components");
+        assert_eq!(components.len(), 8);
+        let web = &components[0];
+        assert_eq!(
+            web["uuid"],
+            component_uuid(ResourceKind::Container, "3f2a9c0d1e4b")
+        );
+        assert_eq!(
+            (&web["type"], &web["title"]),
+            (&json!("software"), &json!("container web"))
+        );
+        assert_eq!(
+            observations[0],
+            json!({
+                "uuid": observations[0]["uuid"],
+                "title": "container.privileged on container web",
+                "description": "Failed: Containers do not run privileged. \
+                                Expected: Containers do not run privileged holds for every container.",
+                "props": [
+                    { "name": "check-id", "ns": NS, "value": "container.privileged" },
+                    { "name": "status", "ns": NS, "value": "fail" },
+                    { "name": "severity", "ns": NS, "value": "high" },
+                    { "name": "fingerprint", "ns": NS, "value": "container.privileged/container/web" },
+                ],
+                "methods": ["TEST"],
+                "types": ["finding"],
+                "subjects": [{
+                    "subject-uuid": web["uuid"],
+                    "type": "component",
+                    "title": "container web",
+                }],
+                "relevant-evidence": [{
+                    "href": format!("#{}", doc["assessment-results"]["back-matter"]["resources"][1]["uuid"].as_str().unwrap_or("")),
+                    "description": "Observed in snapshot.json at engine.containers[0]: HostConfig.Privileged=true",
+                }],
+                "collected": "2025-03-14T09:26:05Z",
+            })
+        );
+        assert_eq!(
+            observations[8]["description"],
+            "Could not be evaluated: The Docker daemon is audited (evidence missing: \
+             host:/etc/audit/audit.rules could not be read). Expected: The Docker daemon is \
+             audited holds for every host."
+        );
+    }
+
+    #[test]
+    fn finds_unsatisfied_and_error_requirements_only() {
+        let doc = render(&sample_assessment());
+        let result = &doc["assessment-results"]["results"][0];
+        let observations = result["observations"].as_array().expect("observations");
+        let findings = result["findings"].as_array().expect("findings");
+        let targets: Vec<(&str, &str, usize)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f["target"]["target-id"].as_str().unwrap_or(""),
+                    f["target"]["status"]["reason"].as_str().unwrap_or(""),
+                    f["related-observations"].as_array().map_or(0, Vec::len),
+                )
+            })
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                ("pci-dss-4.0.1_2.2.5", "fail", 2),
+                ("pci-dss-4.0.1_10.2.1", "other", 1),
+                ("hipaa-security-rule_164.312_a_1", "fail", 2),
+                ("hipaa-security-rule_164.312_b", "other", 1),
+                ("hipaa-security-rule_164.312_c_1", "fail", 1),
+            ]
+        );
+        assert_eq!(
+            findings[0]["title"],
+            "PCI DSS 2.2.5: Only necessary services and functions are enabled"
+        );
+        assert_eq!(
+            findings[0]["target"]["title"],
+            "PCI DSS 4.0.1 requirement 2.2.5"
+        );
+        assert_eq!(findings[0]["target"]["status"]["state"], "not-satisfied");
+        assert_eq!(
+            findings[0]["related-observations"][0]["observation-uuid"],
+            observations[0]["uuid"]
+        );
+        assert!(findings
+            .iter()
+            .all(|f| f["target"]["status"]["state"] == "not-satisfied"));
+    }
+
+    #[test]
+    fn omits_empty_lists() {
+        let mut a = sample_assessment();
+        a.results.retain(|r| r.status == Status::NotApplicable);
+        a.frameworks.clear();
+        a.snapshot.gaps.clear();
+        let doc = render(&a);
+        let result = doc["assessment-results"]["results"][0]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let keys: Vec<&str> = result.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "uuid",
+                "title",
+                "description",
+                "start",
+                "end",
+                "reviewed-controls"
+            ]
+        );
+    }
+}

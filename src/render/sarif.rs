@@ -1,0 +1,321 @@
+//! `results.sarif`: SARIF 2.1.0 for code-scanning dashboards (GitHub, Azure DevOps, …).
+//!
+//! This module owns the mapping from an assessment to one SARIF run:
+//! - `tool.driver.rules`: one rule per check, in catalog order, with the title, description,
+//!   rationale and remediation, a default level from the severity, and the CIS numbers and
+//!   framework requirements in the property bag.
+//! - `results`: only what needs action. A `fail` result becomes `kind: "fail"` with a level from
+//!   the severity; an `error` result (the check could not be evaluated) becomes `kind: "review"`
+//!   with level `none`, as SARIF requires for every kind other than `fail`. Passes,
+//!   not-applicable and manual results are left out: dashboards would list them as alerts, and
+//!   they are in `findings.csv`, `junit.xml` and `assessment.json`.
+//! - Each result names its resource as a logical location (`container/web`) and carries the
+//!   result fingerprint as `partialFingerprints["dockproofFingerprint/v1"]`, so a dashboard
+//!   tracks the same finding across scans.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use crate::assessment::{Assessment, CheckInfo, CheckResult, Severity, Status};
+
+use super::csv::compact_evidence;
+use super::{RenderError, Renderer};
+
+/// The SARIF version written.
+pub const SARIF_VERSION: &str = "2.1.0";
+/// The schema named in `$schema`.
+pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// Writes one SARIF log with one run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SarifRenderer;
+
+impl Renderer for SarifRenderer {
+    fn name(&self) -> &'static str {
+        "sarif"
+    }
+
+    fn file_name(&self) -> &'static str {
+        "results.sarif"
+    }
+
+    fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
+        serde_json::to_writer_pretty(&mut *out, &log(assessment))?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+/// SARIF level for a failed check of this severity.
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub code scanning's numeric `security-severity` (CVSS-like bands).
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+/// The whole log.
+fn log(a: &Assessment) -> Value {
+    let rules: Vec<Value> = a.checks.iter().map(rule).collect();
+    let results: Vec<Value> = a
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Error))
+        .map(|r| result(a, r))
+        .collect();
+    json!({
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": a.tool.name,
+                    "version": a.tool.version,
+                    "rules": rules,
+                }
+            },
+            "results": results,
+            "properties": {
+                "generatedAt": a.generated_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                "snapshotSha256": a.snapshot.sha256,
+                "catalogSha256": a.catalog.sha256,
+            },
+        }],
+    })
+}
+
+/// One reporting descriptor for a check.
+fn rule(c: &CheckInfo) -> Value {
+    let mut tags = vec![
+        "docker".to_string(),
+        "security".to_string(),
+        "compliance".to_string(),
+        c.resource.as_str().to_string(),
+    ];
+    for m in &c.mappings {
+        if !tags.contains(&m.framework) {
+            tags.push(m.framework.clone());
+        }
+    }
+    let frameworks: Vec<String> = c
+        .mappings
+        .iter()
+        .map(|m| format!("{}:{}", m.framework, m.requirement))
+        .collect();
+    let mut rule = json!({
+        "id": c.id,
+        "name": c.id,
+        "shortDescription": { "text": c.title },
+        "fullDescription": { "text": c.description },
+        "help": { "text": format!("{}\n\nRemediation: {}", c.rationale, c.remediation) },
+        "defaultConfiguration": { "level": level(c.severity) },
+        "properties": {
+            "severity": c.severity.as_str(),
+            "security-severity": security_severity(c.severity),
+            "cis": c.references.cis_docker,
+            "frameworks": frameworks,
+            "tags": tags,
+        },
+    });
+    // Only web links make a useful `helpUri`; catalog links of other schemes are dropped.
+    if let Some(uri) = c
+        .references
+        .links
+        .iter()
+        .find(|l| l.starts_with("https://"))
+    {
+        rule["helpUri"] = json!(uri);
+    }
+    rule
+}
+
+/// One result for a failed or unevaluable check on one resource.
+fn result(a: &Assessment, r: &CheckResult) -> Value {
+    let index = a.checks.iter().position(|c| c.id == r.check_id);
+    let title = a.check(&r.check_id).map(|c| c.title.as_str()).unwrap_or("");
+    let res = &r.resource;
+    let kind = res.kind.as_str();
+    let mut text = match r.status {
+        Status::Error => format!("{title}: could not be evaluated on {kind} {}", res.name),
+        _ => format!("{title}: fails on {kind} {}", res.name),
+    };
+    if let Some(message) = &r.message {
+        text.push_str(&format!(" ({message})"));
+    }
+    text.push('.');
+    if !r.evidence.is_empty() {
+        text.push_str(&format!(" Evidence: {}.", compact_evidence(&r.evidence)));
+    }
+    let (kind_value, level_value) = match r.status {
+        Status::Fail => ("fail", level(r.severity)),
+        _ => ("review", "none"),
+    };
+    let mut result = json!({
+        "ruleId": r.check_id,
+        "kind": kind_value,
+        "level": level_value,
+        "message": { "text": text },
+        "locations": [{
+            "logicalLocations": [{
+                "name": res.name,
+                "kind": kind,
+                "fullyQualifiedName": format!("{kind}/{}", res.name),
+            }]
+        }],
+        "partialFingerprints": { "dockproofFingerprint/v1": r.fingerprint },
+        "properties": {
+            "status": r.status.as_str(),
+            "severity": r.severity.as_str(),
+            "resourceId": res.id,
+            "source": r.source,
+            "observedAt": r.observed_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        },
+    });
+    if let Some(i) = index {
+        result["ruleIndex"] = json!(i);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixture::{sample_assessment, EVIL_NAME};
+
+    fn render(a: &Assessment) -> Value {
+        let mut buf = Vec::new();
+        SarifRenderer.render(a, &mut buf).expect("render");
+        assert!(buf.ends_with(b"}\n"));
+        serde_json::from_slice(&buf).expect("JSON")
+    }
+
+    #[test]
+    fn has_one_run_with_one_rule_per_check() {
+        let a = sample_assessment();
+        let log = render(&a);
+        assert_eq!(log["$schema"], SARIF_SCHEMA);
+        assert_eq!(log["version"], "2.1.0");
+        let runs = log["runs"].as_array().expect("runs");
+        assert_eq!(runs.len(), 1);
+        let driver = &runs[0]["tool"]["driver"];
+        assert_eq!(driver["name"], "dockproof");
+        assert_eq!(driver["version"], "0.1.0");
+        let rules = driver["rules"].as_array().expect("rules");
+        assert_eq!(rules.len(), a.checks.len());
+        assert_eq!(
+            rules[0],
+            json!({
+                "id": "container.privileged",
+                "name": "container.privileged",
+                "shortDescription": { "text": "Containers do not run privileged" },
+                "fullDescription": { "text": "Checks that containers do not run privileged." },
+                "help": { "text": "Reduces the blast radius of a compromised container.\n\n\
+                                   Remediation: Change the run options and recreate the container." },
+                "defaultConfiguration": { "level": "error" },
+                "properties": {
+                    "severity": "high",
+                    "security-severity": "8.0",
+                    "cis": ["5.5"],
+                    "frameworks": ["pci-dss-4.0.1:2.2.5", "hipaa-security-rule:164.312(a)(1)"],
+                    "tags": ["docker", "security", "compliance", "container",
+                             "pci-dss-4.0.1", "hipaa-security-rule"],
+                },
+                "helpUri": "https://docs.docker.com/engine/security/",
+            })
+        );
+        assert_eq!(rules[2]["defaultConfiguration"]["level"], "warning");
+        assert_eq!(rules[7]["defaultConfiguration"]["level"], "note");
+    }
+
+    #[test]
+    fn reports_fail_and_error_results_only() {
+        let log = render(&sample_assessment());
+        let results = log["runs"][0]["results"].as_array().expect("results");
+        let summary: Vec<(String, String, String)> = results
+            .iter()
+            .map(|r| {
+                (
+                    r["ruleId"].as_str().unwrap_or("").to_string(),
+                    r["kind"].as_str().unwrap_or("").to_string(),
+                    r["level"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+        assert_eq!(
+            summary,
+            vec![
+                s("container.privileged", "fail", "error"),
+                s("container.privileged", "fail", "error"),
+                s("daemon.icc", "fail", "warning"),
+                s("host.audit-docker", "review", "none"),
+                s("image.trusted-registry", "fail", "note"),
+            ]
+        );
+    }
+
+    #[test]
+    fn writes_exact_failed_result() {
+        let log = render(&sample_assessment());
+        assert_eq!(
+            log["runs"][0]["results"][0],
+            json!({
+                "ruleId": "container.privileged",
+                "kind": "fail",
+                "level": "error",
+                "message": { "text": "Containers do not run privileged: fails on container web. \
+                                      Evidence: HostConfig.Privileged=true." },
+                "locations": [{ "logicalLocations": [{
+                    "name": "web",
+                    "kind": "container",
+                    "fullyQualifiedName": "container/web",
+                }]}],
+                "partialFingerprints": {
+                    "dockproofFingerprint/v1": "container.privileged/container/web"
+                },
+                "properties": {
+                    "status": "fail",
+                    "severity": "high",
+                    "resourceId": "3f2a9c0d1e4b",
+                    "source": "engine.containers[0]",
+                    "observedAt": "2025-03-14T09:26:05Z",
+                },
+                "ruleIndex": 0,
+            })
+        );
+    }
+
+    #[test]
+    fn error_result_is_a_review_and_host_strings_stay_data() {
+        let log = render(&sample_assessment());
+        let results = &log["runs"][0]["results"];
+        assert_eq!(
+            results[3]["message"]["text"],
+            "The Docker daemon is audited: could not be evaluated on host docker-prod-01 \
+             (evidence missing: host:/etc/audit/audit.rules could not be read). \
+             Evidence: audit rules=null."
+        );
+        assert_eq!(results[3]["ruleIndex"], 5);
+        assert_eq!(
+            results[1]["locations"][0]["logicalLocations"][0]["name"],
+            EVIL_NAME
+        );
+        assert_eq!(
+            log["runs"][0]["properties"]["snapshotSha256"],
+            "5d41402abc4b2a76b9719d911017c592ae2f9c5e8a8b1f0f0a0e7e2b3c4d5e6f"
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! End-to-end tests of the machine-readable report formats: the real binary renders the insecure
+//! sample in every format, and each file is checked against its official schema or parser.
+//!
+//! - `results.sarif` against the OASIS SARIF 2.1.0 JSON schema,
+//! - `oscal-assessment-results.json` against the NIST OSCAL assessment-results JSON schema,
+//! - `junit.xml` for well-formedness with `xmllint --noout`,
+//! - `findings.csv` for shape (one row per result, every row the header's width).
+//!
+//! Both schemas are vendored in `tests/data/schemas/` (see the README there). JSON Schema
+//! validation runs `python3` with the `jsonschema` package and XML checking runs `xmllint`
+//! (Debian `libxml2-utils`); a missing tool fails the test with the command that installs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const INSECURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/insecure-host.snapshot.json"
+);
+const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/schemas");
+
+/// Validates argv[2] against the JSON schema argv[1]; prints every violation.
+///
+/// Python's `re` has no `\p{L}`/`\p{N}` classes, which the OSCAL token pattern uses, so they are
+/// rewritten in memory to their Python equivalents before validation.
+const VALIDATE: &str = r#"
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    sys.exit("MISSING: the Python package jsonschema (python3 -m pip install jsonschema)")
+def fix(o):
+    if isinstance(o, dict):
+        return {k: (v.replace("\\p{L}", "[^\\W\\d_]").replace("\\p{N}", "\\d")
+                    if k == "pattern" and isinstance(v, str) else fix(v)) for k, v in o.items()}
+    if isinstance(o, list):
+        return [fix(x) for x in o]
+    return o
+with open(sys.argv[1], encoding="utf-8") as f:
+    schema = fix(json.load(f))
+with open(sys.argv[2], encoding="utf-8") as f:
+    doc = json.load(f)
+cls = jsonschema.validators.validator_for(schema)
+cls.check_schema(schema)
+errors = list(cls(schema, format_checker=cls.FORMAT_CHECKER).iter_errors(doc))
+for e in errors[:25]:
+    print("/" + "/".join(map(str, e.absolute_path)) + ": " + e.message[:400])
+print(f"{len(errors)} schema violation(s)")
+sys.exit(1 if errors else 0)
+"#;
+
+struct Bundle {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Bundle {
+    fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    fn json(&self, name: &str) -> Value {
+        let text = std::fs::read_to_string(self.file(name)).expect("report file");
+        serde_json::from_str(&text).expect("report is JSON")
+    }
+}
+
+/// Renders the insecure sample in every format.
+fn render_all() -> Bundle {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bundle");
+    let out = Command::new(env!("CARGO_BIN_EXE_dockproof"))
+        .args(["report", INSECURE, "--format", "csv,sarif,junit,oscal,json"])
+        .arg("--out")
+        .arg(&path)
+        .output()
+        .expect("the dockproof binary runs");
+    assert!(
+        path.join("assessment.json").is_file(),
+        "no bundle written; exit {:?}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Bundle { _dir: dir, path }
+}
+
+fn validate_json(schema: &str, doc: &Path) {
+    let schema = Path::new(SCHEMAS).join(schema);
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(VALIDATE)
+        .arg(&schema)
+        .arg(doc)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run python3 ({e}): install python3 and run: python3 -m pip install jsonschema")
+        });
+    assert!(
+        out.status.success(),
+        "{} does not validate against {}:\n{}{}",
+        doc.display(),
+        schema.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let bundle = render_all();
+    validate_json("sarif-schema-2.1.0.json", &bundle.file("results.sarif"));
+    let sarif = bundle.json("results.sarif");
+    let assessment = bundle.json("assessment.json");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let expected = assessment["results"]
+        .as_array()
+        .expect("assessment results")
+        .iter()
+        .filter(|r| r["status"] == "fail" || r["status"] == "error")
+        .count();
+    assert!(expected > 0);
+    assert_eq!(results.len(), expected);
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .map(Vec::len),
+        assessment["checks"].as_array().map(Vec::len)
+    );
+}
+
+#[test]
+fn oscal_validates_against_the_oscal_assessment_results_schema() {
+    let bundle = render_all();
+    validate_json(
+        "oscal_assessment-results_schema.json",
+        &bundle.file("oscal-assessment-results.json"),
+    );
+    let oscal = bundle.json("oscal-assessment-results.json");
+    let assessment = bundle.json("assessment.json");
+    let ar = &oscal["assessment-results"];
+    assert_eq!(ar["metadata"]["oscal-version"], "1.1.2");
+    assert_eq!(
+        ar["back-matter"]["resources"][1]["rlinks"][0]["hashes"][0]["value"],
+        assessment["snapshot"]["sha256"]
+    );
+    assert!(
+        ar["results"][0]["findings"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
+        "the insecure sample has unsatisfied requirements"
+    );
+}
+
+#[test]
+fn oscal_is_reproducible_for_the_same_assessment() {
+    // Two renderings of one snapshot differ only by evaluation time, which seeds the document
+    // ids; the component ids (one per resource) must not change.
+    let (a, b) = (render_all(), render_all());
+    let ids = |bundle: &Bundle| -> Vec<Value> {
+        bundle.json("oscal-assessment-results.json")["assessment-results"]["results"][0]
+            ["local-definitions"]["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .map(|c| c["uuid"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&a), ids(&b));
+}
+
+#[test]
+fn junit_is_well_formed_xml() {
+    let bundle = render_all();
+    let file = bundle.file("junit.xml");
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run xmllint ({e}): apt-get install -y libxml2-utils"));
+    assert!(
+        out.status.success(),
+        "junit.xml is not well-formed XML:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = std::fs::read_to_string(&file).expect("junit.xml");
+    assert!(xml.contains("<testsuites name=\"dockproof\""));
+}
+
+#[test]
+fn csv_has_one_row_per_result() {
+    let bundle = render_all();
+    let csv = std::fs::read_to_string(bundle.file("findings.csv")).expect("findings.csv");
+    let assessment = bundle.json("assessment.json");
+    let results = assessment["results"].as_array().expect("results").len();
+    // A minimal RFC 4180 reader: count records and fields outside quotes.
+    let (mut records, mut fields, mut quoted) = (Vec::new(), 1usize, false);
+    let mut chars = csv.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields += 1,
+            '\r' if !quoted && chars.peek() == Some(&'\n') => {
+                chars.next();
+                records.push(fields);
+                fields = 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(!quoted, "unbalanced quotes");
+    assert_eq!(records.len(), results + 1, "header plus one row per result");
+    assert!(records.iter().all(|&n| n == 16), "{records:?}");
+    assert!(csv.starts_with("check_id,title,severity,status,"));
+}
