@@ -1,0 +1,349 @@
+//! Page layout on top of printpdf's operations: embedded fonts with their advance widths, a
+//! cursor that flows text down A4 pages, word wrapping, filled rectangles, bookmarks, and the
+//! footer added once the page count is known.
+//!
+//! Coordinates are PDF points from the bottom-left corner of the page; the cursor `y` is the top
+//! of the next thing to draw.
+
+use printpdf::{
+    Color, FontId, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, Point,
+    Pt, Rect, Rgb, TextItem,
+};
+
+use crate::render::RenderError;
+
+const SANS: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+const SANS_BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+const MONO: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSansMono.ttf");
+
+/// A4 in points.
+pub(super) const PAGE_W: f32 = 595.28;
+pub(super) const PAGE_H: f32 = 841.89;
+pub(super) const MARGIN: f32 = 50.0;
+/// Lowest y content may reach; the footer lives below it.
+const BOTTOM: f32 = 60.0;
+/// Width available between the margins.
+pub(super) const TEXT_W: f32 = PAGE_W - 2.0 * MARGIN;
+/// Width measured for characters the table below does not cover (wider than any Latin glyph).
+const FALLBACK_EM: f32 = 1.0;
+/// Codepoints whose widths are kept in a flat table (Latin, Latin-1, Latin Extended, Greek…).
+const TABLE_CHARS: usize = 0x500;
+
+/// Which embedded face to use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Face {
+    Sans,
+    Bold,
+    Mono,
+}
+
+/// Text colours used by the report.
+pub(super) const BLACK: (f32, f32, f32) = (0.1, 0.1, 0.12);
+pub(super) const GREY: (f32, f32, f32) = (0.4, 0.4, 0.45);
+
+struct FontEntry {
+    id: FontId,
+    /// Advance widths in em for codepoints below `TABLE_CHARS`.
+    widths: Vec<f32>,
+    parsed: ParsedFont,
+}
+
+impl FontEntry {
+    fn load(doc: &mut PdfDocument, bytes: &[u8], name: &str) -> Result<Self, RenderError> {
+        let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| {
+            RenderError::Io(std::io::Error::other(format!(
+                "embedded font {name} cannot be parsed (a dockproof bug)"
+            )))
+        })?;
+        let upem = f32::from(parsed.units_per_em.max(1));
+        let widths = (0..TABLE_CHARS as u32)
+            .map(|cp| em_width(&parsed, cp, upem))
+            .collect();
+        // A fixed resource name (not `add_font`'s random one) keeps the output reproducible.
+        let id = FontId(name.replace(' ', ""));
+        doc.resources
+            .fonts
+            .map
+            .insert(id.clone(), PdfFont::new(parsed.clone()));
+        Ok(FontEntry { id, widths, parsed })
+    }
+
+    fn em(&self, c: char) -> f32 {
+        match self.widths.get(c as usize) {
+            Some(w) => *w,
+            None => em_width(
+                &self.parsed,
+                c as u32,
+                f32::from(self.parsed.units_per_em.max(1)),
+            ),
+        }
+    }
+}
+
+fn em_width(font: &ParsedFont, cp: u32, upem: f32) -> f32 {
+    font.lookup_glyph_index(cp)
+        .and_then(|g| font.get_glyph_width(g))
+        .map(|w| f32::from(w) / upem)
+        .unwrap_or(FALLBACK_EM)
+}
+
+/// The three embedded faces.
+pub(super) struct Fonts {
+    sans: FontEntry,
+    bold: FontEntry,
+    mono: FontEntry,
+}
+
+impl Fonts {
+    /// Parses the embedded fonts and registers them with `doc`.
+    pub(super) fn load(doc: &mut PdfDocument) -> Result<Self, RenderError> {
+        Ok(Fonts {
+            sans: FontEntry::load(doc, SANS, "DejaVu Sans")?,
+            bold: FontEntry::load(doc, SANS_BOLD, "DejaVu Sans Bold")?,
+            mono: FontEntry::load(doc, MONO, "DejaVu Sans Mono")?,
+        })
+    }
+
+    fn entry(&self, face: Face) -> &FontEntry {
+        match face {
+            Face::Sans => &self.sans,
+            Face::Bold => &self.bold,
+            Face::Mono => &self.mono,
+        }
+    }
+
+    /// Width of `s` in points.
+    pub(super) fn width(&self, face: Face, size: f32, s: &str) -> f32 {
+        let e = self.entry(face);
+        s.chars().map(|c| e.em(c)).sum::<f32>() * size
+    }
+
+    /// Splits `text` into lines no wider than `max` points. Breaks at spaces and newlines; a word
+    /// wider than a line (a hash, a long path) is broken between characters.
+    pub(super) fn wrap(&self, face: Face, size: f32, text: &str, max: f32) -> Vec<String> {
+        let e = self.entry(face);
+        let space = e.em(' ') * size;
+        let mut lines = Vec::new();
+        for para in text.split('\n') {
+            let mut line = String::new();
+            let mut line_w = 0.0;
+            for word in para.split_whitespace() {
+                let word_w = word.chars().map(|c| e.em(c)).sum::<f32>() * size;
+                let sep = if line.is_empty() { 0.0 } else { space };
+                if line_w + sep + word_w <= max {
+                    if !line.is_empty() {
+                        line.push(' ');
+                    }
+                    line.push_str(word);
+                    line_w += sep + word_w;
+                    continue;
+                }
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                    line_w = 0.0;
+                }
+                if word_w <= max {
+                    line.push_str(word);
+                    line_w = word_w;
+                    continue;
+                }
+                for c in word.chars() {
+                    let cw = e.em(c) * size;
+                    if line_w + cw > max && !line.is_empty() {
+                        lines.push(std::mem::take(&mut line));
+                        line_w = 0.0;
+                    }
+                    line.push(c);
+                    line_w += cw;
+                }
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+/// Line height for a font size.
+pub(super) fn leading(size: f32) -> f32 {
+    size * 1.3
+}
+
+fn rgb((r, g, b): (f32, f32, f32)) -> Color {
+    Color::Rgb(Rgb {
+        r,
+        g,
+        b,
+        icc_profile: None,
+    })
+}
+
+/// Pages being written, with the cursor and the outline.
+pub(super) struct Pages<'f> {
+    pub(super) fonts: &'f Fonts,
+    pages: Vec<Vec<Op>>,
+    /// Top of the next thing to draw on the last page.
+    pub(super) y: f32,
+    /// Outline entries: title and 1-based page number.
+    bookmarks: Vec<(String, usize)>,
+}
+
+impl<'f> Pages<'f> {
+    pub(super) fn new(fonts: &'f Fonts) -> Self {
+        let mut p = Pages {
+            fonts,
+            pages: Vec::new(),
+            y: 0.0,
+            bookmarks: Vec::new(),
+        };
+        p.new_page();
+        p
+    }
+
+    /// Starts a new page and puts the cursor at its top margin.
+    pub(super) fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = PAGE_H - MARGIN;
+    }
+
+    /// Starts a new page unless `height` points still fit on this one. Returns whether it did.
+    pub(super) fn ensure(&mut self, height: f32) -> bool {
+        if self.y - height < BOTTOM {
+            self.new_page();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Adds an outline entry pointing at the current page.
+    pub(super) fn bookmark(&mut self, title: &str) {
+        self.bookmarks.push((title.to_string(), self.pages.len()));
+    }
+
+    fn ops(&mut self) -> &mut Vec<Op> {
+        if self.pages.is_empty() {
+            self.pages.push(Vec::new());
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    /// Draws one line of text with its baseline at `baseline`, without moving the cursor.
+    pub(super) fn text_at(
+        &mut self,
+        x: f32,
+        baseline: f32,
+        face: Face,
+        size: f32,
+        color: (f32, f32, f32),
+        s: &str,
+    ) {
+        if s.is_empty() {
+            return;
+        }
+        let font = PdfFontHandle::External(self.fonts.entry(face).id.clone());
+        self.ops().extend([
+            Op::StartTextSection,
+            Op::SetFont {
+                font,
+                size: Pt(size),
+            },
+            Op::SetFillColor { col: rgb(color) },
+            Op::SetTextCursor {
+                pos: Point {
+                    x: Pt(x),
+                    y: Pt(baseline),
+                },
+            },
+            Op::ShowText {
+                items: vec![TextItem::Text(s.to_string())],
+            },
+            Op::EndTextSection,
+        ]);
+    }
+
+    /// Fills a rectangle whose top-left corner is (`x`, `top`).
+    pub(super) fn rect(&mut self, x: f32, top: f32, w: f32, h: f32, color: (f32, f32, f32)) {
+        self.ops().extend([
+            Op::SetFillColor { col: rgb(color) },
+            Op::DrawRectangle {
+                rectangle: Rect {
+                    mode: Some(PaintMode::Fill),
+                    ..Rect::from_xywh(Pt(x), Pt(top - h), Pt(w), Pt(h))
+                },
+            },
+        ]);
+    }
+
+    /// Draws already wrapped `lines` from the cursor down, starting new pages as needed.
+    pub(super) fn lines(
+        &mut self,
+        x: f32,
+        face: Face,
+        size: f32,
+        color: (f32, f32, f32),
+        lines: &[String],
+    ) {
+        let lh = leading(size);
+        for line in lines {
+            self.ensure(lh);
+            self.text_at(x, self.y - size, face, size, color, line);
+            self.y -= lh;
+        }
+    }
+
+    /// Wraps `text` to `width` and draws it from the cursor down.
+    pub(super) fn paragraph(&mut self, x: f32, width: f32, face: Face, size: f32, text: &str) {
+        let lines = self.fonts.wrap(face, size, text, width);
+        self.lines(x, face, size, BLACK, &lines);
+    }
+
+    /// A section title: starts with some space (or a new page when little room is left) and adds
+    /// an outline entry.
+    pub(super) fn heading(&mut self, title: &str, size: f32, outline: Option<&str>) {
+        // Keep a heading with at least a few lines of what follows it.
+        self.ensure(size * 2.5 + 50.0);
+        if self.y < PAGE_H - MARGIN - 1.0 {
+            self.y -= size * 0.6;
+        }
+        if let Some(entry) = outline {
+            self.bookmark(entry);
+        }
+        let lines = self.fonts.wrap(Face::Bold, size, title, TEXT_W);
+        self.lines(MARGIN, Face::Bold, size, BLACK, &lines);
+        self.y -= size * 0.3;
+    }
+
+    /// Moves the cursor down.
+    pub(super) fn gap(&mut self, points: f32) {
+        self.y -= points;
+    }
+
+    /// Adds the footer ("page N of M" and `left`) to every page and hands the pages and the
+    /// outline to `doc`.
+    pub(super) fn finish(self, doc: &mut PdfDocument, left: &str) {
+        let total = self.pages.len();
+        let fonts = self.fonts;
+        let size = 8.0;
+        let mut pages = Vec::with_capacity(total);
+        for (i, ops) in self.pages.into_iter().enumerate() {
+            let mut footer = Pages {
+                fonts,
+                pages: vec![ops],
+                y: 0.0,
+                bookmarks: Vec::new(),
+            };
+            let label = format!("page {} of {total}", i + 1);
+            let w = fonts.width(Face::Sans, size, &label);
+            footer.rect(MARGIN, 44.0, TEXT_W, 0.5, GREY);
+            footer.text_at(MARGIN, 32.0, Face::Sans, size, GREY, left);
+            footer.text_at(PAGE_W - MARGIN - w, 32.0, Face::Sans, size, GREY, &label);
+            let ops = footer.pages.pop().unwrap_or_default();
+            pages.push(PdfPage::new(Pt(PAGE_W).into(), Pt(PAGE_H).into(), ops));
+        }
+        doc.with_pages(pages);
+        for (title, page) in &self.bookmarks {
+            doc.add_bookmark(title, *page);
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! The sections of `report.pdf`, in reading order: cover, scope and method, executive summary,
+//! requirement matrices and the appendix (the findings detail is in `findings.rs`).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::layout::{leading, Face, Pages, BLACK, GREY, MARGIN, PAGE_H, TEXT_W};
+use super::table::{Cell, Column, Table};
+use super::{
+    host_name, mode_label, requirement_color, requirement_label, severity_color, severity_label,
+    status_color, status_label,
+};
+use crate::assessment::{Assessment, FrameworkResult, RequirementStatus, Severity, Status};
+
+/// What this document is, on the cover.
+pub(super) const DISCLAIMER: &str = "This report is technical evidence collected from one Docker \
+host, not a statement of compliance. Requirements marked partial or manual need evidence that \
+only a person can collect (policies, procedures, interviews, attestations).";
+
+/// How results were produced, in the scope section.
+pub(super) const METHOD: &str = "Every check of the catalogs was evaluated against each resource \
+it applies to, using only the snapshot named on the cover. A result is pass (the rule held), fail \
+(it did not), error (the data the rule needs was missing or the rule could not be evaluated; \
+never counted as a pass), not applicable, or manual (a person has to decide). A framework \
+requirement is decided by its deciding checks: not satisfied when any failed, error when any \
+could not be evaluated and none failed, partial when technical evidence shows no failure but \
+manual evidence is needed too. Supporting checks are shown but do not decide.";
+
+pub(super) const BODY: f32 = 9.5;
+pub(super) const SMALL: f32 = 8.5;
+
+fn iso(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn or_unreported(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("not reported")
+}
+
+/// Label and value rows without borders.
+fn fields(p: &mut Pages, rows: &[(&str, String, Face)]) {
+    let label_w = 150.0;
+    for (label, value, face) in rows {
+        let size = if *face == Face::Mono { SMALL } else { BODY };
+        let lines = p.fonts.wrap(*face, size, value, TEXT_W - label_w);
+        p.ensure(leading(BODY) * lines.len().max(1) as f32);
+        let top = p.y;
+        p.text_at(MARGIN, top - BODY, Face::Bold, BODY, GREY, label);
+        p.lines(MARGIN + label_w, *face, size, BLACK, &lines);
+        p.y = p.y.min(top - leading(BODY)) - 2.0;
+    }
+}
+
+pub(super) fn cover(p: &mut Pages, a: &Assessment) {
+    let s = &a.snapshot;
+    let t = &s.target;
+    p.bookmark("Cover");
+    p.y = PAGE_H - 150.0;
+    p.rect(MARGIN, p.y + 30.0, 60.0, 4.0, (0.16, 0.33, 0.62));
+    p.text_at(
+        MARGIN,
+        p.y - 26.0,
+        Face::Bold,
+        26.0,
+        BLACK,
+        "Docker host assessment",
+    );
+    p.y -= 40.0;
+    p.paragraph(MARGIN, TEXT_W, Face::Sans, 16.0, host_name(a));
+    p.gap(30.0);
+    fields(
+        p,
+        &[
+            ("Host", host_name(a).to_string(), Face::Sans),
+            ("Docker host", t.docker_host.clone(), Face::Mono),
+            (
+                "Engine version",
+                or_unreported(&t.engine_version).into(),
+                Face::Sans,
+            ),
+            ("Operating system", or_unreported(&t.os).into(), Face::Sans),
+            (
+                "Collected (UTC)",
+                format!("{} to {}", iso(&s.collected_from), iso(&s.collected_until)),
+                Face::Sans,
+            ),
+            ("Evaluated (UTC)", iso(&a.generated_at), Face::Sans),
+            (
+                "Tool",
+                format!("{} {}", a.tool.name, a.tool.version),
+                Face::Sans,
+            ),
+            ("Catalog SHA-256", a.catalog.sha256.clone(), Face::Mono),
+            ("Snapshot SHA-256", s.sha256.clone(), Face::Mono),
+        ],
+    );
+    p.gap(24.0);
+    let lines = p.fonts.wrap(Face::Sans, 10.0, DISCLAIMER, TEXT_W - 24.0);
+    let h = lines.len() as f32 * leading(10.0) + 20.0;
+    p.ensure(h);
+    p.rect(MARGIN, p.y, TEXT_W, h, (0.93, 0.95, 0.98));
+    p.rect(MARGIN, p.y, 3.0, h, (0.16, 0.33, 0.62));
+    p.gap(10.0);
+    p.lines(MARGIN + 12.0, Face::Sans, 10.0, BLACK, &lines);
+    p.new_page();
+}
+
+pub(super) fn scope(p: &mut Pages, a: &Assessment) {
+    let s = &a.snapshot;
+    p.heading("Scope and method", 16.0, Some("Scope and method"));
+    p.heading("What was collected", 11.5, None);
+    let stopped = if s.include_stopped {
+        "Stopped containers were included."
+    } else {
+        "Only running containers were included."
+    };
+    p.paragraph(
+        MARGIN,
+        TEXT_W,
+        Face::Sans,
+        BODY,
+        &format!(
+            "{} {} read the Docker Engine API at {} and host files under {} between {} and {} \
+             (UTC). {stopped} Objects observed:",
+            s.collected_by.name,
+            s.collected_by.version,
+            s.target.docker_host,
+            s.host_root,
+            iso(&s.collected_from),
+            iso(&s.collected_until),
+        ),
+    );
+    p.gap(4.0);
+    let mut t = Table::start(p, columns(&[("Kind", 150.0), ("Objects", 80.0)]), SMALL);
+    for (kind, n) in &s.inventory {
+        t.row(p, &[Cell::plain(kind.as_str()), Cell::plain(n.to_string())]);
+    }
+    t.end(p);
+
+    p.heading("Gaps in the evidence", 11.5, None);
+    if s.gaps.is_empty() {
+        p.paragraph(
+            MARGIN,
+            TEXT_W,
+            Face::Sans,
+            BODY,
+            "None: every source was read.",
+        );
+    } else {
+        p.paragraph(
+            MARGIN,
+            TEXT_W,
+            Face::Sans,
+            BODY,
+            "These sources could not be read; checks that needed them report error, never pass.",
+        );
+        p.gap(4.0);
+        let mut t = Table::start(
+            p,
+            columns(&[("Source", 190.0), ("Error", TEXT_W - 190.0)]),
+            SMALL,
+        );
+        for g in &s.gaps {
+            t.row(
+                p,
+                &[
+                    Cell::styled(g.source.as_str(), Face::Mono, BLACK),
+                    Cell::plain(g.error.as_str()),
+                ],
+            );
+        }
+        t.end(p);
+    }
+
+    p.heading("Method", 11.5, None);
+    p.paragraph(MARGIN, TEXT_W, Face::Sans, BODY, METHOD);
+    p.gap(6.0);
+    let mut rows = vec![("Catalogs", a.catalog.sources.join(", "), Face::Mono)];
+    let params: Vec<String> = a
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", serde_json::to_string(v).unwrap_or_default()))
+        .collect();
+    rows.push((
+        "Site parameters",
+        if params.is_empty() {
+            "defaults".into()
+        } else {
+            params.join("\n")
+        },
+        Face::Mono,
+    ));
+    fields(p, &rows);
+}
+
+fn columns(spec: &[(&'static str, f32)]) -> Vec<Column> {
+    spec.iter()
+        .map(|(title, width)| Column {
+            title,
+            width: *width,
+        })
+        .collect()
+}
+
+/// A horizontal bar chart drawn with rectangles.
+fn bars(p: &mut Pages, title: &str, items: &[(&str, usize, (f32, f32, f32))]) {
+    let row = 16.0;
+    let label_w = 110.0;
+    let bar_max = 300.0;
+    p.ensure(row * (items.len() as f32 + 2.0));
+    p.text_at(MARGIN, p.y - 10.0, Face::Bold, 10.0, BLACK, title);
+    p.gap(18.0);
+    let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
+    for (label, count, color) in items {
+        let top = p.y;
+        p.text_at(MARGIN, top - 10.0, Face::Sans, SMALL, BLACK, label);
+        let w = if *count == 0 {
+            0.0
+        } else {
+            (*count as f32 / max as f32 * bar_max).max(2.0)
+        };
+        if w > 0.0 {
+            p.rect(MARGIN + label_w, top - 2.0, w, 10.0, *color);
+        }
+        let n = count.to_string();
+        p.text_at(
+            MARGIN + label_w + w + 5.0,
+            top - 10.0,
+            Face::Sans,
+            SMALL,
+            BLACK,
+            &n,
+        );
+        p.gap(row);
+    }
+    p.gap(10.0);
+}
+
+pub(super) fn summary(p: &mut Pages, a: &Assessment) {
+    p.new_page();
+    p.heading("Executive summary", 16.0, Some("Executive summary"));
+    let failed = a.summary.by_status.get(&Status::Fail).copied().unwrap_or(0);
+    let errors = a
+        .summary
+        .by_status
+        .get(&Status::Error)
+        .copied()
+        .unwrap_or(0);
+    p.paragraph(
+        MARGIN,
+        TEXT_W,
+        Face::Sans,
+        BODY,
+        &format!(
+            "{} results from {} checks: {failed} failed and {errors} could not be evaluated. \
+             The requirement matrices and the findings detail follow.",
+            a.summary.total,
+            a.checks.len()
+        ),
+    );
+    p.gap(10.0);
+    let by_status: Vec<_> = Status::ALL
+        .iter()
+        .map(|s| {
+            (
+                status_label(*s),
+                a.summary.by_status.get(s).copied().unwrap_or(0),
+                status_color(*s),
+            )
+        })
+        .collect();
+    bars(p, "Results by status", &by_status);
+    let by_severity: Vec<_> = Severity::ALL
+        .iter()
+        .map(|s| {
+            let n = a.summary.failed_by_severity.get(s).copied().unwrap_or(0);
+            (severity_label(*s), n, severity_color(*s))
+        })
+        .collect();
+    bars(p, "Failed results by severity", &by_severity);
+
+    p.heading("Requirements per framework", 11.5, None);
+    let mut spec = vec![("Framework", 135.0)];
+    let statuses = RequirementStatus::ALL;
+    let short = [
+        "Not satisfied",
+        "Error",
+        "Partial",
+        "Manual",
+        "Satisfied",
+        "Not applicable",
+    ];
+    let w = (TEXT_W - 135.0) / statuses.len() as f32;
+    spec.extend(short.iter().map(|s| (*s, w)));
+    let mut t = Table::start(p, columns(&spec), SMALL);
+    for fw in &a.frameworks {
+        let mut cells = vec![Cell::plain(format!("{} {}", fw.name, fw.version))];
+        for s in statuses {
+            let n = fw.counts.get(&s).copied().unwrap_or(0);
+            let color = if n == 0 { GREY } else { requirement_color(s) };
+            cells.push(Cell::styled(n.to_string(), Face::Sans, color));
+        }
+        t.row(p, &cells);
+    }
+    t.end(p);
+}
+
+/// "2 fail, 1 error, 3 pass" over the statuses with a count.
+fn result_counts(counts: &std::collections::BTreeMap<Status, usize>) -> String {
+    let parts: Vec<String> = Status::ALL
+        .iter()
+        .filter_map(|s| {
+            let n = counts.get(s).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{n} {}", status_label(*s).to_lowercase()))
+        })
+        .collect();
+    if parts.is_empty() {
+        "no results".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+pub(super) fn matrix(p: &mut Pages, fw: &FrameworkResult) {
+    p.new_page();
+    let title = format!("Requirement matrix: {} {}", fw.name, fw.version);
+    p.heading(
+        &title,
+        16.0,
+        Some(&format!("Requirement matrix: {}", fw.name)),
+    );
+    p.paragraph(
+        MARGIN,
+        TEXT_W,
+        Face::Sans,
+        SMALL,
+        &format!(
+            "{}. {} Checks: how many checks decide the requirement; their results are counted \
+             per resource.",
+            fw.publisher,
+            fw.description.trim_end()
+        ),
+    );
+    p.gap(6.0);
+    let spec = [
+        ("ID", 56.0),
+        ("Title", 170.0),
+        ("Status", 82.0),
+        ("Mode", 56.0),
+        ("Checks", 44.0),
+        ("Results of the deciding checks", TEXT_W - 408.0),
+    ];
+    let mut t = Table::start(p, columns(&spec), SMALL);
+    for r in &fw.requirements {
+        t.row(
+            p,
+            &[
+                Cell::styled(r.id.as_str(), Face::Bold, BLACK),
+                Cell::plain(r.title.as_str()),
+                Cell::styled(
+                    requirement_label(r.status),
+                    Face::Bold,
+                    requirement_color(r.status),
+                ),
+                Cell::plain(mode_label(r.mode)),
+                Cell::plain(r.checks.len().to_string()),
+                Cell::plain(result_counts(&r.counts)),
+            ],
+        );
+    }
+    t.end(p);
+}
+
+pub(super) fn appendix(p: &mut Pages, a: &Assessment) {
+    p.new_page();
+    p.heading(
+        "Appendix: evidence identity",
+        16.0,
+        Some("Appendix: hashes"),
+    );
+    p.paragraph(
+        MARGIN,
+        TEXT_W,
+        Face::Sans,
+        BODY,
+        "These hashes tie this report to the exact evidence and rules used. The snapshot hash is \
+         the SHA-256 of snapshot.json in the bundle; recomputing it (sha256sum snapshot.json) \
+         must give the same value.",
+    );
+    p.gap(8.0);
+    let s = &a.snapshot;
+    fields(
+        p,
+        &[
+            ("Snapshot SHA-256", s.sha256.clone(), Face::Mono),
+            ("Snapshot schema", s.schema_version.to_string(), Face::Sans),
+            (
+                "Collected by",
+                format!("{} {}", s.collected_by.name, s.collected_by.version),
+                Face::Sans,
+            ),
+            ("Catalog SHA-256", a.catalog.sha256.clone(), Face::Mono),
+            ("Catalog sources", a.catalog.sources.join("\n"), Face::Mono),
+            (
+                "Assessment schema",
+                a.schema_version.to_string(),
+                Face::Sans,
+            ),
+            (
+                "Evaluated by",
+                format!("{} {}", a.tool.name, a.tool.version),
+                Face::Sans,
+            ),
+            ("Evaluated at (UTC)", iso(&a.generated_at), Face::Sans),
+        ],
+    );
+}
