@@ -140,7 +140,7 @@ pub struct OutputArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Report formats, comma-separated. `snapshot.json` and `assessment.json` are always written.
-    #[arg(long, value_delimiter = ',', default_value = "html,json")]
+    #[arg(long, value_delimiter = ',', default_value = "html,pdf,json")]
     pub format: Vec<Format>,
     /// Exit with status 1 when a check fails at or above this severity.
     #[arg(long, value_name = "SEVERITY")]
