@@ -100,6 +100,17 @@ impl Severity {
         Severity::Info,
     ];
 
+    /// Name for people, as reports print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "Info",
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+            Severity::Critical => "Critical",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -144,6 +155,17 @@ impl Status {
         Status::Pass,
         Status::NotApplicable,
     ];
+
+    /// Name for people, as reports print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "Pass",
+            Status::Fail => "Fail",
+            Status::Error => "Error",
+            Status::NotApplicable => "Not applicable",
+            Status::Manual => "Manual",
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -308,6 +330,18 @@ impl RequirementStatus {
         RequirementStatus::Satisfied,
         RequirementStatus::NotApplicable,
     ];
+
+    /// Name for people, as reports print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequirementStatus::Satisfied => "Satisfied",
+            RequirementStatus::NotSatisfied => "Not satisfied",
+            RequirementStatus::Partial => "Partial",
+            RequirementStatus::Manual => "Manual",
+            RequirementStatus::NotApplicable => "Not applicable",
+            RequirementStatus::Error => "Error",
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

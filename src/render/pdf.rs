@@ -112,15 +112,6 @@ fn host_name(a: &Assessment) -> &str {
     t.hostname.as_deref().unwrap_or(&t.docker_host)
 }
 
-fn status_label(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "Pass",
-        Status::Fail => "Fail",
-        Status::Error => "Error",
-        Status::NotApplicable => "Not applicable",
-        Status::Manual => "Manual",
-    }
-}
 
 fn status_color(s: Status) -> (f32, f32, f32) {
     match s {
@@ -132,16 +123,6 @@ fn status_color(s: Status) -> (f32, f32, f32) {
     }
 }
 
-fn requirement_label(s: RequirementStatus) -> &'static str {
-    match s {
-        RequirementStatus::Satisfied => "Satisfied",
-        RequirementStatus::NotSatisfied => "Not satisfied",
-        RequirementStatus::Partial => "Partial",
-        RequirementStatus::Manual => "Manual",
-        RequirementStatus::NotApplicable => "Not applicable",
-        RequirementStatus::Error => "Error",
-    }
-}
 
 fn requirement_color(s: RequirementStatus) -> (f32, f32, f32) {
     match s {
@@ -154,15 +135,6 @@ fn requirement_color(s: RequirementStatus) -> (f32, f32, f32) {
     }
 }
 
-fn severity_label(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "Info",
-        Severity::Low => "Low",
-        Severity::Medium => "Medium",
-        Severity::High => "High",
-        Severity::Critical => "Critical",
-    }
-}
 
 fn severity_color(s: Severity) -> (f32, f32, f32) {
     match s {

@@ -52,36 +52,8 @@ const ROW: u32 = 26;
 /// Shortest bar drawn for a non-zero count, so it is never read as zero.
 const BAR_MIN: u32 = 3;
 
-pub(super) fn status_label(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "Pass",
-        Status::Fail => "Fail",
-        Status::Error => "Error",
-        Status::NotApplicable => "Not applicable",
-        Status::Manual => "Manual",
-    }
-}
 
-pub(super) fn requirement_label(s: RequirementStatus) -> &'static str {
-    match s {
-        RequirementStatus::Satisfied => "Satisfied",
-        RequirementStatus::NotSatisfied => "Not satisfied",
-        RequirementStatus::Partial => "Partial",
-        RequirementStatus::Manual => "Manual",
-        RequirementStatus::NotApplicable => "Not applicable",
-        RequirementStatus::Error => "Error",
-    }
-}
 
-pub(super) fn severity_label(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "Critical",
-        Severity::High => "High",
-        Severity::Medium => "Medium",
-        Severity::Low => "Low",
-        Severity::Info => "Info",
-    }
-}
 
 /// Chips for the non-zero counts, in [`Status::ALL`] order (what needs attention first).
 pub(super) fn status_chips(counts: &BTreeMap<Status, usize>) -> Vec<Chip> {
@@ -91,7 +63,7 @@ pub(super) fn status_chips(counts: &BTreeMap<Status, usize>) -> Vec<Chip> {
             let count = counts.get(s).copied().unwrap_or(0);
             (count > 0).then(|| Chip {
                 key: s.as_str(),
-                label: status_label(*s),
+                label: s.label(),
                 count,
             })
         })
@@ -102,7 +74,7 @@ pub(super) fn status_chips(counts: &BTreeMap<Status, usize>) -> Vec<Chip> {
 pub(super) fn status_chart(counts: &BTreeMap<Status, usize>) -> Chart {
     let rows = Status::ALL.iter().map(|s| {
         let n = counts.get(s).copied().unwrap_or(0);
-        (s.as_str(), status_label(*s), n)
+        (s.as_str(), s.label(), n)
     });
     chart("Results by status", rows.collect())
 }
@@ -111,7 +83,7 @@ pub(super) fn status_chart(counts: &BTreeMap<Status, usize>) -> Chart {
 pub(super) fn severity_chart(counts: &BTreeMap<Severity, usize>) -> Chart {
     let rows = Severity::ALL.iter().map(|s| {
         let n = counts.get(s).copied().unwrap_or(0);
-        (s.as_str(), severity_label(*s), n)
+        (s.as_str(), s.label(), n)
     });
     chart("Failed results by severity", rows.collect())
 }
@@ -166,7 +138,7 @@ pub(super) fn requirement_segments(
             let percent = (count * 200 + total).checked_div(2 * total).unwrap_or(0);
             Segment {
                 key: s.as_str(),
-                label: requirement_label(*s),
+                label: s.label(),
                 count,
                 percent: format!("{percent}%"),
                 x,

@@ -163,10 +163,10 @@ pub(super) fn build(a: &Assessment) -> Report {
                 .map(|f| option(&ix.framework_slug(&f.id), &f.name))
                 .collect(),
             statuses: (Status::ALL.iter())
-                .map(|s| option(s.as_str(), counts::status_label(*s)))
+                .map(|s| option(s.as_str(), s.label()))
                 .collect(),
             severities: (Severity::ALL.iter())
-                .map(|s| option(s.as_str(), counts::severity_label(*s)))
+                .map(|s| option(s.as_str(), s.label()))
                 .collect(),
             kinds: kinds
                 .iter()

@@ -6,8 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::layout::{leading, Face, Pages, GREY, MARGIN, TEXT_W};
 use super::sections::{BODY, SMALL};
 use super::{
-    requirement_label, severity_color, severity_label, status_color, status_label,
-    RESULTS_PER_CHECK,
+    severity_color, status_color, RESULTS_PER_CHECK,
 };
 use crate::assessment::{Assessment, CheckResult, Severity, Status};
 
@@ -68,7 +67,7 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
         );
         for r in reqs {
             p.heading(
-                &format!("{} {}: {}", r.id, r.title, requirement_label(r.status)),
+                &format!("{} {}: {}", r.id, r.title, r.status.label()),
                 10.5,
                 None,
             );
@@ -138,7 +137,7 @@ fn check_detail(p: &mut Pages, a: &Assessment, id: &str, results: &[&CheckResult
         .unwrap_or(Severity::Info);
     let meta = format!(
         "Severity: {} · {failed} failed · {} errored",
-        severity_label(severity),
+        severity.label(),
         results.len() - failed
     );
     let lines = p.fonts.wrap(Face::Sans, SMALL, &meta, w);
@@ -180,7 +179,7 @@ fn result_line(p: &mut Pages, r: &CheckResult) {
     p.ensure(leading(SMALL) * 2.0);
     let head = format!(
         "{}: {} {}",
-        status_label(r.status),
+        r.status.label(),
         r.resource.kind.as_str(),
         r.resource.name
     );

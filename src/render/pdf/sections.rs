@@ -6,9 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::layout::{leading, Face, Pages, BLACK, GREY, MARGIN, PAGE_H, TEXT_W};
 use super::table::{Cell, Column, Table};
 use super::{
-    host_name, mode_label, requirement_color, requirement_label, severity_color, severity_label,
-    status_color, status_label,
-};
+    host_name, mode_label, requirement_color, severity_color, status_color, };
 use crate::assessment::{Assessment, FrameworkResult, RequirementStatus, Severity, Status};
 
 /// What this document is, on the cover.
@@ -262,7 +260,7 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
         .iter()
         .map(|s| {
             (
-                status_label(*s),
+                s.label(),
                 a.summary.by_status.get(s).copied().unwrap_or(0),
                 status_color(*s),
             )
@@ -273,7 +271,7 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
         .iter()
         .map(|s| {
             let n = a.summary.failed_by_severity.get(s).copied().unwrap_or(0);
-            (severity_label(*s), n, severity_color(*s))
+            (s.label(), n, severity_color(*s))
         })
         .collect();
     bars(p, "Failed results by severity", &by_severity);
@@ -310,7 +308,7 @@ fn result_counts(counts: &std::collections::BTreeMap<Status, usize>) -> String {
         .iter()
         .filter_map(|s| {
             let n = counts.get(s).copied().unwrap_or(0);
-            (n > 0).then(|| format!("{n} {}", status_label(*s).to_lowercase()))
+            (n > 0).then(|| format!("{n} {}", s.label().to_lowercase()))
         })
         .collect();
     if parts.is_empty() {
@@ -357,7 +355,7 @@ pub(super) fn matrix(p: &mut Pages, fw: &FrameworkResult) {
                 Cell::styled(r.id.as_str(), Face::Bold, BLACK),
                 Cell::plain(r.title.as_str()),
                 Cell::styled(
-                    requirement_label(r.status),
+                    r.status.label(),
                     Face::Bold,
                     requirement_color(r.status),
                 ),
