@@ -206,3 +206,99 @@ fn hostile_names_in_container_configuration_are_inert_in_every_output() {
         );
     }
 }
+
+/// A read-only bind mount of a directory onto itself, undone on drop.
+struct ReadOnlyBind(PathBuf);
+
+impl ReadOnlyBind {
+    fn new(dir: &Path) -> Option<ReadOnlyBind> {
+        let d = dir.to_str().unwrap();
+        let ok = |args: &[&str]| {
+            Command::new("mount")
+                .args(args)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false)
+        };
+        if !ok(&["--bind", d, d]) {
+            return None;
+        }
+        let guard = ReadOnlyBind(dir.to_path_buf());
+        ok(&["-o", "remount,ro,bind", d]).then_some(guard)
+    }
+}
+
+impl Drop for ReadOnlyBind {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn host_facts_are_read_from_a_read_only_host_root() {
+    if !engine_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("host");
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "etc/docker/daemon.json",
+        r#"{"icc": false, "live-restore": true}"#,
+    );
+    write("etc/group", "root:x:0:\ndocker:x:999:alice,bob\n");
+    write(
+        "etc/passwd",
+        "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n",
+    );
+    write(
+        "proc/4242/cmdline",
+        "/usr/bin/dockerd\0--userland-proxy=false\0",
+    );
+    let Some(_bind) = ReadOnlyBind::new(&root) else {
+        eprintln!("SKIPPED: cannot make a read-only bind mount here (needs root)");
+        return;
+    };
+    assert!(
+        std::fs::write(root.join("probe"), "x").is_err(),
+        "the bind is not read-only"
+    );
+
+    let snap = dir.path().join("s.json");
+    let out = dockproof(&[
+        "collect",
+        "--host-root",
+        root.to_str().unwrap(),
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let host = &doc["host"];
+    assert_eq!(host["daemon_json"]["content"]["icc"], false);
+    assert_eq!(host["dockerd"]["args"][1], "--userland-proxy=false");
+    assert_eq!(
+        host["docker_group"]["members"],
+        serde_json::json!(["alice", "bob"])
+    );
+    let daemon_json = host["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["role"] == "daemon.json")
+        .unwrap();
+    assert_eq!(daemon_json["exists"], true);
+    assert_eq!(daemon_json["path"], "/etc/docker/daemon.json");
+    // Nothing failed to read because of the read-only mount.
+    let gaps = doc["gaps"].as_array().unwrap();
+    assert!(
+        gaps.iter()
+            .all(|g| !g["error"].as_str().unwrap_or("").contains("Read-only")),
+        "{gaps:?}"
+    );
+}
