@@ -27,12 +27,7 @@ fn findings_by_check(a: &Assessment) -> HashMap<&str, Vec<&CheckResult>> {
 pub(super) fn findings(p: &mut Pages, a: &Assessment) {
     p.new_page();
     p.heading("Findings detail", 16.0, Some("Findings detail"));
-    p.paragraph(
-        MARGIN,
-        TEXT_W,
-        Face::Sans,
-        BODY,
-        &format!(
+    p.body(&format!(
             "Failed and errored results, grouped by the requirement whose status they decide. A \
              check is detailed once, where it first appears; at most {RESULTS_PER_CHECK} results \
              are listed per check. findings.csv and assessment.json hold every result."
@@ -41,12 +36,7 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
     let by_check = findings_by_check(a);
     if by_check.is_empty() {
         p.gap(6.0);
-        p.paragraph(
-            MARGIN,
-            TEXT_W,
-            Face::Sans,
-            BODY,
-            "No result failed or errored.",
+        p.body("No result failed or errored.",
         );
         return;
     }

@@ -293,6 +293,11 @@ impl<'f> Pages<'f> {
     }
 
     /// Wraps `text` to `width` and draws it from the cursor down.
+    /// A full-width paragraph of body text.
+    pub(super) fn body(&mut self, text: &str) {
+        self.paragraph(MARGIN, TEXT_W, Face::Sans, super::sections::BODY, text);
+    }
+
     pub(super) fn paragraph(&mut self, x: f32, width: f32, face: Face, size: f32, text: &str) {
         let lines = self.fonts.wrap(face, size, text, width);
         self.lines(x, face, size, BLACK, &lines);

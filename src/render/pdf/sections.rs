@@ -111,12 +111,7 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
     } else {
         "Only running containers were included."
     };
-    p.paragraph(
-        MARGIN,
-        TEXT_W,
-        Face::Sans,
-        BODY,
-        &format!(
+    p.body(&format!(
             "{} {} read the Docker Engine API at {} and host files under {} between {} and {} \
              (UTC). {stopped} Objects observed:",
             s.collected_by.name,
@@ -136,20 +131,10 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
 
     p.heading("Gaps in the evidence", 11.5, None);
     if s.gaps.is_empty() {
-        p.paragraph(
-            MARGIN,
-            TEXT_W,
-            Face::Sans,
-            BODY,
-            "None: every source was read.",
+        p.body("None: every source was read.",
         );
     } else {
-        p.paragraph(
-            MARGIN,
-            TEXT_W,
-            Face::Sans,
-            BODY,
-            "These sources could not be read; checks that needed them report error, never pass.",
+        p.body("These sources could not be read; checks that needed them report error, never pass.",
         );
         p.gap(4.0);
         let mut t = Table::start(
@@ -170,7 +155,7 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
     }
 
     p.heading("Method", 11.5, None);
-    p.paragraph(MARGIN, TEXT_W, Face::Sans, BODY, METHOD);
+    p.body(METHOD);
     p.gap(6.0);
     let mut rows = vec![("Catalogs", a.catalog.sources.join(", "), Face::Mono)];
     let params: Vec<String> = a
@@ -243,12 +228,7 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
         .get(&Status::Error)
         .copied()
         .unwrap_or(0);
-    p.paragraph(
-        MARGIN,
-        TEXT_W,
-        Face::Sans,
-        BODY,
-        &format!(
+    p.body(&format!(
             "{} results from {} checks: {failed} failed and {errors} could not be evaluated. \
              The requirement matrices and the findings detail follow.",
             a.summary.total,
@@ -375,12 +355,7 @@ pub(super) fn appendix(p: &mut Pages, a: &Assessment) {
         16.0,
         Some("Appendix: hashes"),
     );
-    p.paragraph(
-        MARGIN,
-        TEXT_W,
-        Face::Sans,
-        BODY,
-        "These hashes tie this report to the exact evidence and rules used. The snapshot hash is \
+    p.body("These hashes tie this report to the exact evidence and rules used. The snapshot hash is \
          the SHA-256 of snapshot.json in the bundle; recomputing it (sha256sum snapshot.json) \
          must give the same value.",
     );
