@@ -24,9 +24,7 @@ impl Renderer for JsonRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        serde_json::to_writer_pretty(&mut *out, assessment)?;
-        out.write_all(b"\n")?;
-        Ok(())
+        super::write_json(out, assessment)
     }
 }
 

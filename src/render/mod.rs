@@ -49,6 +49,16 @@ impl From<serde_json::Error> for RenderError {
     }
 }
 
+/// Writes `value` as pretty JSON followed by a newline: the shape of every JSON format.
+pub(crate) fn write_json(
+    out: &mut dyn Write,
+    value: &impl serde::Serialize,
+) -> Result<(), RenderError> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
 /// One output format.
 pub trait Renderer {
     /// Short name, as given to `--format` (`html`).

@@ -57,9 +57,7 @@ impl Renderer for OscalRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        serde_json::to_writer_pretty(&mut *out, &document(assessment))?;
-        out.write_all(b"\n")?;
-        Ok(())
+        super::write_json(out, &document(assessment))
     }
 }
 

@@ -41,9 +41,7 @@ impl Renderer for SarifRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        serde_json::to_writer_pretty(&mut *out, &log(assessment))?;
-        out.write_all(b"\n")?;
-        Ok(())
+        super::write_json(out, &log(assessment))
     }
 }
 
