@@ -38,6 +38,12 @@ pub struct Assessment {
     pub frameworks: Vec<FrameworkResult>,
     /// Totals over `results`.
     pub summary: Summary,
+    /// The waiver register: every waiver supplied with `--waivers`, whether it applied or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<WaiverRecord>,
+    /// The attestation register: every attestation supplied with `--attestations`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<AttestationRecord>,
 }
 
 /// Identity of the snapshot an assessment was computed from.
@@ -301,6 +307,35 @@ pub struct CheckResult {
     /// Stable identity of this finding across scans: check id plus a resource identity that
     /// survives a container being recreated (its name, not its id).
     pub fingerprint: String,
+    /// Id of the active waiver covering this failure. The status keeps the underlying verdict;
+    /// reports show the result as `waived`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<String>,
+}
+
+impl CheckResult {
+    /// Whether an active waiver covers this result.
+    pub fn is_waived(&self) -> bool {
+        self.waiver.is_some()
+    }
+
+    /// The status as reports show it: `waived` for a covered failure, else the verdict.
+    pub fn shown_status(&self) -> &'static str {
+        if self.is_waived() {
+            "waived"
+        } else {
+            self.status.as_str()
+        }
+    }
+
+    /// [`Self::shown_status`] for people.
+    pub fn shown_label(&self) -> &'static str {
+        if self.is_waived() {
+            "Waived"
+        } else {
+            self.status.label()
+        }
+    }
 }
 
 /// Requirement-level verdict.
@@ -385,8 +420,25 @@ pub struct RequirementResult {
     pub supporting: Vec<String>,
     /// What manual evidence the assessor should collect.
     pub prompt: Option<String>,
-    /// Result counts over the deciding checks.
+    /// Result counts over the deciding checks (underlying verdicts, waived failures included).
     pub counts: BTreeMap<Status, usize>,
+    /// Deciding failures covered by an active waiver.
+    #[serde(default)]
+    pub waived: usize,
+    /// The verdict if no waiver applied (attestations still apply).
+    pub status_without_waivers: RequirementStatus,
+    /// The attestation that decided this requirement, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<AppliedAttestation>,
+}
+
+/// The part of an attestation a requirement row shows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AppliedAttestation {
+    pub verdict: AttestedVerdict,
+    pub attested_by: String,
+    pub date: chrono::NaiveDate,
+    pub evidence: String,
 }
 
 /// Roll-up of one framework.
@@ -401,6 +453,25 @@ pub struct FrameworkResult {
     pub requirements: Vec<RequirementResult>,
     /// Requirement counts per status.
     pub counts: BTreeMap<RequirementStatus, usize>,
+    /// Requirement counts per status had no waiver applied.
+    pub counts_without_waivers: BTreeMap<RequirementStatus, usize>,
+    /// Share of applicable requirements that are satisfied, in percent (see [`score`]).
+    pub score: f64,
+    /// [`Self::score`] had no waiver applied.
+    pub score_without_waivers: f64,
+}
+
+/// Share of applicable requirements that are satisfied, in percent, rounded to one decimal.
+/// `not_applicable` requirements are left out; `manual`, `partial` and `error` count as not
+/// (yet) satisfied, so the score only rises with evidence.
+pub fn score(counts: &BTreeMap<RequirementStatus, usize>) -> f64 {
+    let get = |s| counts.get(&s).copied().unwrap_or(0);
+    let applicable: usize = counts.values().sum::<usize>() - get(RequirementStatus::NotApplicable);
+    if applicable == 0 {
+        return 0.0;
+    }
+    let pct = get(RequirementStatus::Satisfied) as f64 * 100.0 / applicable as f64;
+    (pct * 10.0).round() / 10.0
 }
 
 /// Totals over all results.
@@ -408,8 +479,193 @@ pub struct FrameworkResult {
 pub struct Summary {
     pub total: usize,
     pub by_status: BTreeMap<Status, usize>,
-    /// Failed results per severity.
+    /// Failed results per severity (waived failures included).
     pub failed_by_severity: BTreeMap<Severity, usize>,
+    /// Failed results covered by an active waiver.
+    #[serde(default)]
+    pub waived: usize,
+}
+
+/// How much risk the approver accepted with a waiver.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+}
+
+/// Which resources a waiver covers. Every field given must match; an empty scope covers every
+/// resource the check applies to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverScope {
+    /// Engine host name (`info.Name`), glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Container name without the leading `/`, glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Labels the container or image must carry; a value of `*` only requires the key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Image reference (`repo:tag` or `repo@digest`) of the image, or of a container's image, glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// Whether a waiver applied in this evaluation.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum WaiverState {
+    /// In force and covering at least one failure.
+    Active,
+    /// In force but covering no failure: stale, or its scope is wrong.
+    Unused,
+    /// Past its expiry date: it no longer applies.
+    Expired,
+    /// Granted for a later date: it does not apply yet.
+    NotYetValid,
+}
+
+impl WaiverState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaiverState::Active => "active",
+            WaiverState::Unused => "unused",
+            WaiverState::Expired => "expired",
+            WaiverState::NotYetValid => "not_yet_valid",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WaiverState::Active => "Active",
+            WaiverState::Unused => "Matches nothing",
+            WaiverState::Expired => "Expired",
+            WaiverState::NotYetValid => "Not yet valid",
+        }
+    }
+}
+
+/// One entry of the waiver register.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WaiverRecord {
+    /// Given in the file, or `W-<n>` for the n-th entry.
+    pub id: String,
+    pub check_id: String,
+    pub scope: WaiverScope,
+    pub justification: String,
+    pub approved_by: Option<String>,
+    pub granted: Option<chrono::NaiveDate>,
+    pub expires: Option<chrono::NaiveDate>,
+    pub risk: Option<Risk>,
+    pub ticket: Option<String>,
+    pub compensating_control: Option<String>,
+    /// `file:line` of the entry.
+    pub source: String,
+    pub state: WaiverState,
+    /// Failures this waiver covers.
+    pub covered: usize,
+    /// Fingerprints of the failures covered, for diffs between scans.
+    #[serde(default)]
+    pub covered_fingerprints: Vec<String>,
+}
+
+/// The verdict a person attested for a requirement.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum AttestedVerdict {
+    Satisfied,
+    NotSatisfied,
+    NotApplicable,
+}
+
+impl AttestedVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttestedVerdict::Satisfied => "satisfied",
+            AttestedVerdict::NotSatisfied => "not_satisfied",
+            AttestedVerdict::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn requirement_status(self) -> RequirementStatus {
+        match self {
+            AttestedVerdict::Satisfied => RequirementStatus::Satisfied,
+            AttestedVerdict::NotSatisfied => RequirementStatus::NotSatisfied,
+            AttestedVerdict::NotApplicable => RequirementStatus::NotApplicable,
+        }
+    }
+}
+
+/// Whether an attestation decided its requirement in this evaluation.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum AttestationState {
+    /// It decided a `manual` or `partial` requirement.
+    Applied,
+    /// Past its expiry date: the requirement stays as the technical evidence left it.
+    Expired,
+    /// Dated after the evaluation.
+    NotYetValid,
+    /// Technical evidence failed or could not be read; a person's word does not override it.
+    Overridden,
+    /// The requirement is decided by technical evidence alone.
+    NotNeeded,
+    /// Its framework was not selected for this evaluation.
+    NotSelected,
+}
+
+impl AttestationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttestationState::Applied => "applied",
+            AttestationState::Expired => "expired",
+            AttestationState::NotYetValid => "not_yet_valid",
+            AttestationState::Overridden => "overridden",
+            AttestationState::NotNeeded => "not_needed",
+            AttestationState::NotSelected => "not_selected",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AttestationState::Applied => "Applied",
+            AttestationState::Expired => "Expired",
+            AttestationState::NotYetValid => "Not yet valid",
+            AttestationState::Overridden => "Not applied: technical evidence disagrees",
+            AttestationState::NotNeeded => "Not needed: decided by technical evidence",
+            AttestationState::NotSelected => "Framework not selected",
+        }
+    }
+}
+
+/// One entry of the attestation register.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AttestationRecord {
+    pub framework: String,
+    pub requirement: String,
+    pub verdict: AttestedVerdict,
+    pub attested_by: String,
+    pub date: chrono::NaiveDate,
+    /// Document name or URL holding the evidence.
+    pub evidence: String,
+    pub expires: Option<chrono::NaiveDate>,
+    pub notes: Option<String>,
+    /// `file:line` of the entry.
+    pub source: String,
+    pub state: AttestationState,
 }
 
 impl Assessment {

@@ -10,7 +10,7 @@
 //! Framework requirements are then rolled up from the results of their deciding checks
 //! ([`rollup`]). This module is pure: it reads no file and talks to no engine.
 
-mod rollup;
+pub mod rollup;
 pub mod views;
 
 use std::collections::{BTreeMap, HashMap};
@@ -153,6 +153,8 @@ pub fn evaluate(
         results,
         frameworks: framework_results,
         summary,
+        waivers: Vec::new(),
+        attestations: Vec::new(),
     })
 }
 
@@ -190,6 +192,7 @@ fn whole_kind_error(
         check_id: check.def.id.clone(),
         severity: check.def.severity,
         fingerprint: fingerprint(&check.def.id, kind, &reference.id),
+        waiver: None,
         resource: reference,
         status: Status::Error,
         message: Some(gap),
@@ -210,6 +213,7 @@ fn no_file_with_role(check: &Check, role: &str, observed_at: DateTime<Utc>) -> C
         check_id: check.def.id.clone(),
         severity: check.def.severity,
         fingerprint: fingerprint(&check.def.id, kind, &reference.id),
+        waiver: None,
         resource: reference,
         status: Status::NotApplicable,
         message: Some(format!(
@@ -250,6 +254,7 @@ fn evaluate_one(
         source: resource.source.clone(),
         observed_at,
         fingerprint: fingerprint(&def.id, def.resource, &resource.identity),
+        waiver: None,
     }
 }
 

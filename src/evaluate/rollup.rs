@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::assessment::{
-    AssessmentMode, CheckResult, FrameworkResult, RequirementResult, RequirementStatus, Status,
+    score, AssessmentMode, CheckResult, FrameworkResult, RequirementResult, RequirementStatus,
+    Status,
 };
 use crate::catalog::Framework;
 
@@ -25,11 +26,26 @@ pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
         .map(|req| {
             let deciding: HashSet<&str> = req.checks.iter().map(String::as_str).collect();
             let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
+            let mut waived = 0;
             for r in results
                 .iter()
                 .filter(|r| deciding.contains(r.check_id.as_str()))
             {
                 *counts.entry(r.status).or_default() += 1;
+                waived += usize::from(r.is_waived());
+            }
+            // A waived failure is an accepted risk: with waivers it counts like a pass, so the
+            // requirement can be satisfied; the verdict without waivers is kept beside it and
+            // reports show both, with the number waived.
+            let mut effective = counts.clone();
+            if waived > 0 {
+                if let Some(n) = effective.get_mut(&Status::Fail) {
+                    *n -= waived;
+                    if *n == 0 {
+                        effective.remove(&Status::Fail);
+                    }
+                }
+                *effective.entry(Status::Pass).or_default() += waived;
             }
             RequirementResult {
                 id: req.id.clone(),
@@ -37,7 +53,10 @@ pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
                 section: req.section.clone(),
                 level: req.level.clone(),
                 mode: req.mode,
-                status: status(req.mode, &counts),
+                status: status(req.mode, &effective),
+                status_without_waivers: status(req.mode, &counts),
+                waived,
+                attestation: None,
                 checks: req.checks.clone(),
                 supporting: req.supporting.clone(),
                 prompt: req.prompt.clone(),
@@ -45,10 +64,7 @@ pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
             }
         })
         .collect();
-    let mut counts = BTreeMap::new();
-    for r in &requirements {
-        *counts.entry(r.status).or_default() += 1;
-    }
+    let (counts, counts_without_waivers) = requirement_counts(&requirements);
     FrameworkResult {
         id: fw.meta.id.clone(),
         name: fw.meta.name.clone(),
@@ -57,8 +73,27 @@ pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
         url: fw.meta.url.clone(),
         description: fw.meta.description.clone(),
         requirements,
+        score: score(&counts),
+        score_without_waivers: score(&counts_without_waivers),
         counts,
+        counts_without_waivers,
     }
+}
+
+/// Requirement counts per status, with and without waivers.
+pub fn requirement_counts(
+    requirements: &[RequirementResult],
+) -> (
+    BTreeMap<RequirementStatus, usize>,
+    BTreeMap<RequirementStatus, usize>,
+) {
+    let mut with = BTreeMap::new();
+    let mut without = BTreeMap::new();
+    for r in requirements {
+        *with.entry(r.status).or_default() += 1;
+        *without.entry(r.status_without_waivers).or_default() += 1;
+    }
+    (with, without)
 }
 
 /// The verdict for a requirement given the result counts of its deciding checks.

@@ -190,6 +190,7 @@ fn result(
             .collect(),
         source: "engine.containers[0]".into(),
         observed_at: at(5),
+        waiver: None,
     }
 }
 
@@ -356,6 +357,9 @@ fn requirement(spec: &ReqSpec, results: &[CheckResult]) -> RequirementResult {
         prompt: (mode != AssessmentMode::Automated)
             .then(|| format!("Obtain the documented procedure for {id} and interview its owner.")),
         counts,
+        waived: 0,
+        status_without_waivers: status,
+        attestation: None,
     }
 }
 
@@ -368,10 +372,8 @@ fn framework(
         .iter()
         .map(|spec| requirement(spec, results))
         .collect();
-    let mut counts = BTreeMap::new();
-    for r in &requirements {
-        *counts.entry(r.status).or_default() += 1;
-    }
+    let (counts, counts_without_waivers) =
+        crate::evaluate::rollup::requirement_counts(&requirements);
     FrameworkResult {
         id: id.into(),
         name: name.into(),
@@ -380,7 +382,10 @@ fn framework(
         url: Some("https://example.org/framework".into()),
         description: format!("{name}, as mapped by dockproof."),
         requirements,
+        score: crate::assessment::score(&counts),
+        score_without_waivers: crate::assessment::score(&counts_without_waivers),
         counts,
+        counts_without_waivers,
     }
 }
 
@@ -556,5 +561,7 @@ pub(crate) fn sample_assessment() -> Assessment {
         results,
         frameworks: vec![pci, hipaa],
         summary,
+        waivers: Vec::new(),
+        attestations: Vec::new(),
     }
 }
