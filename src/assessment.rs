@@ -674,10 +674,10 @@ impl Assessment {
         self.checks.iter().find(|c| c.id == id)
     }
 
-    /// Whether any failed result is at or above `threshold`.
+    /// Whether any failed result not covered by a waiver is at or above `threshold`.
     pub fn has_failures_at_or_above(&self, threshold: Severity) -> bool {
         self.results
             .iter()
-            .any(|r| r.status == Status::Fail && r.severity >= threshold)
+            .any(|r| r.status == Status::Fail && !r.is_waived() && r.severity >= threshold)
     }
 }

@@ -161,6 +161,7 @@ fn verdict(catalog: &Catalog, f: &Fixture, patch: &Value) -> String {
         frameworks: vec![],
         params,
         now: snapshot.collection.finished_at,
+        ..Default::default()
     };
     // Only the check under test is evaluated: the fixture is about its verdict alone.
     let mut single = catalog.clone();

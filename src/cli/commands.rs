@@ -55,6 +55,7 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             fallback_snapshot,
         } => {
             let catalog = load_catalog(evaluation.controls.as_deref())?;
+            let decisions = load_decisions(&evaluation, &catalog)?;
             let (snapshot, bytes) = match collect_snapshot(&target) {
                 Ok(s) => {
                     let bytes = snapshot_bytes(&s)?;
@@ -71,7 +72,7 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 }
                 Err(e) => return Err(e),
             };
-            report(&snapshot, &bytes, &catalog, &evaluation, &output)
+            report(&snapshot, &bytes, &catalog, decisions, &evaluation, &output)
         }
         Command::Collect { target, output } => {
             let snapshot = collect_snapshot(&target)?;
@@ -88,8 +89,9 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             output,
         } => {
             let catalog = load_catalog(evaluation.controls.as_deref())?;
+            let decisions = load_decisions(&evaluation, &catalog)?;
             let (snap, bytes) = read_snapshot(&snapshot)?;
-            report(&snap, &bytes, &catalog, &evaluation, &output)
+            report(&snap, &bytes, &catalog, decisions, &evaluation, &output)
         }
         Command::Controls { action } => controls(action),
         Command::Frameworks {
@@ -104,6 +106,36 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
 
 fn load_catalog(extra: Option<&Path>) -> Result<Catalog, CliError> {
     Catalog::load(extra).code(EXIT_INPUT)
+}
+
+/// Waivers and attestations, read and checked before any collection starts.
+#[derive(Default)]
+struct Decisions {
+    waivers: Vec<evaluate::Waiver>,
+    attestations: Vec<evaluate::Attestation>,
+}
+
+fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Decisions, CliError> {
+    fn read(path: &Path, what: &str) -> Result<String, CliError> {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the {what} file {}", path.display()))
+            .code(EXIT_INPUT)
+    }
+    let mut decisions = Decisions::default();
+    if let Some(path) = &evaluation.waivers {
+        let name = path.display().to_string();
+        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver")?, &name, catalog)
+            .context("invalid waivers")
+            .code(EXIT_INPUT)?;
+    }
+    if let Some(path) = &evaluation.attestations {
+        let name = path.display().to_string();
+        decisions.attestations =
+            evaluate::parse_attestations(&read(path, "attestation")?, &name, catalog)
+                .context("invalid attestations")
+                .code(EXIT_INPUT)?;
+    }
+    Ok(decisions)
 }
 
 fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
@@ -180,6 +212,7 @@ fn report(
     snapshot: &Snapshot,
     bytes: &[u8],
     catalog: &Catalog,
+    decisions: Decisions,
     evaluation: &EvaluationArgs,
     out: &OutputArgs,
 ) -> Result<ExitCode, CliError> {
@@ -193,6 +226,8 @@ fn report(
         frameworks: evaluation.frameworks.clone(),
         params,
         now: chrono::Utc::now(),
+        waivers: decisions.waivers,
+        attestations: decisions.attestations,
     };
     let sha = bundle::sha256_bytes(bytes);
     let assessment = evaluate::evaluate(snapshot, &sha, catalog, &opts).code(EXIT_INPUT)?;
@@ -206,7 +241,7 @@ fn report(
     match out.fail_on {
         Some(threshold) if assessment.has_failures_at_or_above(threshold) => {
             eprintln!(
-                "failing: checks failed at or above severity {}",
+                "failing: checks failed at or above severity {} and no waiver covers them",
                 threshold.as_str()
             );
             Ok(ExitCode::from(EXIT_FAILURES))

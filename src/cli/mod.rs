@@ -131,6 +131,12 @@ pub struct EvaluationArgs {
     /// Site parameter, e.g. `trusted_registries=registry.example.com,ghcr.io` (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub params: Vec<(String, String)>,
+    /// YAML file of waivers: accepted failures, scoped to resources, with an expiry.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// YAML file of attestations: a person's verdict on manual requirements.
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
 }
 
 /// Where and what to write.
@@ -142,7 +148,7 @@ pub struct OutputArgs {
     /// Report formats, comma-separated. `snapshot.json` and `assessment.json` are always written.
     #[arg(long, value_delimiter = ',', default_value = "html,pdf,json")]
     pub format: Vec<Format>,
-    /// Exit with status 1 when a check fails at or above this severity.
+    /// Exit with status 1 when a check fails at or above this severity and no waiver covers it.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
 }

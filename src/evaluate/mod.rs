@@ -10,8 +10,11 @@
 //! Framework requirements are then rolled up from the results of their deciding checks
 //! ([`rollup`]). This module is pure: it reads no file and talks to no engine.
 
+mod attestations;
+mod decisions;
 pub mod rollup;
 pub mod views;
+mod waivers;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,15 +31,42 @@ use crate::rules::{self, RuleError};
 use crate::snapshot::{Snapshot, ToolInfo};
 use views::Resource;
 
+pub use attestations::Attestation;
+pub use decisions::{DecisionFileError, Problem};
+pub use waivers::Waiver;
+
+/// Parses a waiver file (see [`waivers`]).
+pub fn parse_waivers(
+    text: &str,
+    file: &str,
+    catalog: &Catalog,
+) -> Result<Vec<Waiver>, DecisionFileError> {
+    waivers::parse(text, file, catalog)
+}
+
+/// Parses an attestation file (see [`attestations`]).
+pub fn parse_attestations(
+    text: &str,
+    file: &str,
+    catalog: &Catalog,
+) -> Result<Vec<Attestation>, DecisionFileError> {
+    attestations::parse(text, file, catalog)
+}
+
 /// What to evaluate and how.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct EvaluateOptions {
     /// Frameworks to roll up; empty means every framework in the catalog.
     pub frameworks: Vec<String>,
     /// Site parameters, already resolved against the catalog's declarations.
     pub params: BTreeMap<String, Value>,
-    /// Time to stamp on the assessment (injected so that output can be reproduced).
+    /// Time to stamp on the assessment (injected so that output can be reproduced). Waivers
+    /// and attestations are judged in force or expired on its date.
     pub now: DateTime<Utc>,
+    /// Waivers to lay over the results (see [`waivers`]).
+    pub waivers: Vec<Waiver>,
+    /// Attestations to lay over the roll-up (see [`attestations`]).
+    pub attestations: Vec<Attestation>,
 }
 
 /// Why evaluation could not start.
@@ -121,7 +151,9 @@ pub fn evaluate(
             }
         }
     }
-    let results: Vec<CheckResult> = per_check.into_iter().flatten().collect();
+    let mut results: Vec<CheckResult> = per_check.into_iter().flatten().collect();
+    let today = opts.now.date_naive();
+    let waiver_register = waivers::apply(&mut results, snapshot, &opts.waivers, today);
 
     let mappings = mappings_by_check(&frameworks);
     let checks = catalog
@@ -134,10 +166,12 @@ pub fn evaluate(
             )
         })
         .collect();
-    let framework_results = frameworks
+    let mut framework_results: Vec<_> = frameworks
         .iter()
         .map(|f| rollup::framework(f, &results))
         .collect();
+    let attestation_register =
+        attestations::apply(&mut framework_results, &opts.attestations, today);
     let summary = summarize(&results);
     Ok(Assessment {
         schema_version: SCHEMA_VERSION,
@@ -153,8 +187,8 @@ pub fn evaluate(
         results,
         frameworks: framework_results,
         summary,
-        waivers: Vec::new(),
-        attestations: Vec::new(),
+        waivers: waiver_register,
+        attestations: attestation_register,
     })
 }
 
@@ -349,6 +383,7 @@ fn summarize(results: &[CheckResult]) -> Summary {
         if r.status == Status::Fail {
             *summary.failed_by_severity.entry(r.severity).or_default() += 1;
         }
+        summary.waived += usize::from(r.is_waived());
     }
     summary
 }

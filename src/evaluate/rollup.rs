@@ -80,6 +80,15 @@ pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
     }
 }
 
+/// Recomputes a framework's counts and scores after requirement verdicts changed.
+pub fn recount(fw: &mut FrameworkResult) {
+    let (counts, without) = requirement_counts(&fw.requirements);
+    fw.score = score(&counts);
+    fw.score_without_waivers = score(&without);
+    fw.counts = counts;
+    fw.counts_without_waivers = without;
+}
+
 /// Requirement counts per status, with and without waivers.
 pub fn requirement_counts(
     requirements: &[RequirementResult],

@@ -1,5 +1,5 @@
 use super::*;
-use crate::assessment::RequirementStatus;
+use crate::assessment::{AttestationState, RequirementStatus, WaiverState};
 use crate::snapshot::{Collection, DaemonJson, DockerdProcess, Engine, Gap, HostFacts, Target};
 use serde_json::json;
 use std::fs;
@@ -134,6 +134,7 @@ fn run(s: &Snapshot) -> Assessment {
         frameworks: vec![],
         params,
         now: s.collection.finished_at,
+        ..Default::default()
     };
     evaluate(s, "abc", &c, &opts).unwrap()
 }
@@ -289,7 +290,238 @@ fn unknown_framework_is_refused() {
         frameworks: vec!["nope".into()],
         params: BTreeMap::new(),
         now: Utc::now(),
+        ..Default::default()
     };
     let err = evaluate(&snapshot(vec![]), "x", &c, &opts).unwrap_err();
     assert_eq!(err.to_string(), "unknown framework `nope`; available: fw");
+}
+
+/// Two privileged containers, one of them labelled, evaluated with `waivers` and
+/// `attestations` (YAML texts) on the snapshot's date, 2026-01-02.
+fn run_with(waivers: &str, attestations: &str) -> Assessment {
+    let s = snapshot(vec![
+        json!({"Id": "1", "Name": "/web-1", "Config": {"Image": "nginx:1.27", "Labels": {"team": "edge"}},
+               "HostConfig": {"Privileged": true, "CapAdd": []}}),
+        json!({"Id": "2", "Name": "/db", "Config": {"Image": "postgres:16", "Labels": {}},
+               "HostConfig": {"Privileged": true, "CapAdd": []}}),
+    ]);
+    let c = catalog();
+    let opts = EvaluateOptions {
+        params: c.resolve_params(&[]).unwrap(),
+        now: s.collection.finished_at,
+        waivers: if waivers.is_empty() {
+            vec![]
+        } else {
+            parse_waivers(waivers, "w.yaml", &c).unwrap_or_else(|e| panic!("{e}"))
+        },
+        attestations: if attestations.is_empty() {
+            vec![]
+        } else {
+            parse_attestations(attestations, "a.yaml", &c).unwrap_or_else(|e| panic!("{e}"))
+        },
+        ..Default::default()
+    };
+    evaluate(&s, "abc", &c, &opts).unwrap()
+}
+
+const WAIVE_WEB: &str = "waivers:
+  - id: W-7
+    check: container.privileged
+    scope: {container: 'web-*', labels: {team: edge}, image: 'nginx:*', host: h1}
+    justification: Needs raw sockets until the rewrite ships.
+    approved_by: CISO
+    granted: 2025-12-01
+    expires: 2026-01-02
+    risk: medium
+";
+
+#[test]
+fn a_waiver_covers_only_the_failures_in_its_scope_and_keeps_the_verdict() {
+    let a = run_with(WAIVE_WEB, "");
+    let waived: Vec<_> = a
+        .results
+        .iter()
+        .filter(|r| r.check_id == "container.privileged")
+        .map(|r| (r.resource.name.as_str(), r.status, r.shown_status()))
+        .collect();
+    assert_eq!(
+        waived,
+        vec![
+            ("web-1", Status::Fail, "waived"),
+            ("db", Status::Fail, "fail")
+        ]
+    );
+    assert_eq!(a.results[0].waiver.as_deref(), Some("W-7"));
+    assert_eq!(a.summary.waived, 1);
+    assert_eq!(a.waivers[0].state, WaiverState::Active);
+    assert_eq!(a.waivers[0].covered, 1);
+    assert_eq!(a.waivers[0].source, "w.yaml:2");
+    // db still fails, so the requirement stays not satisfied either way.
+    assert_eq!(a.frameworks[0].requirements[0].waived, 1);
+    assert_eq!(
+        a.frameworks[0].requirements[0].status,
+        RequirementStatus::NotSatisfied
+    );
+    assert!(a.has_failures_at_or_above(crate::assessment::Severity::Critical));
+}
+
+#[test]
+fn when_every_failure_is_waived_the_scores_differ_and_fail_on_is_quiet() {
+    let all = WAIVE_WEB.replace(
+        "{container: 'web-*', labels: {team: edge}, image: 'nginx:*', host: h1}",
+        "{host: 'h*'}",
+    );
+    let a = run_with(&all, "");
+    let req = &a.frameworks[0].requirements[0];
+    assert_eq!(req.waived, 2);
+    assert_eq!(req.status, RequirementStatus::Satisfied);
+    assert_eq!(req.status_without_waivers, RequirementStatus::NotSatisfied);
+    let fw = &a.frameworks[0];
+    assert!(fw.score > fw.score_without_waivers, "{fw:?}");
+    assert!(!a.has_failures_at_or_above(crate::assessment::Severity::Low));
+}
+
+#[test]
+fn expired_future_and_unmatched_waivers_cover_nothing_and_say_so() {
+    let expired = WAIVE_WEB.replace("expires: 2026-01-02", "expires: 2026-01-01");
+    let a = run_with(&expired, "");
+    assert_eq!(a.waivers[0].state, WaiverState::Expired);
+    assert_eq!(a.summary.waived, 0);
+    assert!(a.results.iter().all(|r| r.waiver.is_none()));
+
+    let future = WAIVE_WEB
+        .replace("granted: 2025-12-01", "granted: 2026-01-03")
+        .replace("expires: 2026-01-02", "expires: 2026-02-01");
+    assert_eq!(
+        run_with(&future, "").waivers[0].state,
+        WaiverState::NotYetValid
+    );
+
+    let elsewhere = WAIVE_WEB.replace("team: edge", "team: payments");
+    let a = run_with(&elsewhere, "");
+    assert_eq!(a.waivers[0].state, WaiverState::Unused);
+    assert_eq!(a.waivers[0].covered, 0);
+}
+
+#[test]
+fn waiver_files_are_checked_against_the_catalog_with_lines() {
+    let c = catalog();
+    let text = "waivers:
+  - check: container.privileged
+    justification: ok
+  - check: container.privilegd
+    justification: typo
+  - check: daemon.live-restore
+    scope: {labels: {a: b}}
+    justification: labels on a daemon
+  - check: container.caps
+    justification: '  '
+    granted: 2026-02-01
+    expires: 2026-01-01
+";
+    let err = parse_waivers(text, "w.yaml", &c).unwrap_err();
+    let got: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
+    assert_eq!(got.len(), 4, "{got:#?}");
+    assert!(got[0].starts_with("w.yaml:4: unknown check `container.privilegd`"));
+    assert!(got[1].starts_with("w.yaml:6: `scope.labels` cannot match"));
+    assert!(got[2].starts_with("w.yaml:9: `justification` is empty"));
+    assert!(got[3].starts_with("w.yaml:9: `expires` (2026-01-01) is before"));
+    let ok = parse_waivers(
+        "waivers:\n- check: container.caps\n  justification: x\n",
+        "w",
+        &c,
+    )
+    .unwrap();
+    assert_eq!(ok[0].id, "W-1");
+}
+
+const ATTEST: &str = "attestations:
+  - requirement: '3'
+    verdict: satisfied
+    attested_by: J. Auditor
+    date: 2025-11-30
+    evidence: Hardening standard v3, section 2
+    expires: 2026-11-30
+  - framework: fw
+    requirement: '2'
+    verdict: satisfied
+    attested_by: J. Auditor
+    date: 2025-11-30
+    evidence: https://intranet.example/ops/runbook
+  - requirement: '1'
+    verdict: satisfied
+    attested_by: Someone Hopeful
+    date: 2025-11-30
+    evidence: a slide deck
+";
+
+#[test]
+fn attestations_decide_manual_and_partial_requirements_but_never_override_a_failure() {
+    let a = run_with("", ATTEST);
+    let reqs = &a.frameworks[0].requirements;
+    assert_eq!(reqs[2].status, RequirementStatus::Satisfied);
+    assert_eq!(
+        reqs[2].attestation.as_ref().unwrap().attested_by,
+        "J. Auditor"
+    );
+    assert_eq!(
+        reqs[1].status,
+        RequirementStatus::Satisfied,
+        "{:?}",
+        reqs[1]
+    );
+    assert_eq!(reqs[0].status, RequirementStatus::NotSatisfied);
+    assert!(reqs[0].attestation.is_none());
+    let states: Vec<_> = a.attestations.iter().map(|r| r.state).collect();
+    assert_eq!(
+        states,
+        vec![
+            AttestationState::Applied,
+            AttestationState::Applied,
+            AttestationState::Overridden
+        ]
+    );
+    assert_eq!(a.frameworks[0].counts[&RequirementStatus::Satisfied], 2);
+    assert_eq!(a.attestations[1].source, "a.yaml:8");
+}
+
+#[test]
+fn an_expired_attestation_leaves_the_requirement_manual() {
+    let a = run_with(
+        "",
+        &ATTEST.replace("expires: 2026-11-30", "expires: 2025-12-31"),
+    );
+    assert_eq!(a.attestations[0].state, AttestationState::Expired);
+    assert_eq!(
+        a.frameworks[0].requirements[2].status,
+        RequirementStatus::Manual
+    );
+}
+
+#[test]
+fn attestation_files_name_unknown_requirements_by_line() {
+    let c = catalog();
+    let text = "attestations:
+  - requirement: '9.9'
+    verdict: satisfied
+    attested_by: x
+    date: 2026-01-01
+    evidence: doc
+  - framework: nope
+    requirement: '1'
+    verdict: maybe
+    attested_by: x
+    date: 2026-01-01
+    evidence: doc
+";
+    let err = parse_attestations(text, "a.yaml", &c).unwrap_err();
+    let got: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        got[0], "a.yaml:2: no framework has a requirement `9.9`",
+        "{got:#?}"
+    );
+    assert!(
+        got[1].starts_with("a.yaml:7: entry 2: unknown variant `maybe`"),
+        "{got:#?}"
+    );
 }
