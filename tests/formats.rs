@@ -67,12 +67,15 @@ impl Bundle {
     }
 }
 
-/// Renders the insecure sample in every format.
+/// Renders the insecure sample in every format, with the sample waivers and attestations so
+/// that suppressions, risks and attested findings are validated too.
 fn render_all() -> Bundle {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("bundle");
     let out = Command::new(env!("CARGO_BIN_EXE_dockproof"))
         .args(["report", INSECURE, "--format", "csv,sarif,junit,oscal,json"])
+        .args(["--waivers", "samples/waivers.yaml"])
+        .args(["--attestations", "samples/attestations.yaml"])
         .arg("--out")
         .arg(&path)
         .output()
@@ -128,6 +131,16 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
             .map(Vec::len),
         assessment["checks"].as_array().map(Vec::len)
     );
+    let suppressed: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1, "one failure is waived in the sample");
+    assert_eq!(suppressed[0]["ruleId"], "container.host-pid");
+    assert_eq!(
+        suppressed[0]["suppressions"][0]["properties"]["waiverId"],
+        "W-2026-001"
+    );
 }
 
 #[test]
@@ -151,6 +164,22 @@ fn oscal_validates_against_the_oscal_assessment_results_schema() {
             .is_some_and(|f| !f.is_empty()),
         "the insecure sample has unsatisfied requirements"
     );
+    let risks = ar["results"][0]["risks"].as_array().expect("risks");
+    assert_eq!(risks.len(), 1, "one active waiver");
+    assert_eq!(risks[0]["status"], "deviation-approved");
+    assert_eq!(risks[0]["deadline"], "2027-08-31T23:59:59Z");
+    let attested: Vec<&Value> = ar["results"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["description"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Decided by attestation")
+        })
+        .collect();
+    assert_eq!(attested.len(), 3, "three attestations apply");
 }
 
 #[test]
@@ -211,6 +240,11 @@ fn csv_has_one_row_per_result() {
     }
     assert!(!quoted, "unbalanced quotes");
     assert_eq!(records.len(), results + 1, "header plus one row per result");
-    assert!(records.iter().all(|&n| n == 16), "{records:?}");
-    assert!(csv.starts_with("check_id,title,severity,status,"));
+    assert!(records.iter().all(|&n| n == 18), "{records:?}");
+    assert!(csv.starts_with("check_id,title,severity,status,verdict,waiver,"));
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",waived,fail,W-2026-001,container,monitoring-agent,")),
+        "the waived failure shows as waived"
+    );
 }

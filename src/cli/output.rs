@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
-use dockproof::assessment::{Assessment, AssessmentMode, RequirementStatus, Severity, Status};
+use dockproof::assessment::{
+    Assessment, AssessmentMode, AttestationState, RequirementStatus, Severity, Status, WaiverState,
+};
 use dockproof::catalog::{Catalog, Check};
 
 /// Sends `tracing` output to stderr; `-v` raises the level, `RUST_LOG` overrides.
@@ -65,11 +67,15 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
             .unwrap_or("unknown"),
         a.snapshot.collected_until.format("%Y-%m-%dT%H:%M:%SZ"),
     )?;
-    writeln!(
+    write!(
         out,
         "results: {}",
         join_counts(&a.summary.by_status, &Status::ALL, Status::as_str)
     )?;
+    if a.summary.waived > 0 {
+        write!(out, " ({} of the failures waived)", a.summary.waived)?;
+    }
+    writeln!(out)?;
     writeln!(
         out,
         "failed by severity: {}",
@@ -80,16 +86,72 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
         )
     )?;
     for fw in &a.frameworks {
-        writeln!(
+        write!(
             out,
-            "{}: {}",
+            "{}: {}; score {:.1}%",
             fw.id,
             join_counts(
                 &fw.counts,
                 &RequirementStatus::ALL,
                 RequirementStatus::as_str
-            )
+            ),
+            fw.score
         )?;
+        if fw.score != fw.score_without_waivers {
+            write!(out, " ({:.1}% without waivers)", fw.score_without_waivers)?;
+        }
+        writeln!(out)?;
+    }
+    if !a.waivers.is_empty() {
+        let mut states: Vec<String> = Vec::new();
+        for state in [
+            WaiverState::Active,
+            WaiverState::Unused,
+            WaiverState::Expired,
+            WaiverState::NotYetValid,
+        ] {
+            let n = a.waivers.iter().filter(|w| w.state == state).count();
+            if n > 0 {
+                states.push(format!("{n} {}", state.as_str()));
+            }
+        }
+        writeln!(out, "waivers: {}", states.join(", "))?;
+        for w in a.waivers.iter().filter(|w| w.state != WaiverState::Active) {
+            writeln!(
+                out,
+                "  waiver {} ({}) {}: {}",
+                w.id,
+                w.source,
+                w.check_id,
+                w.state.label().to_lowercase()
+            )?;
+        }
+    }
+    if !a.attestations.is_empty() {
+        let applied = a
+            .attestations
+            .iter()
+            .filter(|t| t.state == AttestationState::Applied)
+            .count();
+        writeln!(
+            out,
+            "attestations: {applied} applied of {}",
+            a.attestations.len()
+        )?;
+        for t in a
+            .attestations
+            .iter()
+            .filter(|t| t.state != AttestationState::Applied)
+        {
+            writeln!(
+                out,
+                "  attestation {} {} ({}): {}",
+                t.framework,
+                t.requirement,
+                t.source,
+                t.state.label().to_lowercase()
+            )?;
+        }
     }
     if !a.snapshot.gaps.is_empty() {
         writeln!(

@@ -60,8 +60,7 @@ pub struct EvaluateOptions {
     pub frameworks: Vec<String>,
     /// Site parameters, already resolved against the catalog's declarations.
     pub params: BTreeMap<String, Value>,
-    /// Time to stamp on the assessment (injected so that output can be reproduced). Waivers
-    /// and attestations are judged in force or expired on its date.
+    /// Time to stamp on the assessment (injected so that output can be reproduced).
     pub now: DateTime<Utc>,
     /// Waivers to lay over the results (see [`waivers`]).
     pub waivers: Vec<Waiver>,
@@ -152,7 +151,9 @@ pub fn evaluate(
         }
     }
     let mut results: Vec<CheckResult> = per_check.into_iter().flatten().collect();
-    let today = opts.now.date_naive();
+    // Waivers and attestations are judged on the day the evidence was observed, so that
+    // re-evaluating an old snapshot gives the verdicts that held when it was taken.
+    let today = snapshot.collection.finished_at.date_naive();
     let waiver_register = waivers::apply(&mut results, snapshot, &opts.waivers, today);
 
     let mappings = mappings_by_check(&frameworks);

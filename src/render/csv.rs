@@ -1,7 +1,8 @@
 //! `findings.csv`: one row per result, for spreadsheets and ticket imports.
 //!
 //! This module owns the CSV layout (the [`COLUMNS`] header and one row per result, every status,
-//! in assessment order), RFC 4180 quoting and the spreadsheet formula-injection guard. It also
+//! in assessment order; `status` says `waived` for a covered failure, `verdict` keeps the
+//! underlying result and `waiver` names the waiver), RFC 4180 quoting and the spreadsheet formula-injection guard. It also
 //! owns [`compact_evidence`], the one-line `label=value; …` form of evidence the SARIF and JUnit
 //! renderers reuse.
 //!
@@ -19,11 +20,13 @@ use crate::assessment::{Assessment, CheckResult, Evidence};
 use super::{RenderError, Renderer};
 
 /// Header row, in column order.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 18] = [
     "check_id",
     "title",
     "severity",
     "status",
+    "verdict",
+    "waiver",
     "resource_kind",
     "resource_name",
     "resource_id",
@@ -71,7 +74,7 @@ pub(crate) fn compact_evidence(evidence: &[Evidence]) -> String {
 }
 
 /// The cells of one result's row, in [`COLUMNS`] order.
-fn row(assessment: &Assessment, r: &CheckResult) -> [String; 16] {
+fn row(assessment: &Assessment, r: &CheckResult) -> [String; 18] {
     let check = assessment.check(&r.check_id);
     let text =
         |f: fn(&crate::assessment::CheckInfo) -> &str| check.map(f).unwrap_or("").to_string();
@@ -91,7 +94,9 @@ fn row(assessment: &Assessment, r: &CheckResult) -> [String; 16] {
         r.check_id.clone(),
         text(|c| &c.title),
         r.severity.as_str().to_string(),
+        r.shown_status().to_string(),
         r.status.as_str().to_string(),
+        r.waiver.clone().unwrap_or_default(),
         r.resource.kind.as_str().to_string(),
         r.resource.name.clone(),
         r.resource.id.clone(),
@@ -170,13 +175,27 @@ mod tests {
     }
 
     #[test]
+    fn a_waived_failure_shows_as_waived_and_keeps_its_verdict() {
+        let a = crate::render::fixture::waived_assessment();
+        let text = render(&a);
+        let row = text
+            .lines()
+            .find(|l| l.contains("nginx:1.25"))
+            .expect("nginx row");
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(&cells[3..6], &["waived", "fail", "W-1"], "{row}");
+        let db = text.lines().find(|l| l.contains(",db,")).expect("db row");
+        assert_eq!(db.split(',').nth(5), Some(""), "{db}");
+    }
+
+    #[test]
     fn writes_header_and_one_row_per_result() {
         let a = sample_assessment();
         let text = render(&a);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
             lines[0],
-            "check_id,title,severity,status,resource_kind,resource_name,resource_id,message,\
+            "check_id,title,severity,status,verdict,waiver,resource_kind,resource_name,resource_id,message,\
              evidence,expectation,remediation,cis,frameworks,source,observed_at,fingerprint"
         );
         // Header, 14 results, and the empty string after the final CRLF.
@@ -184,7 +203,7 @@ mod tests {
         assert_eq!(lines.last(), Some(&""));
         assert_eq!(
             lines[1],
-            "container.privileged,Containers do not run privileged,high,fail,container,web,\
+            "container.privileged,Containers do not run privileged,high,fail,fail,,container,web,\
              3f2a9c0d1e4b,,HostConfig.Privileged=true,Containers do not run privileged holds for \
              every container,Change the run options and recreate the container.,5.5,\
              pci-dss-4.0.1:2.2.5; hipaa-security-rule:164.312(a)(1),engine.containers[0],\
@@ -192,7 +211,7 @@ mod tests {
         );
         assert_eq!(
             lines[10],
-            "host.audit-docker,The Docker daemon is audited,medium,error,host,docker-prod-01,host,\
+            "host.audit-docker,The Docker daemon is audited,medium,error,error,,host,docker-prod-01,host,\
              evidence missing: host:/etc/audit/audit.rules could not be read,audit rules=null,\
              The Docker daemon is audited holds for every host,Change the run options and recreate \
              the container.,5.5,pci-dss-4.0.1:10.2.1; hipaa-security-rule:164.312(b); \
@@ -208,7 +227,7 @@ mod tests {
         let row = text.split("\r\n").nth(2).expect("second result row");
         assert_eq!(
             row,
-            "container.privileged,Containers do not run privileged,high,fail,container,\
+            "container.privileged,Containers do not run privileged,high,fail,fail,,container,\
              \"<script>alert(1)</script>\"\"'&\",9b8c7d6e5f4a,\"<script>alert(1)</script>\"\"'&\",\
              \"HostConfig.Privileged=true; Labels={\"\"note\"\":\"\"</td><img src=x \
              onerror=alert(1)>\"\"}\",Containers do not run privileged holds for every container,\
@@ -233,7 +252,7 @@ mod tests {
         let body = text.split_once("\r\n").map(|(_, b)| b).unwrap_or("");
         assert_eq!(
             body,
-            "container.privileged,Containers do not run privileged,high,fail,container,\
+            "container.privileged,Containers do not run privileged,high,fail,fail,,container,\
              \"'=HYPERLINK(\"\"http://x\"\")\",3f2a9c0d1e4b,\"first line\nsecond, line\",\
              \"'-cmd=[\"\"a\"\",1]\",Containers do not run privileged holds for every container,\
              Change the run options and recreate the container.,5.5,\

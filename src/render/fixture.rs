@@ -565,3 +565,81 @@ pub(crate) fn sample_assessment() -> Assessment {
         attestations: Vec::new(),
     }
 }
+
+/// The fixture with registers: the `nginx:1.25` registry failure waived (W-1, active), an
+/// expired waiver (W-2), and PCI 2.2.1 attested as satisfied.
+pub(crate) fn waived_assessment() -> Assessment {
+    use crate::assessment::{
+        AppliedAttestation, AttestationRecord, AttestationState, AttestedVerdict, Risk,
+        WaiverRecord, WaiverScope, WaiverState,
+    };
+    let mut a = sample_assessment();
+    let date = |s: &str| s.parse::<chrono::NaiveDate>().expect("date");
+    let waived = a
+        .results
+        .iter_mut()
+        .find(|r| r.resource.name == "nginx:1.25" && r.status == Status::Fail)
+        .expect("the fixture has a failing nginx image");
+    waived.waiver = Some("W-1".into());
+    let fingerprint = waived.fingerprint.clone();
+    let check_id = waived.check_id.clone();
+    a.summary.waived = 1;
+    let record = |id: &str, state, covered: Vec<String>| WaiverRecord {
+        id: id.into(),
+        check_id: check_id.clone(),
+        scope: WaiverScope {
+            image: Some("nginx:*".into()),
+            ..WaiverScope::default()
+        },
+        justification: format!("Vendor image pending migration {EVIL_VALUE}"),
+        approved_by: Some("Head of Platform".into()),
+        granted: Some(date("2025-01-10")),
+        expires: Some(date(if id == "W-1" {
+            "2025-06-30"
+        } else {
+            "2025-02-01"
+        })),
+        risk: Some(Risk::Medium),
+        ticket: Some("SEC-1042".into()),
+        compensating_control: Some("Egress restricted to the vendor mirror".into()),
+        source: "waivers.yaml:2".into(),
+        state,
+        covered: covered.len(),
+        covered_fingerprints: covered,
+    };
+    a.waivers = vec![
+        record("W-1", WaiverState::Active, vec![fingerprint]),
+        record("W-2", WaiverState::Expired, vec![]),
+    ];
+    let attestation = AttestationRecord {
+        framework: PCI.into(),
+        requirement: "2.2.1".into(),
+        verdict: AttestedVerdict::Satisfied,
+        attested_by: "Dana Reviewer, QSA".into(),
+        date: date("2025-03-01"),
+        evidence: "Configuration Standard CS-7 rev 4".into(),
+        expires: Some(date("2026-03-01")),
+        notes: None,
+        source: "attestations.yaml:2".into(),
+        state: AttestationState::Applied,
+    };
+    if let Some(req) = a
+        .frameworks
+        .iter_mut()
+        .find(|f| f.id == PCI)
+        .and_then(|f| f.requirements.iter_mut().find(|r| r.id == "2.2.1"))
+    {
+        req.status = RequirementStatus::Satisfied;
+        req.attestation = Some(AppliedAttestation {
+            verdict: attestation.verdict,
+            attested_by: attestation.attested_by.clone(),
+            date: attestation.date,
+            evidence: attestation.evidence.clone(),
+        });
+    }
+    a.attestations = vec![attestation];
+    for f in &mut a.frameworks {
+        crate::evaluate::rollup::recount(f);
+    }
+    a
+}

@@ -5,7 +5,8 @@
 //! when it has no results; one `<testcase>` per result (classname = check id, name = resource
 //! kind and name). A `fail` result gets `<failure>` with the evidence, expectation and
 //! remediation in its body; an `error` result gets `<error>`; `not_applicable` and `manual`
-//! results get `<skipped message=…/>`; a pass has no child.
+//! results, and failures covered by a waiver, get `<skipped message=…/>` (for a waiver the
+//! message names it, keeps the underlying verdict and gives the expiry); a pass has no child.
 //!
 //! XML is written by hand. Every host string is escaped (`& < > " '`), characters XML 1.0
 //! forbids (control characters other than TAB, LF and CR; U+FFFE, U+FFFF) are removed, and in
@@ -53,6 +54,7 @@ impl Counts {
         for r in results {
             c.tests += 1;
             match r.status {
+                Status::Fail if r.is_waived() => c.skipped += 1,
                 Status::Fail => c.failures += 1,
                 Status::Error => c.errors += 1,
                 Status::NotApplicable | Status::Manual => c.skipped += 1,
@@ -89,7 +91,7 @@ fn document(a: &Assessment) -> String {
             Counts::of(results.iter().copied()).attributes()
         ));
         for r in results {
-            testcase(&mut x, check, r);
+            testcase(&mut x, a, check, r);
         }
         x.push_str("  </testsuite>\n");
     }
@@ -97,13 +99,27 @@ fn document(a: &Assessment) -> String {
     x
 }
 
-fn testcase(x: &mut String, check: &CheckInfo, r: &CheckResult) {
+fn testcase(x: &mut String, a: &Assessment, check: &CheckInfo, r: &CheckResult) {
     let open = format!(
         "    <testcase classname=\"{}\" name=\"{}\"",
         attr(&r.check_id),
         attr(&format!("{} {}", r.resource.kind.as_str(), r.resource.name))
     );
     let message = r.message.as_deref();
+    if let Some(id) = &r.waiver {
+        let mut why = format!("waived by {id} (verdict: {})", r.status.as_str());
+        if let Some(w) = a.waivers.iter().find(|w| &w.id == id) {
+            if let Some(x) = w.expires {
+                why.push_str(&format!(" until {x}"));
+            }
+            why.push_str(&format!(": {}", w.justification));
+        }
+        x.push_str(&format!(
+            "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+            attr(&why)
+        ));
+        return;
+    }
     match r.status {
         Status::Pass => x.push_str(&format!("{open}/>\n")),
         Status::Fail => {
@@ -195,7 +211,16 @@ fn escape(s: &str, attribute: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::sample_assessment;
+    use crate::render::fixture::{sample_assessment, waived_assessment};
+
+    #[test]
+    fn a_waived_failure_is_skipped_with_the_waiver_named() {
+        let x = render(&waived_assessment());
+        assert!(x.contains("<testsuites name=\"dockproof\" tests=\"14\" failures=\"3\" errors=\"1\" skipped=\"4\""), "{x}");
+        assert!(x.contains(
+            "<skipped message=\"waived by W-1 (verdict: fail) until 2025-06-30: Vendor image pending migration &lt;/td&gt;&lt;img src=x onerror=alert(1)&gt;\"/>"
+        ), "{x}");
+    }
 
     fn render(a: &Assessment) -> String {
         let mut buf = Vec::new();

@@ -9,11 +9,16 @@
 //!   carry no observed evidence and are left out. Each observation names its check, status and
 //!   severity (props in the `urn:dockproof:oscal` namespace), its resource as a `component`
 //!   subject, and its evidence as `relevant-evidence` pointing at the snapshot in back-matter.
-//! - `findings`: one per framework requirement that is `not_satisfied` or `error`, targeting the
-//!   requirement as an `objective-id` with state `not-satisfied` (reason `fail`, or `other` when
-//!   evidence could not be evaluated), related to the observations of its deciding checks that
-//!   failed or errored. No finding ever states that a requirement is satisfied: the document
-//!   describes technical evidence only.
+//! - `findings`: one per framework requirement that is `not_satisfied` or `error` without
+//!   waivers, targeting the requirement as an `objective-id` with state `not-satisfied` (reason
+//!   `fail`, or `other` when evidence could not be evaluated), related to the observations of its
+//!   deciding checks that failed or errored. No finding drawn from technical evidence states that
+//!   a requirement is satisfied. A requirement decided by an attestation gets a finding with the
+//!   attested state, related to an observation (methods `EXAMINE`, `INTERVIEW`) that names the
+//!   person, the date and the document.
+//! - `risks`: one per active waiver, status `deviation-approved`, with the justification, the
+//!   approval, the compensating control, the expiry as `deadline`, and the waived observations
+//!   (which carry a `waiver` prop); findings whose failures are waived point at it.
 //!
 //! OSCAL requires `import-ap`. dockproof writes no assessment plan, so `import-ap.href` points
 //! at a back-matter resource that says so and names the catalog (the implicit plan) by hash.
@@ -31,8 +36,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::assessment::{
-    Assessment, CheckResult, FrameworkResult, RequirementResult, RequirementStatus, ResourceKind,
-    Status,
+    Assessment, AttestationRecord, AttestationState, CheckResult, FrameworkResult,
+    RequirementResult, RequirementStatus, ResourceKind, Status, WaiverRecord, WaiverState,
 };
 
 use super::csv::compact_evidence;
@@ -243,25 +248,45 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
         "reviewed-controls".into(),
         json!({ "control-selections": [{ "include-all": {} }] }),
     );
-    let observations = a
+    let mut observations: Vec<Value> = a
         .results
         .iter()
         .filter(|r| observed(r))
         .map(|r| observation(a, ids, r))
         .collect();
+    observations.extend(
+        a.attestations
+            .iter()
+            .filter(|t| t.state == AttestationState::Applied)
+            .map(|t| attestation_observation(ids, t)),
+    );
     put_list(&mut r, "observations", observations);
-    let findings = a
+    let risks = a
+        .waivers
+        .iter()
+        .filter(|w| w.state == WaiverState::Active)
+        .map(|w| waiver_risk(a, ids, w))
+        .collect();
+    put_list(&mut r, "risks", risks);
+    let mut findings: Vec<Value> = a
         .frameworks
         .iter()
         .flat_map(|f| f.requirements.iter().map(move |q| (f, q)))
         .filter(|(_, q)| {
-            matches!(
-                q.status,
-                RequirementStatus::NotSatisfied | RequirementStatus::Error
-            )
+            q.attestation.is_none()
+                && matches!(
+                    q.status_without_waivers,
+                    RequirementStatus::NotSatisfied | RequirementStatus::Error
+                )
         })
         .map(|(f, q)| finding(a, ids, f, q))
         .collect();
+    findings.extend(
+        a.frameworks
+            .iter()
+            .flat_map(|f| f.requirements.iter().map(move |q| (f, q)))
+            .filter_map(|(f, q)| q.attestation.as_ref().map(|t| attested_finding(ids, f, q, t))),
+    );
     put_list(&mut r, "findings", findings);
     if !a.snapshot.gaps.is_empty() {
         let gaps: Vec<String> = a
@@ -344,6 +369,7 @@ fn observation(a: &Assessment, ids: &Ids, r: &CheckResult) -> Value {
         prop("status", r.status.as_str()),
         prop("severity", r.severity.as_str()),
         prop("fingerprint", &r.fingerprint),
+        r.waiver.as_deref().and_then(|w| prop("waiver", w)),
     ]
     .into_iter()
     .flatten()
@@ -421,6 +447,193 @@ fn finding(a: &Assessment, ids: &Ids, f: &FrameworkResult, q: &RequirementResult
         }),
     );
     put_list(&mut finding, "related-observations", related);
+    let waivers: Vec<&WaiverRecord> = a
+        .waivers
+        .iter()
+        .filter(|w| w.state == WaiverState::Active && q.checks.contains(&w.check_id))
+        .collect();
+    if q.waived > 0 && !waivers.is_empty() {
+        let names: Vec<&str> = waivers.iter().map(|w| w.id.as_str()).collect();
+        let text = format!(
+            "{description} {} failed result(s) are covered by approved waiver(s) {}: the \
+             deviation is accepted, not remediated.",
+            q.waived,
+            names.join(", ")
+        );
+        finding.insert("description".into(), json!(text));
+        let related: Vec<Value> = waivers
+            .iter()
+            .map(|w| json!({ "risk-uuid": risk_uuid(ids, w) }))
+            .collect();
+        finding.insert("related-risks".into(), Value::Array(related));
+    }
+    Value::Object(finding)
+}
+
+fn risk_uuid(ids: &Ids, w: &WaiverRecord) -> String {
+    uuid(&format!("risk|{}|{}", ids.seed, w.id))
+}
+
+fn attestation_uuid(ids: &Ids, framework: &str, requirement: &str) -> String {
+    uuid(&format!(
+        "attestation|{}|{framework}|{requirement}",
+        ids.seed
+    ))
+}
+
+/// An active waiver as an accepted risk (`deviation-approved`), tied to the failures it covers.
+fn waiver_risk(a: &Assessment, ids: &Ids, w: &WaiverRecord) -> Value {
+    let mut statement = format!("Waiver {} (from {})", w.id, w.source);
+    if let Some(by) = &w.approved_by {
+        statement.push_str(&format!(", approved by {by}"));
+    }
+    if let Some(g) = w.granted {
+        statement.push_str(&format!(", granted {g}"));
+    }
+    if let Some(x) = w.expires {
+        statement.push_str(&format!(", expires {x}"));
+    }
+    statement.push('.');
+    if let Some(c) = &w.compensating_control {
+        statement.push_str(&format!(" Compensating control: {c}."));
+    }
+    if let Some(t) = &w.ticket {
+        statement.push_str(&format!(" Ticket: {t}."));
+    }
+    let mut risk = Map::new();
+    risk.insert("uuid".into(), json!(risk_uuid(ids, w)));
+    risk.insert(
+        "title".into(),
+        json!(format!("Accepted deviation from {}", w.check_id)),
+    );
+    risk.insert("description".into(), json!(w.justification));
+    risk.insert("statement".into(), json!(statement));
+    let props = [
+        prop("waiver-id", &w.id),
+        prop("check-id", &w.check_id),
+        w.risk.and_then(|r| prop("risk-level", r.as_str())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    put_list(&mut risk, "props", props);
+    risk.insert("status".into(), json!("deviation-approved"));
+    if let Some(x) = w.expires.and_then(|d| d.and_hms_opt(23, 59, 59)) {
+        risk.insert("deadline".into(), json!(time(&x.and_utc())));
+    }
+    let related: Vec<Value> = a
+        .results
+        .iter()
+        .filter(|r| r.waiver.as_deref() == Some(w.id.as_str()))
+        .map(|r| json!({ "observation-uuid": observation_uuid(ids, r) }))
+        .collect();
+    put_list(&mut risk, "related-observations", related);
+    Value::Object(risk)
+}
+
+/// An applied attestation as an observation by examination: who, when, and which document.
+fn attestation_observation(ids: &Ids, t: &AttestationRecord) -> Value {
+    let mut o = Map::new();
+    o.insert(
+        "uuid".into(),
+        json!(attestation_uuid(ids, &t.framework, &t.requirement)),
+    );
+    o.insert(
+        "title".into(),
+        json!(format!("Attestation for {} {}", t.framework, t.requirement)),
+    );
+    o.insert(
+        "description".into(),
+        json!(format!(
+            "{} attested `{}` on {}{}.",
+            t.attested_by,
+            t.verdict.as_str(),
+            t.date,
+            t.expires
+                .map(|x| format!(", valid until {x}"))
+                .unwrap_or_default()
+        )),
+    );
+    let props = [
+        prop("framework", &t.framework),
+        prop("requirement", &t.requirement),
+        prop("attested-by", &t.attested_by),
+        prop("source", &t.source),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    put_list(&mut o, "props", props);
+    o.insert("methods".into(), json!(["EXAMINE", "INTERVIEW"]));
+    o.insert("types".into(), json!(["control-objective"]));
+    let mut evidence = json!({ "description": format!("Evidence named by the attester: {}", t.evidence) });
+    if t.evidence.starts_with("https://") || t.evidence.starts_with("http://") {
+        evidence["href"] = json!(t.evidence);
+    }
+    o.insert("relevant-evidence".into(), json!([evidence]));
+    if let Some(d) = t.date.and_hms_opt(0, 0, 0) {
+        o.insert("collected".into(), json!(time(&d.and_utc())));
+    }
+    Value::Object(o)
+}
+
+/// A requirement decided by an attestation: the state the person attested, tied to the
+/// attestation observation.
+fn attested_finding(
+    ids: &Ids,
+    f: &FrameworkResult,
+    q: &RequirementResult,
+    t: &crate::assessment::AppliedAttestation,
+) -> Value {
+    let state = match q.status {
+        RequirementStatus::Satisfied | RequirementStatus::NotApplicable => "satisfied",
+        _ => "not-satisfied",
+    };
+    let mut finding = Map::new();
+    finding.insert(
+        "uuid".into(),
+        json!(uuid(&format!("finding|{}|{}|{}", ids.seed, f.id, q.id))),
+    );
+    finding.insert(
+        "title".into(),
+        json!(format!("{} {}: {}", f.name, q.id, q.title)),
+    );
+    finding.insert(
+        "description".into(),
+        json!(format!(
+            "Decided by attestation: {} attested `{}` on {} (evidence: {}).",
+            t.attested_by,
+            t.verdict.as_str(),
+            t.date,
+            t.evidence
+        )),
+    );
+    let props = [
+        prop("framework", &f.id),
+        prop("requirement", &q.id),
+        prop("decided-by", "attestation"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    put_list(&mut finding, "props", props);
+    let mut status = json!({ "state": state });
+    if state == "not-satisfied" {
+        status["reason"] = json!("fail");
+    }
+    finding.insert(
+        "target".into(),
+        json!({
+            "type": "objective-id",
+            "target-id": token(&format!("{}_{}", f.id, q.id)),
+            "title": format!("{} {} requirement {}", f.name, f.version, q.id),
+            "status": status,
+        }),
+    );
+    finding.insert(
+        "related-observations".into(),
+        json!([{ "observation-uuid": attestation_uuid(ids, &f.id, &q.id) }]),
+    );
     Value::Object(finding)
 }
 

@@ -185,13 +185,73 @@ fn result(a: &Assessment, r: &CheckResult) -> Value {
     if let Some(i) = index {
         result["ruleIndex"] = json!(i);
     }
+    if let Some(w) = r
+        .waiver
+        .as_deref()
+        .and_then(|id| a.waivers.iter().find(|w| w.id == id))
+    {
+        result["suppressions"] = suppression(w);
+        result["properties"]["status"] = json!(r.shown_status());
+        result["properties"]["verdict"] = json!(r.status.as_str());
+    }
     result
+}
+
+/// A waiver as a SARIF suppression: accepted outside the tool, with its justification.
+fn suppression(w: &crate::assessment::WaiverRecord) -> Value {
+    let mut justification = w.justification.clone();
+    if let Some(c) = &w.compensating_control {
+        justification.push_str(&format!(" Compensating control: {c}."));
+    }
+    let mut properties = json!({
+        "waiverId": w.id,
+        "source": w.source,
+    });
+    for (key, value) in [
+        ("approvedBy", w.approved_by.clone()),
+        ("granted", w.granted.map(|d| d.to_string())),
+        ("expires", w.expires.map(|d| d.to_string())),
+        ("risk", w.risk.map(|r| r.as_str().to_string())),
+        ("ticket", w.ticket.clone()),
+    ] {
+        if let Some(v) = value {
+            properties[key] = json!(v);
+        }
+    }
+    json!([{
+        "kind": "external",
+        "status": "accepted",
+        "justification": justification,
+        "properties": properties,
+    }])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::{sample_assessment, EVIL_NAME};
+    use crate::render::fixture::{sample_assessment, waived_assessment, EVIL_NAME};
+
+    #[test]
+    fn a_waived_failure_carries_an_accepted_suppression() {
+        let doc = render(&waived_assessment());
+        let results = doc["runs"][0]["results"].as_array().expect("results");
+        let waived: Vec<&Value> = results
+            .iter()
+            .filter(|r| r.get("suppressions").is_some())
+            .collect();
+        assert_eq!(waived.len(), 1);
+        let s = &waived[0]["suppressions"][0];
+        assert_eq!(s["kind"], "external");
+        assert_eq!(s["status"], "accepted");
+        assert_eq!(s["properties"]["waiverId"], "W-1");
+        assert_eq!(s["properties"]["expires"], "2025-06-30");
+        assert!(s["justification"]
+            .as_str()
+            .unwrap()
+            .ends_with("Compensating control: Egress restricted to the vendor mirror."));
+        assert_eq!(waived[0]["kind"], "fail");
+        assert_eq!(waived[0]["properties"]["status"], "waived");
+    }
 
     fn render(a: &Assessment) -> Value {
         let mut buf = Vec::new();

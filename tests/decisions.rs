@@ -1,0 +1,225 @@
+//! Waivers and attestations end to end: the sample files over the insecure sample, `--fail-on`
+//! with waived failures, bad files, and a waiver scoped by label on a real container.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const INSECURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/insecure-host.snapshot.json"
+);
+const WAIVERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/waivers.yaml");
+const ATTESTATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/attestations.yaml");
+
+fn requirement<'a>(scan: &'a Scan, framework: &str, id: &str) -> &'a Value {
+    scan.assessment["frameworks"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == framework))
+        .and_then(|f| f["requirements"].as_array())
+        .and_then(|r| r.iter().find(|r| r["id"] == id))
+        .unwrap_or_else(|| panic!("{framework} {id} missing"))
+}
+
+#[test]
+fn the_sample_waivers_and_attestations_land_in_the_registers() {
+    let scan = run_to_bundle(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json,csv",
+        "--waivers",
+        WAIVERS,
+        "--attestations",
+        ATTESTATIONS,
+    ]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    let states: Vec<(&str, &str, u64)> = scan.assessment["waivers"]
+        .as_array()
+        .expect("waiver register")
+        .iter()
+        .map(|w| {
+            (
+                w["id"].as_str().unwrap(),
+                w["state"].as_str().unwrap(),
+                w["covered"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("W-2026-001", "active", 1),
+            ("W-2026-002", "expired", 0),
+            ("W-2026-003", "unused", 0)
+        ]
+    );
+    // The waived result keeps its verdict; the expired waiver covers nothing.
+    let host_pid = scan
+        .results()
+        .find(|r| {
+            r["check_id"] == "container.host-pid" && r["resource"]["name"] == "monitoring-agent"
+        })
+        .expect("host-pid result");
+    assert_eq!(host_pid["status"], "fail");
+    assert_eq!(host_pid["waiver"], "W-2026-001");
+    let socket = scan
+        .results()
+        .find(|r| {
+            r["check_id"] == "container.docker-socket" && r["resource"]["name"] == "ci-runner"
+        })
+        .expect("socket result");
+    assert!(socket.get("waiver").is_none());
+    assert_eq!(scan.assessment["summary"]["waived"], 1);
+
+    let pci = requirement(&scan, "pci-dss-4.0.1", "2.2.1");
+    assert_eq!(pci["status"], "satisfied");
+    assert_eq!(
+        pci["attestation"]["attested_by"],
+        "Dana Reyes, Infrastructure Security Lead"
+    );
+    let hipaa = requirement(&scan, "hipaa-security-rule", "164.308(a)(6)(i)");
+    assert_eq!(hipaa["status"], "not_satisfied");
+    let cis = requirement(&scan, "cis-docker-1.6", "5.9");
+    assert_eq!(cis["status"], "manual", "the 5.9 attestation has expired");
+
+    let stdout = String::from_utf8_lossy(&scan.output.stdout);
+    assert!(
+        stdout.contains("waivers: 1 active, 1 unused, 1 expired"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("waiver W-2026-002 (") && stdout.contains("waivers.yaml:22)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("attestations: 3 applied of 4"), "{stdout}");
+    assert!(scan
+        .file("findings.csv")
+        .contains(",waived,fail,W-2026-001,"));
+}
+
+#[test]
+fn fail_on_ignores_waived_failures_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let waivers = dir.path().join("w.yaml");
+    let all_critical = "waivers:\n".to_string()
+        + &[
+            "container.privileged",
+            "container.host-pid",
+            "container.docker-socket",
+        ]
+        .iter()
+        .map(|c| format!("  - check: {c}\n    justification: accepted for the test\n"))
+        .collect::<String>();
+    std::fs::write(&waivers, &all_critical).unwrap();
+    let w = waivers.to_str().unwrap();
+    let scan = run_to_bundle(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+        "--waivers",
+        w,
+    ]);
+    assert_eq!(
+        scan.output.status.code(),
+        Some(0),
+        "{}",
+        stderr(&scan.output)
+    );
+    let scan = run_to_bundle(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json",
+        "--fail-on",
+        "high",
+        "--waivers",
+        w,
+    ]);
+    assert_eq!(
+        scan.output.status.code(),
+        Some(1),
+        "high failures are not waived"
+    );
+}
+
+#[test]
+fn a_bad_waiver_file_is_an_input_error_naming_the_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let waivers = dir.path().join("w.yaml");
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - check: container.privileged\n    justification: fine\n  - check: container.priviledged\n    justification: typo\n    expires: 2026-13-01\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("bundle");
+    let out = dockproof(&[
+        "report",
+        INSECURE,
+        "--waivers",
+        waivers.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("w.yaml:4: entry 2"), "{err}");
+    assert!(!out_dir.exists());
+
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - check: container.priviledged\n    justification: typo\n",
+    )
+    .unwrap();
+    let out = dockproof(&["report", INSECURE, "--waivers", waivers.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("w.yaml:2: unknown check `container.priviledged`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_waiver_scoped_by_label_covers_a_real_container() {
+    if !engine_available() {
+        return;
+    }
+    ensure_image();
+    let mut c = Containers::new("waiver");
+    let exempt = c.run(
+        "exempt",
+        &["--privileged", "--label", "waiver.group=kernel-tools"],
+        false,
+    );
+    let other = c.run("other", &["--privileged"], false);
+    let dir = tempfile::tempdir().unwrap();
+    let waivers = dir.path().join("w.yaml");
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - id: W-LABEL\n    check: container.privileged\n    scope:\n      labels: {waiver.group: kernel-tools}\n    justification: loads a kernel module\n",
+    )
+    .unwrap();
+    let scan = run_to_bundle(&[
+        "scan",
+        "--include-stopped",
+        "--format",
+        "json",
+        "--waivers",
+        waivers.to_str().unwrap(),
+    ]);
+    let result = |name: &str| {
+        scan.results()
+            .find(|r| r["check_id"] == "container.privileged" && r["resource"]["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no privileged result for {name}"))
+    };
+    assert_eq!(result(&exempt)["status"], "fail");
+    assert_eq!(result(&exempt)["waiver"], "W-LABEL");
+    assert_eq!(result(&other)["status"], "fail");
+    assert!(result(&other).get("waiver").is_none());
+}
