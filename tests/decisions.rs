@@ -28,7 +28,7 @@ fn the_sample_waivers_and_attestations_land_in_the_registers() {
         "report",
         INSECURE,
         "--format",
-        "json,csv",
+        "json,csv,pdf",
         "--waivers",
         WAIVERS,
         "--attestations",

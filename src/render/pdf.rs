@@ -15,6 +15,7 @@
 
 mod findings;
 mod layout;
+mod registers;
 mod sections;
 mod table;
 
@@ -65,6 +66,8 @@ fn render_bytes(a: &Assessment) -> Result<Vec<u8>, RenderError> {
         sections::matrix(&mut pages, fw);
     }
     findings::findings(&mut pages, a);
+    registers::waivers(&mut pages, a);
+    registers::attestations(&mut pages, a);
     sections::appendix(&mut pages, a);
 
     let footer = format!("{title} · {} {}", a.tool.name, a.tool.version);
@@ -203,6 +206,21 @@ mod tests {
             doc.metadata.info.creator,
             format!("dockproof {}", a.tool.version)
         );
+    }
+
+    #[test]
+    fn registers_appear_only_when_supplied() {
+        let bookmarks = |a: &Assessment| -> Vec<String> {
+            let pdf = render(a);
+            let doc = printpdf::PdfDocument::parse(&pdf, &Default::default(), &mut Vec::new())
+                .expect("parses back");
+            doc.bookmarks.map.values().map(|b| b.name.clone()).collect()
+        };
+        let with = bookmarks(&crate::render::fixture::waived_assessment());
+        assert!(with.iter().any(|n| n == "Waiver register"), "{with:?}");
+        assert!(with.iter().any(|n| n == "Attestation register"), "{with:?}");
+        let without = bookmarks(&sample_assessment());
+        assert!(!without.iter().any(|n| n.ends_with("register")), "{without:?}");
     }
 
     #[test]

@@ -21,7 +21,9 @@ it applies to, using only the snapshot named on the cover. A result is pass (the
 never counted as a pass), not applicable, or manual (a person has to decide). A framework \
 requirement is decided by its deciding checks: not satisfied when any failed, error when any \
 could not be evaluated and none failed, partial when technical evidence shows no failure but \
-manual evidence is needed too. Supporting checks are shown but do not decide.";
+manual evidence is needed too. Supporting checks are shown but do not decide. A failure covered \
+by an active waiver keeps its verdict and counts as accepted risk; an attestation by a named \
+person decides a manual or partial requirement but never overrides a technical failure.";
 
 pub(super) const BODY: f32 = 9.5;
 pub(super) const SMALL: f32 = 8.5;
@@ -175,7 +177,7 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
     fields(p, &rows);
 }
 
-fn columns(spec: &[(&'static str, f32)]) -> Vec<Column> {
+pub(super) fn columns(spec: &[(&'static str, f32)]) -> Vec<Column> {
     spec.iter()
         .map(|(title, width)| Column {
             title,
@@ -280,6 +282,37 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
         t.row(p, &cells);
     }
     t.end(p);
+    p.gap(6.0);
+    let scores: Vec<String> = a
+        .frameworks
+        .iter()
+        .map(|fw| {
+            let mut s = format!("{} {:.1}%", fw.name, fw.score);
+            if fw.score != fw.score_without_waivers {
+                s.push_str(&format!(" ({:.1}% without waivers)", fw.score_without_waivers));
+            }
+            s
+        })
+        .collect();
+    p.paragraph(
+        MARGIN,
+        TEXT_W,
+        Face::Sans,
+        SMALL,
+        &format!(
+            "Score: the share of applicable requirements that are satisfied (partial, manual and \
+             error count as not yet satisfied): {}.{}",
+            scores.join("; "),
+            if a.summary.waived > 0 {
+                format!(
+                    " {} failed result(s) are covered by active waivers; see the waiver register.",
+                    a.summary.waived
+                )
+            } else {
+                String::new()
+            }
+        ),
+    );
 }
 
 /// "2 fail, 1 error, 3 pass" over the statuses with a count.
@@ -296,6 +329,22 @@ fn result_counts(counts: &std::collections::BTreeMap<Status, usize>) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// The status as the matrix shows it: who decided it, and how many failures were waived.
+fn requirement_label(r: &crate::assessment::RequirementResult) -> String {
+    let mut label = r.status.label().to_string();
+    if r.attestation.is_some() {
+        label.push_str(" (attested)");
+    }
+    if r.waived > 0 {
+        label.push_str(&format!(
+            "\n{} waived; without waivers: {}",
+            r.waived,
+            r.status_without_waivers.label().to_lowercase()
+        ));
+    }
+    label
 }
 
 pub(super) fn matrix(p: &mut Pages, fw: &FrameworkResult) {
@@ -335,7 +384,7 @@ pub(super) fn matrix(p: &mut Pages, fw: &FrameworkResult) {
                 Cell::styled(r.id.as_str(), Face::Bold, BLACK),
                 Cell::plain(r.title.as_str()),
                 Cell::styled(
-                    r.status.label(),
+                    requirement_label(r),
                     Face::Bold,
                     requirement_color(r.status),
                 ),
