@@ -44,6 +44,57 @@ pub struct Assessment {
     /// The attestation register: every attestation supplied with `--attestations`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attestations: Vec<AttestationRecord>,
+    /// Earlier scans of the same host (from `--history`), oldest first; this one is not included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trend: Vec<TrendPoint>,
+}
+
+/// One earlier scan, as a trend chart plots it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrendPoint {
+    /// When the evidence was collected.
+    pub collected_at: DateTime<Utc>,
+    pub snapshot_sha256: String,
+    /// Where the earlier assessment was read (bundle directory or file name).
+    pub source: String,
+    /// Result counts per status.
+    pub by_status: BTreeMap<Status, usize>,
+    /// Failed results covered by a waiver.
+    #[serde(default)]
+    pub waived: usize,
+    pub frameworks: Vec<TrendScore>,
+}
+
+/// One framework's standing in an earlier scan.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrendScore {
+    pub id: String,
+    pub score: f64,
+    pub score_without_waivers: f64,
+    pub counts: BTreeMap<RequirementStatus, usize>,
+}
+
+impl Assessment {
+    /// This assessment as a trend point, to plot after [`Self::trend`].
+    pub fn trend_point(&self, source: &str) -> TrendPoint {
+        TrendPoint {
+            collected_at: self.snapshot.collected_until,
+            snapshot_sha256: self.snapshot.sha256.clone(),
+            source: source.to_string(),
+            by_status: self.summary.by_status.clone(),
+            waived: self.summary.waived,
+            frameworks: self
+                .frameworks
+                .iter()
+                .map(|f| TrendScore {
+                    id: f.id.clone(),
+                    score: f.score,
+                    score_without_waivers: f.score_without_waivers,
+                    counts: f.counts.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Identity of the snapshot an assessment was computed from.

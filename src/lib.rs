@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod catalog;
 pub mod collect;
 pub mod evaluate;
+pub mod history;
 pub mod render;
 pub mod rules;
 pub mod snapshot;

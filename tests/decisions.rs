@@ -223,3 +223,71 @@ fn a_waiver_scoped_by_label_covers_a_real_container() {
     assert_eq!(result(&other)["status"], "fail");
     assert!(result(&other).get("waiver").is_none());
 }
+
+const HARDENED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/hardened-host.snapshot.json"
+);
+
+#[test]
+fn history_adds_earlier_scans_of_the_same_host_to_the_trend() {
+    let history = tempfile::tempdir().unwrap();
+    let earlier = history.path().join("earlier");
+    let out = dockproof(&[
+        "report",
+        HARDENED,
+        "--format",
+        "json",
+        "--out",
+        earlier.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A second bundle of the same snapshot as this scan is not a separate point.
+    let same = history.path().join("same");
+    let out = dockproof(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json",
+        "--out",
+        same.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A bundle of another host is left out.
+    let other = history.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(earlier.join("assessment.json")).unwrap())
+            .unwrap();
+    doc["snapshot"]["target"]["hostname"] = "another-host".into();
+    std::fs::write(other.join("assessment.json"), doc.to_string()).unwrap();
+
+    let h = history.path().to_str().unwrap();
+    let scan = run_to_bundle(&["report", INSECURE, "--format", "json,pdf", "--history", h]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    let trend = scan.assessment["trend"].as_array().expect("trend");
+    assert_eq!(trend.len(), 1, "{trend:#?}");
+    assert_eq!(trend[0]["source"], "earlier/assessment.json");
+    assert_eq!(trend[0]["by_status"]["fail"], 30);
+    assert!(stderr(&scan.output).contains("left out 1 assessment(s) of other hosts"));
+    let text = std::process::Command::new("pdftotext")
+        .arg(scan.bundle.join("report.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("over the last 2"),
+        "the trend section names its scans"
+    );
+
+    // A damaged earlier assessment is named, not skipped.
+    std::fs::write(earlier.join("assessment.json"), "{\"snapshot\": ").unwrap();
+    let out = dockproof(&["report", INSECURE, "--format", "json", "--history", h]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("earlier/assessment.json is not a dockproof assessment"),
+        "{}",
+        stderr(&out)
+    );
+}

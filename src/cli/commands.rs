@@ -230,7 +230,19 @@ fn report(
         attestations: decisions.attestations,
     };
     let sha = bundle::sha256_bytes(bytes);
-    let assessment = evaluate::evaluate(snapshot, &sha, catalog, &opts).code(EXIT_INPUT)?;
+    let mut assessment = evaluate::evaluate(snapshot, &sha, catalog, &opts).code(EXIT_INPUT)?;
+    if let Some(dir) = &evaluation.history {
+        let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
+            .code(EXIT_INPUT)?;
+        if history.other_hosts > 0 {
+            eprintln!(
+                "history: left out {} assessment(s) of other hosts in {}",
+                history.other_hosts,
+                dir.display()
+            );
+        }
+        assessment.trend = history.points;
+    }
     let target = out
         .out
         .clone()

@@ -137,6 +137,10 @@ pub struct EvaluationArgs {
     /// YAML file of attestations: a person's verdict on manual requirements.
     #[arg(long, value_name = "FILE")]
     pub attestations: Option<PathBuf>,
+    /// Directory of earlier bundles of this host; adds a trend of results and scores per
+    /// framework over time to the reports.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
 }
 
 /// Where and what to write.

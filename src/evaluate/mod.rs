@@ -190,6 +190,7 @@ pub fn evaluate(
         summary,
         waivers: waiver_register,
         attestations: attestation_register,
+        trend: Vec::new(),
     })
 }
 

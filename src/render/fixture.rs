@@ -563,6 +563,7 @@ pub(crate) fn sample_assessment() -> Assessment {
         summary,
         waivers: Vec::new(),
         attestations: Vec::new(),
+        trend: Vec::new(),
     }
 }
 

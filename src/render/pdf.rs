@@ -18,6 +18,7 @@ mod layout;
 mod registers;
 mod sections;
 mod table;
+mod trend;
 
 use std::io::Write;
 
@@ -62,6 +63,7 @@ fn render_bytes(a: &Assessment) -> Result<Vec<u8>, RenderError> {
     sections::cover(&mut pages, a);
     sections::scope(&mut pages, a);
     sections::summary(&mut pages, a);
+    trend::trend(&mut pages, a);
     for fw in &a.frameworks {
         sections::matrix(&mut pages, fw);
     }

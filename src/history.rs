@@ -1,0 +1,165 @@
+//! Earlier scans for the trend chart (`--history DIR`): reads the `assessment.json` of every
+//! bundle in a directory (and any `*.json` assessment beside them) and keeps what a trend plots.
+//!
+//! Only scans of the same host are kept, oldest first, one per snapshot (a snapshot reported
+//! twice counts once), at most [`MAX_POINTS`]. A file that cannot be read or is not an
+//! assessment is an error naming it: a damaged earlier bundle is evidence gone missing and must
+//! not be skipped in silence. Directories without an `assessment.json` are ignored.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::assessment::{score, RequirementStatus, Status, TrendPoint, TrendScore};
+
+/// Most earlier scans plotted.
+pub const MAX_POINTS: usize = 60;
+
+/// The history could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("cannot read the history directory {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a dockproof assessment (line {line}): {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The part of an assessment a trend needs; the rest of the document is skipped unread.
+#[derive(Deserialize)]
+struct Earlier {
+    snapshot: EarlierSnapshot,
+    summary: EarlierSummary,
+    frameworks: Vec<EarlierFramework>,
+}
+
+#[derive(Deserialize)]
+struct EarlierSnapshot {
+    sha256: String,
+    collected_until: DateTime<Utc>,
+    target: EarlierTarget,
+}
+
+#[derive(Deserialize)]
+struct EarlierTarget {
+    hostname: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EarlierSummary {
+    by_status: BTreeMap<Status, usize>,
+    #[serde(default)]
+    waived: usize,
+}
+
+#[derive(Deserialize)]
+struct EarlierFramework {
+    id: String,
+    counts: BTreeMap<RequirementStatus, usize>,
+    score: Option<f64>,
+    score_without_waivers: Option<f64>,
+}
+
+/// What was found in a history directory.
+#[derive(Debug, Default)]
+pub struct History {
+    /// Scans of the host, oldest first.
+    pub points: Vec<TrendPoint>,
+    /// Assessments of other hosts that were left out.
+    pub other_hosts: usize,
+}
+
+/// Reads every assessment under `dir` (bundle directories and `*.json` files, one level deep)
+/// and keeps the scans of `host`, excluding the snapshot `current_sha256`.
+pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<History, HistoryError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| HistoryError::Dir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| HistoryError::Dir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.is_dir() {
+            let file = path.join("assessment.json");
+            if file.is_file() {
+                files.push(file);
+            }
+        } else if path.extension().is_some_and(|e| e == "json") && is_assessment_name(&path) {
+            files.push(path);
+        }
+    }
+    let mut history = History::default();
+    let mut seen = HashSet::from([current_sha256.to_string()]);
+    for file in files {
+        let bytes = std::fs::read(&file).map_err(|source| HistoryError::Read {
+            path: file.clone(),
+            source,
+        })?;
+        let earlier: Earlier = serde_json::from_slice(&bytes).map_err(|e| HistoryError::Parse {
+            path: file.clone(),
+            line: e.line(),
+            message: e.to_string(),
+        })?;
+        if earlier.snapshot.target.hostname.as_deref() != host {
+            history.other_hosts += 1;
+            continue;
+        }
+        if !seen.insert(earlier.snapshot.sha256.clone()) {
+            continue;
+        }
+        history.points.push(point(earlier, &file, dir));
+    }
+    history.points.sort_by_key(|p| p.collected_at);
+    let excess = history.points.len().saturating_sub(MAX_POINTS);
+    history.points.drain(..excess);
+    Ok(history)
+}
+
+/// `assessment.json`, or a name that says it is one (`scan-…-assessment.json`); snapshots and
+/// other JSON files kept beside bundles are not assessments.
+fn is_assessment_name(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with("assessment.json"))
+}
+
+fn point(e: Earlier, file: &Path, dir: &Path) -> TrendPoint {
+    let source = file.strip_prefix(dir).unwrap_or(file).display().to_string();
+    TrendPoint {
+        collected_at: e.snapshot.collected_until,
+        snapshot_sha256: e.snapshot.sha256,
+        source,
+        by_status: e.summary.by_status,
+        waived: e.summary.waived,
+        frameworks: e
+            .frameworks
+            .into_iter()
+            .map(|f| {
+                let s = f.score.unwrap_or_else(|| score(&f.counts));
+                TrendScore {
+                    id: f.id,
+                    score: s,
+                    score_without_waivers: f.score_without_waivers.unwrap_or(s),
+                    counts: f.counts,
+                }
+            })
+            .collect(),
+    }
+}
