@@ -13,4 +13,5 @@ pub mod collect;
 pub mod evaluate;
 pub mod render;
 pub mod rules;
+pub mod sign;
 pub mod snapshot;
