@@ -44,6 +44,11 @@ pub enum BundleError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot render {file}: {source}")]
     Render { file: String, source: RenderError },
     #[error(transparent)]
@@ -164,11 +169,18 @@ fn write_file(
 
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, BundleError> {
-    let mut file = File::open(path).map_err(io_err(path))?;
+    hash_file(path).map_err(|source| BundleError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = file.read(&mut buf).map_err(io_err(path))?;
+        let n = file.read(&mut buf)?;
         if n == 0 {
             break;
         }

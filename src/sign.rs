@@ -15,22 +15,27 @@ use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 /// SSHSIG namespace of manifest signatures (the one `ssh-keygen -Y sign -n file` uses).
 pub const NAMESPACE: &str = "file";
 
-/// Why a key could not be loaded or a signature could not be made or checked.
+/// Why a key could not be loaded or a signature could not be made.
+///
+/// The underlying error is part of each message rather than a chained source, so that the CLI's
+/// full-chain output does not repeat it.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
-    #[error("cannot read key file {path}: {source}")]
+    #[error("cannot read key file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(
-        "{path} is not an OpenSSH private key ({source}); expected the file written by \
-         `ssh-keygen -t ed25519` (beginning `-----BEGIN OPENSSH PRIVATE KEY-----`)"
+        "{path} cannot be read as an OpenSSH ed25519 private key ({error}); expected the file \
+         written by `ssh-keygen -t ed25519` (beginning `-----BEGIN OPENSSH PRIVATE KEY-----`)"
     )]
     PrivateKey {
         path: PathBuf,
-        source: ssh_key::Error,
+        error: ssh_key::Error,
     },
+    #[error("{path} is a public key; signing needs the private half (the file without `.pub`)")]
+    PublicGiven { path: PathBuf },
     #[error(
         "{path} is encrypted with a passphrase; dockproof does not prompt for one: sign with an \
          unencrypted ed25519 key kept for this purpose (`ssh-keygen -t ed25519 -N '' -f FILE`)"
@@ -38,10 +43,10 @@ pub enum SignError {
     Encrypted { path: PathBuf },
     #[error("{path} holds a {algorithm} key; only ed25519 keys can sign a bundle")]
     Algorithm { path: PathBuf, algorithm: String },
-    #[error("cannot sign with {path}: {source}")]
+    #[error("cannot sign with {path}: {error}")]
     Sign {
         path: PathBuf,
-        source: ssh_key::Error,
+        error: ssh_key::Error,
     },
     #[error(
         "{path} holds no OpenSSH public key; expected `ssh-ed25519 AAAA... comment` or an \
@@ -69,18 +74,26 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     /// Loads an unencrypted OpenSSH ed25519 private key.
     pub fn load(path: &Path) -> Result<Self, SignError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SignError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| SignError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::from_openssh(&text, path)
     }
 
     /// Parses key text; `path` only names the key in errors.
     pub fn from_openssh(text: &str, path: &Path) -> Result<Self, SignError> {
-        let key = PrivateKey::from_openssh(text).map_err(|source| SignError::PrivateKey {
-            path: path.to_path_buf(),
-            source,
+        let key = PrivateKey::from_openssh(text).map_err(|error| {
+            if public_key_in_line(text.lines().next().unwrap_or_default()).is_some() {
+                SignError::PublicGiven {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                SignError::PrivateKey {
+                    path: path.to_path_buf(),
+                    error,
+                }
+            }
         })?;
         if key.is_encrypted() {
             return Err(SignError::Encrypted {
@@ -106,9 +119,9 @@ impl Signer {
 
     /// Signs `message`; returns the armoured signature (`-----BEGIN SSH SIGNATURE-----`).
     pub fn sign(&self, message: &[u8]) -> Result<String, SignError> {
-        let sign_err = |source| SignError::Sign {
+        let sign_err = |error| SignError::Sign {
             path: self.path.clone(),
-            source,
+            error,
         };
         let sig = self
             .key
@@ -129,9 +142,9 @@ impl TrustedKeys {
     /// or allowed_signers lines (`identity [options] ssh-ed25519 AAAA...`). Blank lines and `#`
     /// comments are skipped; a file without any key is an error.
     pub fn load(path: &Path) -> Result<Self, SignError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SignError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| SignError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::parse(&text, path)
     }
@@ -232,10 +245,19 @@ mod tests {
     }
 
     #[test]
+    fn a_public_key_given_to_sign_is_named_as_such() {
+        let err = Signer::from_openssh(&public(), Path::new("id.pub")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "id.pub is a public key; signing needs the private half (the file without `.pub`)"
+        );
+    }
+
+    #[test]
     fn a_private_key_that_is_not_openssh_is_refused_by_name() {
         let err = Signer::from_openssh("hello", Path::new("id_x")).unwrap_err();
         assert!(err
             .to_string()
-            .starts_with("id_x is not an OpenSSH private key"));
+            .starts_with("id_x cannot be read as an OpenSSH ed25519 private key"));
     }
 }

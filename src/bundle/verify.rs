@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path};
 
-use super::{io_err, sha256_file, BundleError, MANIFEST, SIGNATURE};
+use super::{hash_file, BundleError, MANIFEST, SIGNATURE};
 use crate::sign::TrustedKeys;
 
 /// One well-formed manifest line.
@@ -220,7 +220,7 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
     let manifest_path = dir.join(MANIFEST);
     let mut problems = Vec::new();
     let manifest = match regular_file(dir, MANIFEST) {
-        Ok(true) => Some(std::fs::read(&manifest_path).map_err(io_err(&manifest_path))?),
+        Ok(true) => Some(std::fs::read(&manifest_path).map_err(read_err(&manifest_path))?),
         Ok(false) => None,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
             problems.push(Problem::NotRegular {
@@ -228,7 +228,7 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
             });
             None
         }
-        Err(e) => return Err(io_err(&manifest_path)(e)),
+        Err(e) => return Err(read_err(&manifest_path)(e)),
     };
 
     let mut matched = 0;
@@ -293,6 +293,13 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
     })
 }
 
+fn read_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
+    move |source| BundleError::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Whether `dir/name` exists as a regular file, with every part of the path checked without
 /// following symbolic links. `Ok(false)` when it does not exist.
 fn regular_file(dir: &Path, name: &str) -> std::io::Result<bool> {
@@ -336,7 +343,7 @@ fn check_entry(dir: &Path, entry: &ManifestEntry) -> Option<Problem> {
             })
         }
     }
-    match sha256_file(&dir.join(&entry.path)) {
+    match hash_file(&dir.join(&entry.path)) {
         Ok(sha) if sha == entry.sha256 => None,
         Ok(_) => Some(Problem::Changed { file }),
         Err(e) => Some(Problem::Unreadable {
@@ -478,5 +485,24 @@ mod tests {
         );
         assert_eq!(v.signature, SignatureStatus::Absent);
         assert!(!v.ok());
+    }
+
+    #[test]
+    fn a_listed_path_through_a_symlinked_directory_is_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("f"), "").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join(MANIFEST), format!("{H}  d/f\n")).unwrap();
+        let v = verify(dir.path(), None).unwrap();
+        assert_eq!(v.matched, 0);
+        assert_eq!(
+            v.problems,
+            vec![
+                Problem::NotRegular { file: "d/f".into() },
+                // The link itself is not listed either.
+                Problem::Added { file: "d".into() },
+            ]
+        );
     }
 }
