@@ -6,6 +6,14 @@
 //! never leaves a half bundle under the final name. An existing bundle is never overwritten.
 //! `snapshot.json` and `assessment.json` are always part of a bundle: they are the evidence an
 //! auditor re-performs and what `diff` compares.
+//!
+//! With a signing key the manifest is also signed ([`SIGNATURE`], SSHSIG, see [`crate::sign`])
+//! inside the temporary directory, so a bundle is either complete with its signature or absent.
+//! [`verify`] re-checks a bundle against its manifest and, given keys, its signature.
+
+mod verify;
+
+pub use verify::{parse_manifest, verify, ManifestEntry, Problem, SignatureStatus, Verification};
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
@@ -15,15 +23,20 @@ use sha2::{Digest, Sha256};
 
 use crate::assessment::Assessment;
 use crate::render::{Format, RenderError};
+use crate::sign::{SignError, Signer};
 
 /// Name of the manifest file.
 pub const MANIFEST: &str = "SHA256SUMS";
+/// Name of the manifest's detached SSHSIG signature.
+pub const SIGNATURE: &str = "SHA256SUMS.sig";
 /// Name of the snapshot copy in a bundle.
 pub const SNAPSHOT_FILE: &str = "snapshot.json";
 
 /// Why a bundle could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    #[error("{0} is not a bundle directory")]
+    NotADirectory(PathBuf),
     #[error("{0} already exists; dockproof never overwrites a bundle: choose another --out")]
     Exists(PathBuf),
     #[error("cannot write bundle file {path}: {source}")]
@@ -31,8 +44,15 @@ pub enum BundleError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot render {file}: {source}")]
     Render { file: String, source: RenderError },
+    #[error(transparent)]
+    Sign(#[from] SignError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
@@ -42,12 +62,24 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
     }
 }
 
-/// Writes a bundle at `target` and returns the list of files written (manifest last).
+/// Writes an unsigned bundle at `target` and returns the list of files written (manifest last).
 pub fn write(
     target: &Path,
     snapshot_json: &[u8],
     assessment: &Assessment,
     formats: &[Format],
+) -> Result<Vec<String>, BundleError> {
+    write_signed(target, snapshot_json, assessment, formats, None)
+}
+
+/// Writes a bundle at `target`, signing its manifest when a signer is given, and returns the
+/// list of files written (manifest, then signature, last).
+pub fn write_signed(
+    target: &Path,
+    snapshot_json: &[u8],
+    assessment: &Assessment,
+    formats: &[Format],
+    signer: Option<&Signer>,
 ) -> Result<Vec<String>, BundleError> {
     if target.exists() {
         return Err(BundleError::Exists(target.to_path_buf()));
@@ -98,6 +130,14 @@ pub fn write(
     })?;
     files.push(MANIFEST.to_string());
 
+    if let Some(signer) = signer {
+        let signature = signer.sign(manifest.as_bytes())?;
+        write_file(&tmp.path().join(SIGNATURE), |w| {
+            w.write_all(signature.as_bytes()).map_err(RenderError::Io)
+        })?;
+        files.push(SIGNATURE.to_string());
+    }
+
     // Checked again right before the rename: another process may have taken the name meanwhile.
     if target.exists() {
         return Err(BundleError::Exists(target.to_path_buf()));
@@ -129,11 +169,18 @@ fn write_file(
 
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, BundleError> {
-    let mut file = File::open(path).map_err(io_err(path))?;
+    hash_file(path).map_err(|source| BundleError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = file.read(&mut buf).map_err(io_err(path))?;
+        let n = file.read(&mut buf)?;
         if n == 0 {
             break;
         }

@@ -14,4 +14,5 @@ pub mod evaluate;
 pub mod history;
 pub mod render;
 pub mod rules;
+pub mod sign;
 pub mod snapshot;

@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 done and nothing failed at or above `--fail-on`; 1 failures at or above
 //! `--fail-on`; 2 usage, catalog or input error; 3 engine unreachable or collection failed.
+//! `verify` follows the same contract: 1 means it ran and the bundle did not verify (the
+//! verification counterpart of "checks failed"), 2 that the bundle or key could not be read.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use dockproof::bundle;
 use dockproof::catalog::Catalog;
 use dockproof::collect::{self, CollectOptions};
 use dockproof::evaluate::{self, EvaluateOptions};
+use dockproof::sign::{Signer, TrustedKeys};
 use dockproof::snapshot::Snapshot;
 
 use super::output;
@@ -24,7 +27,7 @@ use super::{Command, ControlsAction, EvaluationArgs, FrameworksAction, OutputArg
 pub const EXIT_INPUT: u8 = 2;
 /// Engine unreachable or collection failed.
 pub const EXIT_COLLECT: u8 = 3;
-/// Failures at or above `--fail-on`.
+/// Failures at or above `--fail-on`, or a bundle that does not verify.
 pub const EXIT_FAILURES: u8 = 1;
 
 /// An error with the exit code it maps to.
@@ -54,6 +57,9 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             output,
             fallback_snapshot,
         } => {
+            // The key is read first: a bad key fails before the engine is contacted and
+            // before anything is written.
+            let signer = load_signer(&output)?;
             let catalog = load_catalog(evaluation.controls.as_deref())?;
             let decisions = load_decisions(&evaluation, &catalog)?;
             let (snapshot, bytes) = match collect_snapshot(&target) {
@@ -72,7 +78,15 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 }
                 Err(e) => return Err(e),
             };
-            report(&snapshot, &bytes, &catalog, decisions, &evaluation, &output)
+            report(
+                &snapshot,
+                &bytes,
+                &catalog,
+                decisions,
+                &evaluation,
+                &output,
+                signer.as_ref(),
+            )
         }
         Command::Collect { target, output } => {
             let snapshot = collect_snapshot(&target)?;
@@ -88,11 +102,21 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             evaluation,
             output,
         } => {
+            let signer = load_signer(&output)?;
             let catalog = load_catalog(evaluation.controls.as_deref())?;
             let decisions = load_decisions(&evaluation, &catalog)?;
             let (snap, bytes) = read_snapshot(&snapshot)?;
-            report(&snap, &bytes, &catalog, decisions, &evaluation, &output)
+            report(
+                &snap,
+                &bytes,
+                &catalog,
+                decisions,
+                &evaluation,
+                &output,
+                signer.as_ref(),
+            )
         }
+        Command::Verify { bundle, key } => verify(&bundle, key.as_deref()),
         Command::Controls { action } => controls(action),
         Command::Frameworks {
             action: FrameworksAction::List { controls },
@@ -101,6 +125,65 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             output::frameworks_table(&catalog, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn load_signer(out: &OutputArgs) -> Result<Option<Signer>, CliError> {
+    out.sign
+        .as_deref()
+        .map(Signer::load)
+        .transpose()
+        .context("--sign")
+        .code(EXIT_INPUT)
+}
+
+fn verify(bundle: &Path, key: Option<&Path>) -> Result<ExitCode, CliError> {
+    let keys = key
+        .map(TrustedKeys::load)
+        .transpose()
+        .context("--key")
+        .code(EXIT_INPUT)?;
+    let result = bundle::verify(bundle, keys.as_ref()).code(EXIT_INPUT)?;
+    print_verification(&result, bundle, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
+    Ok(if result.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURES)
+    })
+}
+
+/// One line per problem, the signature's state, then the verdict.
+fn print_verification(
+    v: &bundle::Verification,
+    dir: &Path,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    for problem in &v.problems {
+        writeln!(w, "{problem}")?;
+    }
+    writeln!(w, "{}", v.signature)?;
+    let dir = dir.display();
+    if v.ok() {
+        let signed = match v.signature {
+            bundle::SignatureStatus::Good { .. } => "signature good",
+            bundle::SignatureStatus::Absent => "unsigned",
+            _ => "signature present, not checked",
+        };
+        writeln!(
+            w,
+            "VERIFIED: {dir}: {} files match {}; {signed}",
+            v.matched,
+            bundle::MANIFEST
+        )
+    } else {
+        let mut reasons = Vec::new();
+        if !v.problems.is_empty() {
+            reasons.push(format!("{} problem(s) with the files", v.problems.len()));
+        }
+        if v.signature.is_failure() {
+            reasons.push("signature not valid".to_string());
+        }
+        writeln!(w, "FAILED: {dir}: {}", reasons.join(", "))
     }
 }
 
@@ -215,6 +298,7 @@ fn report(
     decisions: Decisions,
     evaluation: &EvaluationArgs,
     out: &OutputArgs,
+    signer: Option<&Signer>,
 ) -> Result<ExitCode, CliError> {
     let params = catalog
         .resolve_params(&evaluation.params)
@@ -247,7 +331,8 @@ fn report(
         .out
         .clone()
         .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
-    let files = bundle::write(&target, bytes, &assessment, &out.format).code(EXIT_INPUT)?;
+    let files =
+        bundle::write_signed(&target, bytes, &assessment, &out.format, signer).code(EXIT_INPUT)?;
     eprintln!("wrote {} ({})", target.display(), files.join(", "));
     output::summary(&assessment, &target, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
     match out.fail_on {

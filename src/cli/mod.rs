@@ -56,6 +56,23 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Check a bundle against its SHA256SUMS manifest and, with --key, its signature.
+    ///
+    /// Names every file that was changed, added or removed since the bundle was written, one
+    /// line each, then prints a verdict. Exit status: 0 when everything verifies; 1 when
+    /// verification fails (a file differs, the manifest is malformed, or --key was given and
+    /// SHA256SUMS.sig is missing or does not verify); 2 when BUNDLE_DIR or the key file cannot
+    /// be read.
+    Verify {
+        /// The bundle directory.
+        #[arg(value_name = "BUNDLE_DIR")]
+        bundle: PathBuf,
+        /// Public keys trusted to have signed the bundle: an OpenSSH public key file
+        /// (`ssh-ed25519 AAAA... comment`) or an allowed_signers file. Without it the signature
+        /// is reported but not checked.
+        #[arg(long, value_name = "PUBKEY")]
+        key: Option<PathBuf>,
+    },
     /// Inspect the control catalogs.
     Controls {
         #[command(subcommand)]
@@ -155,6 +172,10 @@ pub struct OutputArgs {
     /// Exit with status 1 when a check fails at or above this severity and no waiver covers it.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+    /// Sign SHA256SUMS with this unencrypted OpenSSH ed25519 private key, writing
+    /// SHA256SUMS.sig (SSHSIG, namespace `file`, checkable with `ssh-keygen -Y verify`).
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

@@ -1,0 +1,508 @@
+//! Re-checking a bundle: every file the manifest lists is hashed again, every file it does not
+//! list is named, and the manifest's signature is checked against keys the auditor trusts.
+//!
+//! Manifest paths are data from a file that may have been tampered with, so a path that is
+//! absolute or climbs out of the bundle (`..`) is rejected before anything is opened, and a
+//! listed path that is, or passes through, a symbolic link is reported, never followed.
+//! This module reports what it finds; it never prints and never changes the bundle.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Component, Path};
+
+use super::{hash_file, BundleError, MANIFEST, SIGNATURE};
+use crate::sign::TrustedKeys;
+
+/// One well-formed manifest line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestEntry {
+    /// 1-based line number in the manifest.
+    pub line: usize,
+    /// Expected SHA-256, lower-case hex.
+    pub sha256: String,
+    /// Path relative to the bundle, `/`-separated, with no `.` or `..` parts.
+    pub path: String,
+}
+
+/// One way a bundle differs from its manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The file's SHA-256 is not the one listed.
+    Changed { file: String },
+    /// In the bundle but not in the manifest.
+    Added { file: String },
+    /// In the manifest but not in the bundle.
+    Removed { file: String },
+    /// Listed, but a directory, a symbolic link or under one; not followed.
+    NotRegular { file: String },
+    /// Listed, but could not be read.
+    Unreadable { file: String, error: String },
+    /// A manifest line that is not `<sha256>  <file>`.
+    Malformed { line: usize, reason: String },
+    /// A manifest path that would leave the bundle; never opened.
+    Escapes { line: usize, path: String },
+    /// The bundle has no manifest at all.
+    NoManifest,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Changed { file } => {
+                write!(f, "changed: {file} (its SHA-256 differs from {MANIFEST})")
+            }
+            Problem::Added { file } => {
+                write!(f, "added: {file} (in the bundle, not in {MANIFEST})")
+            }
+            Problem::Removed { file } => {
+                write!(f, "removed: {file} (in {MANIFEST}, not in the bundle)")
+            }
+            Problem::NotRegular { file } => write!(
+                f,
+                "not a regular file: {file} (a directory or symbolic link; not followed)"
+            ),
+            Problem::Unreadable { file, error } => write!(f, "unreadable: {file}: {error}"),
+            Problem::Malformed { line, reason } => {
+                write!(f, "malformed: {MANIFEST} line {line}: {reason}")
+            }
+            Problem::Escapes { line, path } => write!(
+                f,
+                "rejected: {MANIFEST} line {line}: `{path}` points outside the bundle; not opened"
+            ),
+            Problem::NoManifest => write!(f, "missing: {MANIFEST} (nothing to verify against)"),
+        }
+    }
+}
+
+/// What is known about the manifest's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// No signature, and no key was given.
+    Absent,
+    /// A signature is present; no key was given to check it.
+    NotChecked,
+    /// Made over the manifest by the trusted key with this fingerprint.
+    Good { fingerprint: String },
+    /// Keys were given and the signature does not verify.
+    Bad { reason: String },
+    /// Keys were given but the bundle has no signature.
+    Missing,
+}
+
+impl SignatureStatus {
+    /// Whether this status fails verification.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, SignatureStatus::Bad { .. } | SignatureStatus::Missing)
+    }
+}
+
+impl fmt::Display for SignatureStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureStatus::Absent => write!(f, "signature: none ({SIGNATURE} is absent)"),
+            SignatureStatus::NotChecked => write!(
+                f,
+                "signature: present, not checked ({SIGNATURE}; give --key to check it)"
+            ),
+            SignatureStatus::Good { fingerprint } => {
+                write!(f, "signature: good, made by {fingerprint}")
+            }
+            SignatureStatus::Bad { reason } => write!(f, "signature: BAD: {SIGNATURE} {reason}"),
+            SignatureStatus::Missing => write!(
+                f,
+                "signature: MISSING: a key was given but the bundle has no {SIGNATURE}"
+            ),
+        }
+    }
+}
+
+/// The outcome of verifying a bundle.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// Listed files whose hash matched.
+    pub matched: usize,
+    /// Every difference found, manifest problems first, then listed files, then added ones.
+    pub problems: Vec<Problem>,
+    pub signature: SignatureStatus,
+}
+
+impl Verification {
+    /// True when every file matches and the signature, if asked for, is good.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty() && !self.signature.is_failure()
+    }
+}
+
+/// Parses a `sha256sum` manifest (`<hex>  <file>` or `<hex> *<file>` per line). Returns the
+/// well-formed entries and a problem, with its line number, for every other line.
+pub fn parse_manifest(text: &str) -> (Vec<ManifestEntry>, Vec<Problem>) {
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    if body.is_empty() {
+        return (entries, problems);
+    }
+    for (i, line) in body.split('\n').enumerate() {
+        let n = i + 1;
+        let entry = match parse_line(line) {
+            Ok((sha256, path)) => (sha256, path),
+            Err(reason) => {
+                problems.push(Problem::Malformed { line: n, reason });
+                continue;
+            }
+        };
+        let Some(path) = normalise(entry.1) else {
+            problems.push(Problem::Escapes {
+                line: n,
+                path: entry.1.to_string(),
+            });
+            continue;
+        };
+        if let Some(first) = seen.get(&path) {
+            problems.push(Problem::Malformed {
+                line: n,
+                reason: format!("`{path}` is listed again (first on line {first})"),
+            });
+            continue;
+        }
+        seen.insert(path.clone(), n);
+        entries.push(ManifestEntry {
+            line: n,
+            sha256: entry.0,
+            path,
+        });
+    }
+    (entries, problems)
+}
+
+fn parse_line(line: &str) -> Result<(String, &str), String> {
+    const EXPECTED: &str = "expected `<64 hex digits>  <file name>`";
+    if line.trim().is_empty() {
+        return Err(format!("empty line; {EXPECTED}"));
+    }
+    if line.starts_with('\\') {
+        return Err("escaped file names (a leading `\\`) are not supported".to_string());
+    }
+    let b = line.as_bytes();
+    if b.len() < 67 || !b[..64].iter().all(u8::is_ascii_hexdigit) {
+        return Err(EXPECTED.to_string());
+    }
+    if b[64] != b' ' || (b[65] != b' ' && b[65] != b'*') {
+        return Err(EXPECTED.to_string());
+    }
+    // The first 66 bytes are ASCII, so slicing there is on a character boundary.
+    Ok((line[..64].to_ascii_lowercase(), &line[66..]))
+}
+
+/// The path as `/`-joined plain components, or `None` if it is absolute, climbs with `..` or
+/// starts with `.`.
+fn normalise(path: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in Path::new(path).components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_str()?),
+            _ => return None,
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+/// Verifies the bundle in `dir`: hashes, unlisted files and, when `keys` are given, the
+/// signature. Errors only when `dir` itself cannot be read; everything else is a [`Problem`].
+pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, BundleError> {
+    if !dir.is_dir() {
+        return Err(BundleError::NotADirectory(dir.to_path_buf()));
+    }
+    let manifest_path = dir.join(MANIFEST);
+    let mut problems = Vec::new();
+    let manifest = match regular_file(dir, MANIFEST) {
+        Ok(true) => Some(std::fs::read(&manifest_path).map_err(read_err(&manifest_path))?),
+        Ok(false) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            problems.push(Problem::NotRegular {
+                file: MANIFEST.to_string(),
+            });
+            None
+        }
+        Err(e) => return Err(read_err(&manifest_path)(e)),
+    };
+
+    let mut matched = 0;
+    let mut listed = std::collections::BTreeSet::new();
+    match &manifest {
+        None if problems.is_empty() => problems.push(Problem::NoManifest),
+        None => {}
+        Some(bytes) => {
+            let (entries, bad) = parse_manifest(&String::from_utf8_lossy(bytes));
+            problems.extend(bad);
+            for entry in entries {
+                listed.insert(entry.path.clone());
+                match check_entry(dir, &entry) {
+                    None => matched += 1,
+                    Some(p) => problems.push(p),
+                }
+            }
+        }
+    }
+
+    for entry in walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let file = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(dir).ok())
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| dir.display().to_string());
+                problems.push(Problem::Unreadable {
+                    file,
+                    error: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let name = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if name != MANIFEST && name != SIGNATURE && !listed.contains(&name) {
+            problems.push(Problem::Added { file: name });
+        }
+    }
+
+    let signature = signature_status(dir, manifest.as_deref(), keys);
+    Ok(Verification {
+        matched,
+        problems,
+        signature,
+    })
+}
+
+fn read_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
+    move |source| BundleError::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Whether `dir/name` exists as a regular file, with every part of the path checked without
+/// following symbolic links. `Ok(false)` when it does not exist.
+fn regular_file(dir: &Path, name: &str) -> std::io::Result<bool> {
+    let mut path = dir.to_path_buf();
+    let parts: Vec<&str> = name.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let last = i + 1 == parts.len();
+        let fine = if last {
+            meta.file_type().is_file()
+        } else {
+            meta.file_type().is_dir()
+        };
+        if !fine {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+    }
+    Ok(true)
+}
+
+fn check_entry(dir: &Path, entry: &ManifestEntry) -> Option<Problem> {
+    let file = entry.path.clone();
+    match regular_file(dir, &entry.path) {
+        Ok(true) => {}
+        Ok(false) => return Some(Problem::Removed { file }),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Some(Problem::NotRegular { file })
+        }
+        Err(e) => {
+            return Some(Problem::Unreadable {
+                file,
+                error: e.to_string(),
+            })
+        }
+    }
+    match hash_file(&dir.join(&entry.path)) {
+        Ok(sha) if sha == entry.sha256 => None,
+        Ok(_) => Some(Problem::Changed { file }),
+        Err(e) => Some(Problem::Unreadable {
+            file,
+            error: e.to_string(),
+        }),
+    }
+}
+
+fn signature_status(
+    dir: &Path,
+    manifest: Option<&[u8]>,
+    keys: Option<&TrustedKeys>,
+) -> SignatureStatus {
+    let present = regular_file(dir, SIGNATURE);
+    let Some(keys) = keys else {
+        return match present {
+            Ok(false) => SignatureStatus::Absent,
+            _ => SignatureStatus::NotChecked,
+        };
+    };
+    let bad = |reason: String| SignatureStatus::Bad { reason };
+    match present {
+        Ok(true) => {}
+        Ok(false) => return SignatureStatus::Missing,
+        Err(e) => return bad(format!("cannot be read ({e})")),
+    }
+    let Some(manifest) = manifest else {
+        return bad(format!("has no {MANIFEST} to be checked against"));
+    };
+    let text = match std::fs::read_to_string(dir.join(SIGNATURE)) {
+        Ok(t) => t,
+        Err(e) => return bad(format!("cannot be read ({e})")),
+    };
+    match keys.verify(manifest, &text) {
+        Ok(fingerprint) => SignatureStatus::Good { fingerprint },
+        Err(reason) => bad(reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[test]
+    fn well_formed_lines_are_read_in_both_sha256sum_modes() {
+        let text = format!("{H}  report.html\n{} *sub/data.bin\n", H.to_uppercase());
+        let (entries, problems) = parse_manifest(&text);
+        assert_eq!(problems, vec![]);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].path, "report.html");
+        assert_eq!(entries[1].path, "sub/data.bin");
+        assert_eq!(entries[1].sha256, H);
+        assert_eq!(entries[1].line, 2);
+    }
+
+    #[test]
+    fn malformed_lines_are_named_by_line_number() {
+        let text = format!(
+            "{H}  a\nnot a hash  b\n\n{H}\tc\n{}  d\n\\{H}  e\n",
+            &H[..60]
+        );
+        let (entries, problems) = parse_manifest(&text);
+        assert_eq!(entries.len(), 1);
+        let lines: Vec<usize> = problems
+            .iter()
+            .map(|p| match p {
+                Problem::Malformed { line, .. } => *line,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(lines, vec![2, 3, 4, 5, 6]);
+        assert!(problems[0]
+            .to_string()
+            .starts_with("malformed: SHA256SUMS line 2: expected"));
+    }
+
+    #[test]
+    fn paths_leaving_the_bundle_are_rejected() {
+        let text = ["../x", "/etc/passwd", "a/../../x", "./x", "a/.."]
+            .iter()
+            .map(|p| format!("{H}  {p}\n"))
+            .collect::<String>();
+        let (entries, problems) = parse_manifest(&text);
+        assert_eq!(entries, vec![]);
+        assert_eq!(problems.len(), 5);
+        assert_eq!(
+            problems[1],
+            Problem::Escapes {
+                line: 2,
+                path: "/etc/passwd".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_file_listed_twice_is_malformed() {
+        let (entries, problems) = parse_manifest(&format!("{H}  a\n{H}  a\n"));
+        assert_eq!(entries.len(), 1);
+        assert_eq!(
+            problems[0].to_string(),
+            "malformed: SHA256SUMS line 2: `a` is listed again (first on line 1)"
+        );
+    }
+
+    #[test]
+    fn verify_names_changed_added_removed_and_symlinked_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("same"), "").unwrap();
+        std::fs::write(d.join("edited"), "x").unwrap();
+        std::fs::write(d.join("extra"), "").unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", d.join("link")).unwrap();
+        std::fs::write(
+            d.join(MANIFEST),
+            format!("{H}  same\n{H}  edited\n{H}  gone\n{H}  link\n"),
+        )
+        .unwrap();
+        let v = verify(d, None).unwrap();
+        assert_eq!(v.matched, 1);
+        assert_eq!(
+            v.problems,
+            vec![
+                Problem::Changed {
+                    file: "edited".into()
+                },
+                Problem::Removed {
+                    file: "gone".into()
+                },
+                Problem::NotRegular {
+                    file: "link".into()
+                },
+                Problem::Added {
+                    file: "extra".into()
+                },
+            ]
+        );
+        assert_eq!(v.signature, SignatureStatus::Absent);
+        assert!(!v.ok());
+    }
+
+    #[test]
+    fn a_listed_path_through_a_symlinked_directory_is_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("f"), "").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join(MANIFEST), format!("{H}  d/f\n")).unwrap();
+        let v = verify(dir.path(), None).unwrap();
+        assert_eq!(v.matched, 0);
+        assert_eq!(
+            v.problems,
+            vec![
+                Problem::NotRegular { file: "d/f".into() },
+                // The link itself is not listed either.
+                Problem::Added { file: "d".into() },
+            ]
+        );
+    }
+}

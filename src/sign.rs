@@ -1,0 +1,263 @@
+//! Signatures over a bundle's manifest, in OpenSSH's SSHSIG format.
+//!
+//! Signing `SHA256SUMS` with namespace [`NAMESPACE`] makes the signature checkable with the tool
+//! every auditor already has: `ssh-keygen -Y verify -n file`. Only unencrypted OpenSSH ed25519
+//! private keys are read: dockproof runs unattended (timers, CronJobs), so it never prompts for a
+//! passphrase, and an encrypted key is refused with a message that says so.
+//!
+//! This module owns key loading, signing and signature checking. It never touches a bundle
+//! directory: [`crate::bundle`] decides what is signed and where the signature is written.
+
+use std::path::{Path, PathBuf};
+
+use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+
+/// SSHSIG namespace of manifest signatures (the one `ssh-keygen -Y sign -n file` uses).
+pub const NAMESPACE: &str = "file";
+
+/// Why a key could not be loaded or a signature could not be made.
+///
+/// The underlying error is part of each message rather than a chained source, so that the CLI's
+/// full-chain output does not repeat it.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("cannot read key file {path}: {error}")]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(
+        "{path} cannot be read as an OpenSSH ed25519 private key ({error}); expected the file \
+         written by `ssh-keygen -t ed25519` (beginning `-----BEGIN OPENSSH PRIVATE KEY-----`)"
+    )]
+    PrivateKey {
+        path: PathBuf,
+        error: ssh_key::Error,
+    },
+    #[error("{path} is a public key; signing needs the private half (the file without `.pub`)")]
+    PublicGiven { path: PathBuf },
+    #[error(
+        "{path} is encrypted with a passphrase; dockproof does not prompt for one: sign with an \
+         unencrypted ed25519 key kept for this purpose (`ssh-keygen -t ed25519 -N '' -f FILE`)"
+    )]
+    Encrypted { path: PathBuf },
+    #[error("{path} holds a {algorithm} key; only ed25519 keys can sign a bundle")]
+    Algorithm { path: PathBuf, algorithm: String },
+    #[error("cannot sign with {path}: {error}")]
+    Sign {
+        path: PathBuf,
+        error: ssh_key::Error,
+    },
+    #[error(
+        "{path} holds no OpenSSH public key; expected `ssh-ed25519 AAAA... comment` or an \
+         allowed_signers line `identity ssh-ed25519 AAAA...`"
+    )]
+    NoPublicKey { path: PathBuf },
+}
+
+/// A private key ready to sign manifests.
+pub struct Signer {
+    key: PrivateKey,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material, not even in debug output.
+        f.debug_struct("Signer")
+            .field("path", &self.path)
+            .field("fingerprint", &self.fingerprint())
+            .finish()
+    }
+}
+
+impl Signer {
+    /// Loads an unencrypted OpenSSH ed25519 private key.
+    pub fn load(path: &Path) -> Result<Self, SignError> {
+        let text = std::fs::read_to_string(path).map_err(|error| SignError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Self::from_openssh(&text, path)
+    }
+
+    /// Parses key text; `path` only names the key in errors.
+    pub fn from_openssh(text: &str, path: &Path) -> Result<Self, SignError> {
+        let key = PrivateKey::from_openssh(text).map_err(|error| {
+            if public_key_in_line(text.lines().next().unwrap_or_default()).is_some() {
+                SignError::PublicGiven {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                SignError::PrivateKey {
+                    path: path.to_path_buf(),
+                    error,
+                }
+            }
+        })?;
+        if key.is_encrypted() {
+            return Err(SignError::Encrypted {
+                path: path.to_path_buf(),
+            });
+        }
+        if key.algorithm() != Algorithm::Ed25519 {
+            return Err(SignError::Algorithm {
+                path: path.to_path_buf(),
+                algorithm: key.algorithm().to_string(),
+            });
+        }
+        Ok(Signer {
+            key,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// SHA-256 fingerprint of the public half, as `ssh-keygen -l` prints it.
+    pub fn fingerprint(&self) -> String {
+        self.key.fingerprint(HashAlg::Sha256).to_string()
+    }
+
+    /// Signs `message`; returns the armoured signature (`-----BEGIN SSH SIGNATURE-----`).
+    pub fn sign(&self, message: &[u8]) -> Result<String, SignError> {
+        let sign_err = |error| SignError::Sign {
+            path: self.path.clone(),
+            error,
+        };
+        let sig = self
+            .key
+            .sign(NAMESPACE, HashAlg::Sha512, message)
+            .map_err(sign_err)?;
+        sig.to_pem(LineEnding::LF).map_err(sign_err)
+    }
+}
+
+/// Public keys an auditor trusts to have signed a bundle.
+#[derive(Debug, Clone)]
+pub struct TrustedKeys {
+    keys: Vec<PublicKey>,
+}
+
+impl TrustedKeys {
+    /// Loads every public key in a file: OpenSSH public key lines (`ssh-ed25519 AAAA... comment`)
+    /// or allowed_signers lines (`identity [options] ssh-ed25519 AAAA...`). Blank lines and `#`
+    /// comments are skipped; a file without any key is an error.
+    pub fn load(path: &Path) -> Result<Self, SignError> {
+        let text = std::fs::read_to_string(path).map_err(|error| SignError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses key text; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, SignError> {
+        let keys: Vec<PublicKey> = text.lines().filter_map(public_key_in_line).collect();
+        if keys.is_empty() {
+            return Err(SignError::NoPublicKey {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(TrustedKeys { keys })
+    }
+
+    /// Checks an armoured SSHSIG signature over `message`. Returns the fingerprint of the
+    /// trusted key that made it, or why the signature does not verify.
+    pub fn verify(&self, message: &[u8], signature: &str) -> Result<String, String> {
+        let sig = SshSig::from_pem(signature.trim())
+            .map_err(|e| format!("not an SSH signature ({e})"))?;
+        if sig.namespace() != NAMESPACE {
+            return Err(format!(
+                "made for namespace `{}`, not `{NAMESPACE}`",
+                sig.namespace()
+            ));
+        }
+        let signer = sig.public_key().fingerprint(HashAlg::Sha256);
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.key_data() == sig.public_key())
+            .ok_or_else(|| format!("made by key {signer}, which is not among the given keys"))?;
+        key.verify(NAMESPACE, message, &sig)
+            .map_err(|e| format!("does not match the manifest ({e})"))?;
+        Ok(signer.to_string())
+    }
+}
+
+/// The public key on one line, if any: the line itself, or the key part of an allowed_signers
+/// line (principals and options come first, and quoted options may hold spaces, so each
+/// `type base64` token pair is tried in turn).
+fn public_key_in_line(line: &str) -> Option<PublicKey> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    tokens
+        .windows(2)
+        .find_map(|pair| PublicKey::from_openssh(&format!("{} {}", pair[0], pair[1])).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A fixed seed rather than a key file in the repository: nothing here looks like a secret.
+    fn signer() -> Signer {
+        let pair = ssh_key::private::Ed25519Keypair::from_seed(&[7u8; 32]);
+        let key = PrivateKey::from(pair);
+        let text = key.to_openssh(LineEnding::LF).unwrap();
+        Signer::from_openssh(&text, Path::new("test-key")).unwrap()
+    }
+
+    fn public() -> String {
+        signer().key.public_key().to_openssh().unwrap()
+    }
+
+    #[test]
+    fn a_signature_verifies_against_its_public_key_only_over_the_same_bytes() {
+        let sig = signer().sign(b"abc  report.html\n").unwrap();
+        assert!(sig.starts_with("-----BEGIN SSH SIGNATURE-----"));
+        let keys = TrustedKeys::parse(&public(), Path::new("k.pub")).unwrap();
+        assert_eq!(
+            keys.verify(b"abc  report.html\n", &sig).unwrap(),
+            signer().fingerprint()
+        );
+        let err = keys.verify(b"abd  report.html\n", &sig).unwrap_err();
+        assert!(err.starts_with("does not match the manifest"), "{err}");
+    }
+
+    #[test]
+    fn allowed_signers_lines_with_options_are_read() {
+        let text = format!(
+            "# auditors\n\nauditor@example.com namespaces=\"file,git\" {}\n",
+            public()
+        );
+        let keys = TrustedKeys::parse(&text, Path::new("allowed_signers")).unwrap();
+        assert_eq!(keys.keys.len(), 1);
+    }
+
+    #[test]
+    fn a_file_without_a_key_is_an_error_naming_it() {
+        let err = TrustedKeys::parse("# nothing\nnot a key\n", Path::new("empty.pub")).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("empty.pub holds no OpenSSH public key"));
+    }
+
+    #[test]
+    fn a_public_key_given_to_sign_is_named_as_such() {
+        let err = Signer::from_openssh(&public(), Path::new("id.pub")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "id.pub is a public key; signing needs the private half (the file without `.pub`)"
+        );
+    }
+
+    #[test]
+    fn a_private_key_that_is_not_openssh_is_refused_by_name() {
+        let err = Signer::from_openssh("hello", Path::new("id_x")).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("id_x cannot be read as an OpenSSH ed25519 private key"));
+    }
+}
