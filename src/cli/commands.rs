@@ -69,7 +69,7 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 }
                 Err(e) if fallback_snapshot.is_some() && e.code == EXIT_COLLECT => {
                     let path = fallback_snapshot.unwrap_or_default();
-                    eprintln!("warning: {:#}", e.error);
+                    eprintln!("warning: {}", super::describe(&e.error));
                     eprintln!(
                         "warning: reporting the saved snapshot {} instead of a live scan",
                         path.display()

@@ -185,6 +185,20 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The error and its causes on one line, leaving out a cause whose text the message before it
+/// already quotes (many errors name their cause in their own message).
+pub(crate) fn describe(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 /// Parses the command line, runs the command and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -192,7 +206,7 @@ pub fn main() -> ExitCode {
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {:#}", e.error);
+            eprintln!("error: {}", describe(&e.error));
             ExitCode::from(e.code)
         }
     }
