@@ -94,36 +94,44 @@ pub fn write_signed(
         .tempdir_in(&parent)
         .map_err(io_err(&parent))?;
 
-    let mut files = vec![SNAPSHOT_FILE.to_string()];
-    write_file(&tmp.path().join(SNAPSHOT_FILE), |w| {
+    // Each file is hashed once, right after it is written. The data files come first and the
+    // human reports last, so a report can list the hashes of everything it summarises.
+    let mut written: Vec<(String, String)> = Vec::new();
+    let snapshot_path = tmp.path().join(SNAPSHOT_FILE);
+    write_file(&snapshot_path, |w| {
         w.write_all(snapshot_json).map_err(RenderError::Io)
     })?;
+    written.push((SNAPSHOT_FILE.to_string(), sha256_file(&snapshot_path)?));
 
     let mut formats: Vec<Format> = formats.to_vec();
     if !formats.contains(&Format::Json) {
         formats.insert(0, Format::Json);
     }
+    formats.sort_by_key(|f| matches!(f, Format::Html | Format::Pdf));
     formats.dedup();
     for format in formats {
         let name = format.file_name();
         let renderer = format.renderer();
-        write_file(&tmp.path().join(name), |w| renderer.render(assessment, w)).map_err(
-            |e| match e {
-                BundleError::Render { source, .. } => BundleError::Render {
-                    file: name.to_string(),
-                    source,
-                },
-                other => other,
+        let path = tmp.path().join(name);
+        write_file(&path, |w| {
+            renderer.render_in_bundle(assessment, &written, w)
+        })
+        .map_err(|e| match e {
+            BundleError::Render { source, .. } => BundleError::Render {
+                file: name.to_string(),
+                source,
             },
-        )?;
-        files.push(name.to_string());
+            other => other,
+        })?;
+        written.push((name.to_string(), sha256_file(&path)?));
     }
 
-    files.sort();
+    written.sort();
+    let mut files: Vec<String> = Vec::with_capacity(written.len() + 2);
     let mut manifest = String::new();
-    for name in &files {
-        let path = tmp.path().join(name);
-        manifest.push_str(&format!("{}  {name}\n", sha256_file(&path)?));
+    for (name, sha) in &written {
+        manifest.push_str(&format!("{sha}  {name}\n"));
+        files.push(name.clone());
     }
     write_file(&tmp.path().join(MANIFEST), |w| {
         w.write_all(manifest.as_bytes()).map_err(RenderError::Io)

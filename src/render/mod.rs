@@ -69,6 +69,18 @@ pub trait Renderer {
 
     /// Writes the report for `assessment` to `out`. Does not flush or sync: the caller owns `out`.
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError>;
+
+    /// Like [`Self::render`], inside a bundle whose files `written` (name and SHA-256, in the
+    /// order written) already exist; a report that lists the bundle's hashes overrides this.
+    fn render_in_bundle(
+        &self,
+        assessment: &Assessment,
+        written: &[(String, String)],
+        out: &mut dyn Write,
+    ) -> Result<(), RenderError> {
+        let _ = written;
+        self.render(assessment, out)
+    }
 }
 
 /// Declares the format modules and generates [`Format`] from one list of
