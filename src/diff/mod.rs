@@ -6,7 +6,7 @@
 //! for the renderers ([`text`], [`html`]) and the CLI. It never re-evaluates a snapshot: it
 //! compares verdicts as each scan recorded them.
 //!
-//! Findings are matched by [`CheckResult::fingerprint`] (check id + a resource identity that
+//! Findings are matched by [`CheckResult::fingerprint`](crate::assessment::CheckResult::fingerprint) (check id + a resource identity that
 //! survives container recreation). Every fingerprint whose verdict involves `fail` or `error` in
 //! either scan lands in exactly one finding list:
 //!
