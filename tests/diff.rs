@@ -246,6 +246,35 @@ fn text_html_and_the_exit_code_of_the_sample_diff() {
     assert_eq!(gate(&h.bundle, &h.bundle, "info"), Some(0));
 }
 
+/// Container names cannot hold markup on a real engine, but an assessment file can: the page
+/// must escape whatever the file says.
+#[test]
+fn html_escapes_a_hostile_container_name() {
+    let (h, i) = sample_bundles();
+    let evil = "<script>alert(1)</script>";
+    let mut doc = i.assessment.clone();
+    for r in doc["results"].as_array_mut().into_iter().flatten() {
+        if r["resource"]["name"] == "legacy-admin" {
+            r["resource"]["name"] = evil.into();
+        }
+    }
+    let hostile = i.dir.path().join("hostile.json");
+    std::fs::write(&hostile, doc.to_string()).expect("write");
+    let out = dockproof(&["diff", &p(&h.bundle), &p(&hostile), "--format", "html"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !page.contains("<script"),
+        "raw markup from the assessment reached the page"
+    );
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+    let d = diff_json(&h.bundle, &hostile);
+    assert_eq!(
+        entry(&d, "newly_failing", "container.privileged", evil),
+        Some((Value::Null, Value::from("fail")))
+    );
+}
+
 #[test]
 fn bad_inputs_name_the_file_and_exit_two() {
     let (h, _) = sample_bundles();
