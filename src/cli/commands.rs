@@ -243,6 +243,14 @@ fn diff(
     let mut d = dockproof::diff::Diff::compute(&before, &after);
     d.old.source = old.display().to_string();
     d.new.source = new.display().to_string();
+    if d.different_engines() {
+        eprintln!(
+            "warning: {} and {} were collected from different engines; every difference below \
+             may be the other host, not a change",
+            old.display(),
+            new.display()
+        );
+    }
     let mut bytes = Vec::new();
     match format {
         DiffFormat::Text => dockproof::diff::text::render(&d, &mut bytes),

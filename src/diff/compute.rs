@@ -15,6 +15,7 @@ pub(super) fn header(a: &Assessment) -> ScanHeader {
         source: String::new(),
         host: a.snapshot.target.hostname.clone(),
         docker_host: a.snapshot.target.docker_host.clone(),
+        engine_id: a.snapshot.target.engine_id.clone(),
         generated_at: a.generated_at,
         collected_until: a.snapshot.collected_until,
         snapshot_sha256: a.snapshot.sha256.clone(),

@@ -29,6 +29,7 @@ struct View {
 struct Side {
     host: String,
     docker_host: String,
+    engine_id: String,
     generated_at: String,
     collected_until: String,
     snapshot_sha256: String,
@@ -83,6 +84,7 @@ fn side(h: &ScanHeader) -> Side {
     Side {
         host: h.host.clone().unwrap_or_else(|| "unknown".into()),
         docker_host: h.docker_host.clone(),
+        engine_id: h.engine_id.clone().unwrap_or_else(|| "unknown".into()),
         generated_at: h.generated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         collected_until: h.collected_until.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         snapshot_sha256: h.snapshot_sha256.clone(),

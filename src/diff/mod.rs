@@ -73,6 +73,8 @@ pub struct ScanHeader {
     pub host: Option<String>,
     /// Engine endpoint the evidence was collected from.
     pub docker_host: String,
+    /// The engine's own id, stable across restarts; tells two hosts of the same name apart.
+    pub engine_id: Option<String>,
     /// When the assessment was evaluated (UTC).
     pub generated_at: DateTime<Utc>,
     /// When collection ended (UTC).
@@ -281,6 +283,15 @@ impl Diff {
             .iter()
             .filter(|f| f.severity >= threshold && f.new_waiver.is_none())
             .collect()
+    }
+
+    /// Whether both scans are known to come from different engines. Comparing them is allowed
+    /// (a rebuilt host, a fleet baseline) but most likely a mistake worth a warning.
+    pub fn different_engines(&self) -> bool {
+        match (&self.old.engine_id, &self.new.engine_id) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        }
     }
 
     /// Writes the diff as pretty JSON (the documented `json` format).

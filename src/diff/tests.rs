@@ -56,6 +56,10 @@ fn an_assessment_compared_with_itself_changes_nothing() {
     );
     assert_eq!(s.requirements_changed, 0);
     assert!(d.frameworks.iter().all(|f| f.old_score == f.new_score));
+    assert!(!d.different_engines());
+    let mut other = a.clone();
+    other.snapshot.target.engine_id = Some("ZZZZ:ZZZZ".into());
+    assert!(Diff::compute(&a, &other).different_engines());
 }
 
 #[test]

@@ -172,7 +172,12 @@ fn header(out: &mut dyn Write, side: &str, h: &ScanHeader) -> io::Result<()> {
         h.generated_at.format("%Y-%m-%dT%H:%M:%SZ"),
         h.collected_until.format("%Y-%m-%dT%H:%M:%SZ"),
     )?;
-    writeln!(out, "     snapshot sha256 {}", clean(&h.snapshot_sha256))?;
+    writeln!(
+        out,
+        "     engine id {}, snapshot sha256 {}",
+        clean(h.engine_id.as_deref().unwrap_or("unknown")),
+        clean(&h.snapshot_sha256)
+    )?;
     if !h.source.is_empty() {
         writeln!(out, "     read from {}", clean(&h.source))?;
     }
