@@ -291,3 +291,67 @@ fn history_adds_earlier_scans_of_the_same_host_to_the_trend() {
         stderr(&out)
     );
 }
+
+#[test]
+fn diff_reports_the_waivers_and_attestations_added_between_two_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    let out = dockproof(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json",
+        "--out",
+        old.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dockproof(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json",
+        "--waivers",
+        WAIVERS,
+        "--attestations",
+        ATTESTATIONS,
+        "--out",
+        new.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dockproof(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let diff: Value = serde_json::from_slice(&out.stdout).expect("diff JSON");
+    let added: Vec<&str> = diff["waivers"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(added, vec!["W-2026-001", "W-2026-002", "W-2026-003"]);
+    let waived = &diff["waivers"]["newly_waived"];
+    assert_eq!(waived.as_array().map(Vec::len), Some(1));
+    assert_eq!(waived[0]["resource"]["name"], "monitoring-agent");
+    assert_eq!(waived[0]["new_waiver"], "W-2026-001");
+    let pci = diff["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "pci-dss-4.0.1")
+        .expect("pci in the diff");
+    let changed: Vec<(&str, &str)> = pci["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r["new_status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        changed,
+        vec![("1.1.1", "satisfied"), ("2.2.1", "satisfied")]
+    );
+}

@@ -1,7 +1,8 @@
 //! Wiring of each command: library stages in order, errors mapped to exit codes.
 //!
 //! Exit codes: 0 done and nothing failed at or above `--fail-on`; 1 failures at or above
-//! `--fail-on`; 2 usage, catalog or input error; 3 engine unreachable or collection failed.
+//! `--fail-on` (for `diff`: unwaived new failures at or above `--fail-on-new`); 2 usage,
+//! catalog or input error; 3 engine unreachable or collection failed.
 //! `verify` follows the same contract: 1 means it ran and the bundle did not verify (the
 //! verification counterpart of "checks failed"), 2 that the bundle or key could not be read.
 
@@ -21,7 +22,9 @@ use dockproof::sign::{Signer, TrustedKeys};
 use dockproof::snapshot::Snapshot;
 
 use super::output;
-use super::{Command, ControlsAction, EvaluationArgs, FrameworksAction, OutputArgs, TargetArgs};
+use super::{
+    Command, ControlsAction, DiffFormat, EvaluationArgs, FrameworksAction, OutputArgs, TargetArgs,
+};
 
 /// Usage, catalog or input error.
 pub const EXIT_INPUT: u8 = 2;
@@ -117,6 +120,13 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             )
         }
         Command::Verify { bundle, key } => verify(&bundle, key.as_deref()),
+        Command::Diff {
+            old,
+            new,
+            format,
+            out,
+            fail_on_new,
+        } => diff(&old, &new, format, out.as_deref(), fail_on_new),
         Command::Controls { action } => controls(action),
         Command::Frameworks {
             action: FrameworksAction::List { controls },
@@ -350,6 +360,58 @@ fn report(
 fn default_bundle_dir(snapshot: &Snapshot, assessment: &Assessment) -> PathBuf {
     let stamp = assessment.generated_at.format("%Y%m%dT%H%M%SZ");
     PathBuf::from(format!("dockproof-{}-{stamp}", snapshot.host_label()))
+}
+
+/// `diff`: load both assessments, compare, write the chosen format; `--fail-on-new` decides
+/// the exit code.
+fn diff(
+    old: &Path,
+    new: &Path,
+    format: DiffFormat,
+    out: Option<&Path>,
+    fail_on_new: Option<dockproof::assessment::Severity>,
+) -> Result<ExitCode, CliError> {
+    let before = dockproof::diff::load(old).code(EXIT_INPUT)?;
+    let after = dockproof::diff::load(new).code(EXIT_INPUT)?;
+    let mut d = dockproof::diff::Diff::compute(&before, &after);
+    d.old.source = old.display().to_string();
+    d.new.source = new.display().to_string();
+    if d.different_engines() {
+        eprintln!(
+            "warning: {} and {} were collected from different engines; every difference below \
+             may be the other host, not a change",
+            old.display(),
+            new.display()
+        );
+    }
+    let mut bytes = Vec::new();
+    match format {
+        DiffFormat::Text => dockproof::diff::text::render(&d, &mut bytes),
+        DiffFormat::Json => d.write_json(&mut bytes),
+        DiffFormat::Html => dockproof::diff::html::render(&d, &mut bytes),
+    }
+    .context("cannot render the diff")
+    .code(EXIT_INPUT)?;
+    // The snapshot writer is a plain atomic file write (or stdout for `-`).
+    write_snapshot(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
+    if let Some(path) = out {
+        eprintln!("wrote {}", path.display());
+    }
+    match fail_on_new {
+        Some(threshold) => {
+            let new_failures = d.new_failures_at_or_above(threshold);
+            if new_failures.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!(
+                "failing: {} finding(s) newly failing at or above severity {} with no waiver",
+                new_failures.len(),
+                threshold.as_str()
+            );
+            Ok(ExitCode::from(EXIT_FAILURES))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {

@@ -73,6 +73,23 @@ pub enum Command {
         #[arg(long, value_name = "PUBKEY")]
         key: Option<PathBuf>,
     },
+    /// Compare two assessments (bundle directories or assessment.json files) of the same host.
+    Diff {
+        /// The earlier scan: a bundle directory or its assessment.json.
+        old: PathBuf,
+        /// The later scan: a bundle directory or its assessment.json.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Write the diff to FILE instead of stdout (replaced atomically).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit with status 1 when a finding newly fails at or above this severity and no
+        /// waiver covers it in NEW.
+        #[arg(long, value_name = "SEVERITY")]
+        fail_on_new: Option<Severity>,
+    },
     /// Inspect the control catalogs.
     Controls {
         #[command(subcommand)]
@@ -83,6 +100,17 @@ pub enum Command {
         #[command(subcommand)]
         action: FrameworksAction,
     },
+}
+
+/// Formats `diff` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Plain text for a terminal or a log (no colour).
+    Text,
+    /// The documented diff document (`schema_version`ed).
+    Json,
+    /// One self-contained page.
+    Html,
 }
 
 #[derive(Debug, Subcommand)]

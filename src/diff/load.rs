@@ -1,0 +1,119 @@
+//! Reading one side of a diff: a bundle directory (its `assessment.json`) or an assessment file.
+//!
+//! Every error names the file and says what is wrong with it, so a scheduled job's log is enough
+//! to fix the input. It never reads the snapshot: the assessment carries all a diff needs.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::assessment::{Assessment, SCHEMA_VERSION};
+
+/// Why an assessment could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
+    /// The message carries serde_json's line and column.
+    #[error("{path} is not valid JSON (truncated or damaged?): {message}")]
+    Parse { path: String, message: String },
+    #[error("{path} is not a dockproof assessment (expected `assessment.json` of a bundle{hint})")]
+    NotAssessment { path: String, hint: &'static str },
+    #[error(
+        "{path} has assessment schema version {found}, newer than this dockproof understands \
+         ({supported}); upgrade dockproof to compare it"
+    )]
+    FutureVersion {
+        path: String,
+        found: u64,
+        supported: u32,
+    },
+    #[error("{path} does not match the assessment layout: {message}")]
+    Layout { path: String, message: String },
+}
+
+/// Reads the assessment at `path`: `path/assessment.json` when it is a directory, else the file.
+pub fn load(path: &Path) -> Result<Assessment, LoadError> {
+    let file: PathBuf = if path.is_dir() {
+        path.join("assessment.json")
+    } else {
+        path.to_path_buf()
+    };
+    let name = file.display().to_string();
+    let bytes = std::fs::read(&file).map_err(|error| LoadError::Io {
+        path: name.clone(),
+        error,
+    })?;
+    from_slice(&bytes, &name)
+}
+
+/// Parses an assessment document; `origin` names it in errors.
+pub fn from_slice(bytes: &[u8], origin: &str) -> Result<Assessment, LoadError> {
+    let raw: Value = serde_json::from_slice(bytes).map_err(|e| LoadError::Parse {
+        path: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    let not_assessment = |hint| LoadError::NotAssessment {
+        path: origin.to_string(),
+        hint,
+    };
+    // Check the shape and version before the layout, so a snapshot or a future document gets a
+    // message that says so instead of "missing field".
+    if raw.get("engine").is_some() && raw.get("results").is_none() {
+        return Err(not_assessment("; this looks like a snapshot"));
+    }
+    if raw.get("results").is_none() || raw.get("checks").is_none() {
+        return Err(not_assessment(""));
+    }
+    match raw.get("schema_version").and_then(Value::as_u64) {
+        None => return Err(not_assessment("; it has no schema_version")),
+        Some(found) if found > u64::from(SCHEMA_VERSION) => {
+            return Err(LoadError::FutureVersion {
+                path: origin.to_string(),
+                found,
+                supported: SCHEMA_VERSION,
+            })
+        }
+        Some(_) => {}
+    }
+    serde_json::from_value(raw).map_err(|e| LoadError::Layout {
+        path: origin.to_string(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_json_names_the_file_and_position() {
+        let e = from_slice(b"{\"schema_version\": 1, \"res", "old/assessment.json")
+            .expect_err("truncated");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("old/assessment.json is not valid JSON"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_snapshot_is_recognised() {
+        let e = from_slice(br#"{"schema_version": 1, "engine": {}}"#, "s.json").expect_err("x");
+        assert!(e.to_string().contains("looks like a snapshot"), "{e}");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let e = from_slice(
+            br#"{"schema_version": 99, "results": [], "checks": []}"#,
+            "new.json",
+        )
+        .expect_err("future");
+        assert!(
+            matches!(e, LoadError::FutureVersion { found: 99, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("new.json"), "{e}");
+    }
+}
