@@ -12,7 +12,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -41,10 +40,10 @@ impl Drop for Made {
             run(args);
         }
         for n in &self.networks {
-            run(vec!["network", "rm", n]);
+            run(vec!["network", "rm", "--", n]);
         }
         for i in &self.images {
-            run(vec!["image", "rm", "-f", i]);
+            run(vec!["image", "rm", "-f", "--", i]);
         }
     }
 }
@@ -373,5 +372,18 @@ fn hostile_strings_from_the_engine_are_inert_in_every_format() {
     assert!(check.status.success());
     drop(c);
     drop(made);
-    assert!(Path::new(&dir.path()).exists());
+    // Everything made here is gone again, even names that look like command-line options.
+    let left = docker_ok(&[
+        "network",
+        "ls",
+        "--filter",
+        &format!("label={LABEL}"),
+        "--format",
+        "{{.Name}}",
+    ]);
+    let suffix = format!("-{pid}");
+    assert!(
+        !left.lines().any(|n| n.ends_with(&suffix)),
+        "networks left: {left}"
+    );
 }
