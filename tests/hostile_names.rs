@@ -75,7 +75,7 @@ fn incompressible_words(len: usize) -> String {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        out.push(if state % 9 == 0 {
+        out.push(if state.is_multiple_of(9) {
             ' '
         } else {
             char::from(b'a' + (state % 26) as u8)
