@@ -247,6 +247,18 @@ pub enum SnapshotError {
         message: String,
     },
     #[error(
+        "snapshot {path} is not a valid snapshot document: field `{field}` (line {line}, column \
+         {column}): {message}"
+    )]
+    Field {
+        path: String,
+        /// Dotted path of the offending field, `engine.containers` or `gaps[2].source`.
+        field: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
         "snapshot {path} has schema version {found}, newer than this dockproof understands \
          ({supported}); upgrade dockproof to read it"
     )]
@@ -295,7 +307,20 @@ impl Snapshot {
             }
             Some(_) => {}
         }
-        serde_json::from_slice(bytes).map_err(parse_err)
+        // The text is valid JSON by now, so any error is a field of the wrong type or name; say
+        // which field, since a line and column alone point into a document of thousands of lines.
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            SnapshotError::Field {
+                path: origin.to_string(),
+                field,
+                line: inner.line(),
+                column: inner.column(),
+                message: strip_position(&inner),
+            }
+        })
     }
 
     /// Serialises the snapshot as pretty JSON.
@@ -324,6 +349,13 @@ impl Snapshot {
             cleaned
         }
     }
+}
+
+/// A serde_json message without the " at line L column C" it appends; the error says it already.
+fn strip_position(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    full.strip_suffix(&suffix).unwrap_or(&full).to_string()
 }
 
 /// Redacts the values of `NAME=value` environment entries, keeping names.
@@ -419,6 +451,30 @@ mod tests {
             SnapshotError::FutureVersion { found: 99, .. }
         ));
         assert!(err.to_string().contains("upgrade dockproof"));
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_named_by_its_path() {
+        let mut doc: Value =
+            serde_json::from_str(include_str!("../samples/hardened-host.snapshot.json")).unwrap();
+        doc["engine"]["containers"] = json!("not a list");
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        let err = Snapshot::from_slice(text.as_bytes(), "s.json").unwrap_err();
+        match &err {
+            SnapshotError::Field { field, message, .. } => {
+                assert_eq!(field, "engine.containers");
+                assert_eq!(
+                    message,
+                    "invalid type: string \"not a list\", expected a sequence"
+                );
+            }
+            other => panic!("unexpected error {other}"),
+        }
+        doc["engine"]["containers"] = json!([]);
+        doc["gaps"] = json!([{"source": "x", "error": 3}]);
+        let text = serde_json::to_string(&doc).unwrap();
+        let err = Snapshot::from_slice(text.as_bytes(), "s.json").unwrap_err();
+        assert!(err.to_string().contains("field `gaps[0].error`"), "{err}");
     }
 
     #[test]

@@ -3,68 +3,15 @@
 //! proof that a scan only ever reads from the engine.
 
 mod common;
+#[path = "support/proxy.rs"]
+mod proxy;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::*;
-
-/// The test proxy in tests/support, listening on a socket in a temp dir.
-struct Proxy {
-    child: Child,
-    socket: PathBuf,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Proxy {
-    fn start(drops: &[&str]) -> Proxy {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("engine.sock");
-        let log = dir.path().join("requests.log");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/engine_proxy.py");
-        let mut cmd = Command::new("python3");
-        cmd.arg(script)
-            .arg(&socket)
-            .arg("/var/run/docker.sock")
-            .arg(&log);
-        for d in drops {
-            cmd.args(["--drop", d]);
-        }
-        let child = cmd.spawn().expect("python3 runs the test proxy");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
-            assert!(Instant::now() < deadline, "the test proxy did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Proxy {
-            child,
-            socket,
-            log,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("unix://{}", self.socket.display())
-    }
-
-    fn requests(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use proxy::Proxy;
 
 #[test]
 fn a_scan_only_reads_from_the_engine() {
@@ -107,7 +54,7 @@ fn an_engine_that_drops_a_listing_mid_scan_yields_errors_not_passes() {
     ensure_image();
     let mut c = Containers::new("vanish");
     c.run("app", &[], true);
-    let proxy = Proxy::start(&["/containers/json"]);
+    let proxy = Proxy::start(&["--drop", "/containers/json"]);
     let scan = run_to_bundle(&["scan", "--docker-host", &proxy.url(), "--format", "json"]);
     assert!(scan.output.status.success(), "{}", stderr(&scan.output));
     assert!(
@@ -147,7 +94,7 @@ fn an_engine_that_answers_nothing_is_unreachable() {
     if !engine_available() {
         return;
     }
-    let proxy = Proxy::start(&["/"]);
+    let proxy = Proxy::start(&["--drop", "/"]);
     let dir = tempfile::tempdir().unwrap();
     let out = dockproof(&[
         "scan",
@@ -300,5 +247,132 @@ fn host_facts_are_read_from_a_read_only_host_root() {
         gaps.iter()
             .all(|g| !g["error"].as_str().unwrap_or("").contains("Read-only")),
         "{gaps:?}"
+    );
+}
+
+/// Names of anything in `dir` that a failed or finished bundle write left behind.
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".dockproof-partial-"))
+        .collect()
+}
+
+#[test]
+fn a_container_removed_between_list_and_inspect_is_a_named_gap() {
+    if !engine_available() {
+        return;
+    }
+    ensure_image();
+    let mut c = Containers::new("removed");
+    let kept = c.run("kept", &[], true);
+    let gone = c.run("gone", &[], true);
+    // Inspects wait for this file, created once the container is gone.
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("release-inspects");
+    let proxy = Proxy::start(&["--hold-inspect", gate.to_str().unwrap()]);
+    let bundle = dir.path().join("b");
+    let child = Command::new(bin())
+        .args([
+            "scan",
+            "--docker-host",
+            &proxy.url(),
+            "--format",
+            "html,json",
+        ])
+        .arg("--out")
+        .arg(&bundle)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait_for("held GET", Duration::from_secs(30)),
+        "the scan never inspected a container: {:?}",
+        proxy.requests()
+    );
+    // Listed, not yet inspected: remove it for real, then let the inspects through.
+    docker_ok(&["rm", "-f", "-v", &gone]);
+    std::fs::write(&gate, "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("gap: container:{gone}: HTTP 404")),
+        "{err}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("assessment.json")).unwrap())
+            .unwrap();
+    let gaps = doc["snapshot"]["gaps"].as_array().unwrap();
+    let gap = gaps
+        .iter()
+        .find(|g| g["source"] == format!("container:{gone}"))
+        .unwrap_or_else(|| panic!("no gap for {gone}: {gaps:?}"));
+    assert!(
+        gap["error"].as_str().unwrap().contains("No such container"),
+        "{gap}"
+    );
+    let results = doc["results"].as_array().unwrap();
+    // Nothing is claimed about the removed container, and the one still there is judged.
+    assert!(!results
+        .iter()
+        .any(|r| r["resource"]["name"] == gone.as_str()));
+    assert!(results
+        .iter()
+        .any(|r| r["resource"]["name"] == kept.as_str()
+            && r["check_id"] == "container.privileged"
+            && r["status"] == "pass"));
+    assert!(leftovers(dir.path()).is_empty());
+    // The gap is in the report a person reads too.
+    let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
+    assert!(html.contains(&format!("container:{gone}")));
+}
+
+#[test]
+fn an_engine_that_stops_mid_scan_exits_3_and_writes_nothing() {
+    if !engine_available() {
+        return;
+    }
+    ensure_image();
+    let mut c = Containers::new("stops");
+    c.run("app", &[], true);
+    // Answers /version and /info, then accepts and closes every connection from the container
+    // listing on: the daemon went away and left its socket behind.
+    let proxy = Proxy::start(&["--die-at", "/containers/json"]);
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("b");
+    let out = dockproof(&[
+        "scan",
+        "--docker-host",
+        &proxy.url(),
+        "--format",
+        "html,json,csv",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: the Docker engine at {} stopped answering during the scan",
+            proxy.url()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(
+        !bundle.exists(),
+        "a bundle was written for an interrupted scan"
+    );
+    assert!(leftovers(dir.path()).is_empty());
+    let requests = proxy.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("closed GET") && r.contains("/_ping")),
+        "the engine was not asked again: {requests:?}"
     );
 }

@@ -112,22 +112,31 @@ struct SourceFile {
 impl Catalog {
     /// Loads the built-in catalogs, then those under `extra` (which may override built-in files).
     pub fn load(extra: Option<&Path>) -> Result<Catalog, CatalogError> {
-        let mut files: Vec<SourceFile> = builtin::BUILTIN
+        let mut files = builtin_files();
+        if let Some(dir) = extra {
+            overlay(&mut files, read_dir_files(dir)?);
+        }
+        Self::from_files(files)
+    }
+
+    /// Loads catalog texts held in memory, each as `(path relative to a catalog root, text)`,
+    /// laid over the built-in catalogs when `over_builtin` exactly as files under `--controls`
+    /// are, and validated the same way. Messages name the relative path. For tests and fuzzing.
+    pub fn from_texts(texts: &[(&str, &str)], over_builtin: bool) -> Result<Catalog, CatalogError> {
+        let mut files = if over_builtin {
+            builtin_files()
+        } else {
+            Vec::new()
+        };
+        let extra = texts
             .iter()
-            .map(|(rel, text)| SourceFile {
-                relative: rel.to_string(),
-                display: format!("builtin:{rel}"),
+            .map(|(relative, text)| SourceFile {
+                relative: relative.to_string(),
+                display: relative.to_string(),
                 text: text.to_string(),
             })
             .collect();
-        if let Some(dir) = extra {
-            for file in read_dir_files(dir)? {
-                match files.iter_mut().find(|f| f.relative == file.relative) {
-                    Some(existing) => *existing = file,
-                    None => files.push(file),
-                }
-            }
-        }
+        overlay(&mut files, extra);
         Self::from_files(files)
     }
 
@@ -308,6 +317,28 @@ impl Catalog {
             values.insert(key.clone(), value);
         }
         Ok(values)
+    }
+}
+
+/// The catalog files embedded in the binary.
+fn builtin_files() -> Vec<SourceFile> {
+    builtin::BUILTIN
+        .iter()
+        .map(|(rel, text)| SourceFile {
+            relative: rel.to_string(),
+            display: format!("builtin:{rel}"),
+            text: text.to_string(),
+        })
+        .collect()
+}
+
+/// Adds `extra` to `files`; a file with the relative path of an existing one replaces it.
+fn overlay(files: &mut Vec<SourceFile>, extra: Vec<SourceFile>) {
+    for file in extra {
+        match files.iter_mut().find(|f| f.relative == file.relative) {
+            Some(existing) => *existing = file,
+            None => files.push(file),
+        }
     }
 }
 

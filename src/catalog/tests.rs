@@ -243,3 +243,36 @@ fn the_shipped_catalog_loads_and_lints_clean() {
         catalog.checks.len()
     );
 }
+
+#[test]
+fn texts_in_memory_load_like_files_and_override_built_in_ones() {
+    let catalog = Catalog::from_texts(
+        &[
+            ("params.yaml", PARAMS),
+            ("checks/c.yaml", CHECKS),
+            ("frameworks/f.yaml", FRAMEWORK),
+        ],
+        false,
+    )
+    .unwrap();
+    assert_eq!(catalog.checks.len(), 1);
+    assert_eq!(
+        catalog.sources,
+        ["params.yaml", "checks/c.yaml", "frameworks/f.yaml"]
+    );
+
+    // Laid over the built-in catalog, a file with a built-in's path replaces it.
+    let built_in = Catalog::load(None).unwrap();
+    let replaced = Catalog::from_texts(&[("params.yaml", PARAMS)], true);
+    let err = replaced.unwrap_err().to_string();
+    assert!(err.contains("which params.yaml does not define"), "{err}");
+    assert!(built_in.params.len() > 1);
+
+    let err = Catalog::from_texts(&[("checks/c.yaml", "checks: [")], false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("checks/c.yaml:2: did not find expected node content"),
+        "{err}"
+    );
+}

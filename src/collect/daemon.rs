@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::snapshot::{DaemonJson, DockerdProcess, Gap};
 
-use super::host::{is_missing, HostRoot};
+use super::host::{is_missing, read_regular_bytes, HostRoot};
 use super::{gap, redact};
 
 /// Where dockerd reads its configuration when `--config-file` is not given.
@@ -37,7 +37,7 @@ pub(crate) fn find_dockerd(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<Docke
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
             // Processes come and go while we scan; an unreadable one is simply not dockerd.
-            let raw = std::fs::read(root.join(&format!("/proc/{pid}/cmdline"))).ok()?;
+            let raw = read_regular_bytes(&root.join(&format!("/proc/{pid}/cmdline"))).ok()?;
             let args = split_cmdline(&raw);
             let argv0 = args.first()?;
             (argv0.rsplit('/').next() == Some("dockerd")).then_some(DockerdProcess { pid, args })

@@ -243,6 +243,15 @@ pub(crate) async fn first_call(
     Ok((docker, version))
 }
 
+/// Asks the engine whether it still answers (`GET /_ping`), after some requests failed.
+pub(crate) async fn still_answering(docker: &Docker, endpoint: &Endpoint) -> Result<(), String> {
+    match tokio::time::timeout(endpoint.timeout, docker.ping()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(explain(&e, endpoint)),
+        Err(_) => Err(format!("no answer within {} s", endpoint.timeout.as_secs())),
+    }
+}
+
 /// Turns a client error into a reason a person can act on.
 pub(crate) fn explain(err: &bollard::errors::Error, endpoint: &Endpoint) -> String {
     use bollard::errors::Error as B;
@@ -338,6 +347,7 @@ mod tests {
     fn reason(r: Result<impl std::fmt::Debug, CollectError>) -> String {
         match r {
             Err(CollectError::Unreachable { reason, .. }) => reason,
+            Err(other) => panic!("expected an unreachable engine, got {other}"),
             Ok(v) => panic!("expected an error, got {v:?}"),
         }
     }

@@ -86,7 +86,69 @@ impl HostRoot {
 
     /// Reads a host file as text, following links within the root.
     pub fn read_to_string(&self, host_path: &str) -> io::Result<String> {
-        std::fs::read_to_string(self.resolve(host_path)?)
+        read_regular(&self.resolve(host_path)?)
+    }
+}
+
+/// Largest host file read as text. Every file dockproof reads (daemon.json, units, group and
+/// passwd files, audit rules, mountinfo) is far smaller; anything larger is not the file it
+/// claims to be.
+pub(crate) const MAX_TEXT_FILE: u64 = 16 * 1024 * 1024;
+
+/// Reads a file as text only if it is a regular file, and at most [`MAX_TEXT_FILE`] bytes of it.
+///
+/// A FIFO where a configuration file is expected would block the read forever and a device
+/// (`/dev/zero` bind-mounted over a file) would never end; both are refused before opening.
+pub(crate) fn read_regular(path: &Path) -> io::Result<String> {
+    String::from_utf8(read_regular_bytes(path)?).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// The bytes of a regular file, with the limits of [`read_regular`].
+pub(crate) fn read_regular_bytes(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::other(format!(
+            "not a regular file but {}; refusing to read it",
+            describe_type(&meta.file_type())
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_TEXT_FILE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_TEXT_FILE {
+        return Err(io::Error::other(format!(
+            "larger than {} MiB; not read",
+            MAX_TEXT_FILE / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
+}
+
+/// A file type in words, for messages.
+fn describe_type(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
     }
 }
 
@@ -151,7 +213,7 @@ pub(crate) fn collect_host(root: &Path) -> (HostFacts, Vec<Gap>) {
 /// Mount points of the host's PID 1 mount namespace, in mountinfo order.
 fn read_mounts(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<Vec<String>> {
     let path = root.join("/proc/1/mountinfo");
-    match std::fs::read_to_string(&path) {
+    match read_regular(&path) {
         Ok(text) => Some(parse_mountinfo(&text)),
         Err(e) => {
             gaps.push(gap("host:/proc/1/mountinfo", e));
@@ -199,7 +261,7 @@ fn read_client_env(
     gaps: &mut Vec<Gap>,
 ) -> Option<std::collections::BTreeMap<String, String>> {
     const PATH: &str = "/etc/environment";
-    let text = match root.resolve(PATH).and_then(std::fs::read_to_string) {
+    let text = match root.read_to_string(PATH) {
         Ok(t) => t,
         Err(e) if is_missing(&e) => String::new(),
         Err(e) => {
@@ -291,6 +353,34 @@ mod tests {
         let dj = facts.daemon_json.unwrap();
         assert!(!dj.exists);
         assert_eq!(dj.path, "/etc/docker/daemon.json");
+    }
+
+    #[test]
+    fn fifos_devices_and_directories_are_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs::create_dir_all(r.join("etc/docker/daemon.json")).unwrap();
+        let fifo = r.join("etc/group");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let root = HostRoot::new(r);
+        // Reading a FIFO without a writer would block forever; it must fail at once.
+        let err = root.read_to_string("/etc/group").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not a regular file but a FIFO; refusing to read it"
+        );
+        assert!(!is_missing(&err));
+        let err = root.read_to_string("/etc/docker/daemon.json").unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
+        let err = read_regular(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.to_string().contains("a character device"), "{err}");
+        fs::write(r.join("etc/bad"), b"ok\xff").unwrap();
+        let err = root.read_to_string("/etc/bad").unwrap_err();
+        assert_eq!(err.to_string(), "not UTF-8 text (invalid byte at offset 2)");
     }
 
     #[test]

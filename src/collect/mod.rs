@@ -13,7 +13,11 @@
 //!   list, which would read as "read, and empty"). Engine lists are plain lists in the snapshot
 //!   model, so a list call that failed leaves its list empty and only its gap
 //!   (`engine:/containers/json`, `engine:/networks`, ...) tells it apart from "none". Only an
-//!   engine that cannot be reached at all aborts collection, with [`CollectError::Unreachable`].
+//!   engine that cannot be reached at all aborts collection, with [`CollectError::Unreachable`],
+//!   and so does one that stops answering during the scan ([`CollectError::Stopped`]): when any
+//!   engine source failed, the engine is asked once more (`GET /_ping`); if that fails too, the
+//!   failures are the engine going away, not a few objects, and a snapshot of whatever was read
+//!   before would pass off an interrupted scan as a complete one.
 //! * **No secret reaches the snapshot.** Environment variable values and other secret-bearing
 //!   fields are replaced in memory, right after each object is read (`redact`).
 
@@ -56,6 +60,17 @@ pub enum CollectError {
     /// The engine could not be reached or refused the first call.
     #[error("cannot reach the Docker engine at {endpoint}: {reason}")]
     Unreachable { endpoint: String, reason: String },
+    /// The engine answered the first call, then stopped answering before the scan ended.
+    #[error(
+        "the Docker engine at {endpoint} stopped answering during the scan ({failed} request(s) \
+         failed; a last check said: {reason}); nothing was written: rerun the scan when the \
+         engine is back"
+    )]
+    Stopped {
+        endpoint: String,
+        failed: usize,
+        reason: String,
+    },
 }
 
 /// Collects a snapshot. Per-object failures become gaps; only an unreachable engine is an error.
@@ -82,6 +97,16 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     let mut gaps = Vec::new();
     let (engine, mut target) = engine::collect_engine(&docker, version, opts, &mut gaps).await;
     target.docker_host = endpoint.url.clone();
+    let failed = gaps.iter().filter(|g| is_engine_source(&g.source)).count();
+    if failed > 0 {
+        if let Err(reason) = endpoint::still_answering(&docker, &endpoint).await {
+            return Err(CollectError::Stopped {
+                endpoint: endpoint.url.clone(),
+                failed,
+                reason,
+            });
+        }
+    }
 
     let (host, host_gaps) = match host_task {
         Some(task) => match task.await {
@@ -120,6 +145,11 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
         host,
         gaps,
     })
+}
+
+/// Whether a gap names something read from the engine (as opposed to the host).
+fn is_engine_source(source: &str) -> bool {
+    !source.starts_with("host")
 }
 
 /// Builds a gap; every module of this stage records failures through it so sources read alike.

@@ -130,6 +130,7 @@ pub fn evaluate(
                 ));
             }
         }
+        let related = related_gaps(snapshot, *kind);
         for resource in views::resources(snapshot, *kind) {
             let scope = rules::bind(&ctx, &rules::from_json(&resource.view));
             let role = resource.view.get("role").and_then(Value::as_str);
@@ -138,7 +139,13 @@ pub fn evaluate(
                 if check.def.file_role.is_some() && check.def.file_role.as_deref() != role {
                     continue;
                 }
-                per_check[i].push(evaluate_one(check, &resource, &scope, observed_at));
+                let mut result = evaluate_one(check, &resource, &scope, observed_at);
+                if let (Status::Error, Some(message), Some(gaps)) =
+                    (result.status, result.message.as_mut(), &related)
+                {
+                    message.push_str(gaps);
+                }
+                per_check[i].push(result);
             }
         }
         if gap.is_none() {
@@ -211,6 +218,29 @@ fn missing_listing(snapshot: &Snapshot, kind: ResourceKind) -> Option<String> {
         .iter()
         .find(|g| g.source == source)
         .map(|g| format!("{} could not be listed: {}", g.source, g.error))
+}
+
+/// For the daemon and host views, which are assembled from several sources: the gaps of those
+/// sources, as a suffix for error messages, so that a rule that failed on missing data names
+/// the file or call that could not be read (`host:/etc/docker/daemon.json: invalid JSON ...`).
+fn related_gaps(snapshot: &Snapshot, kind: ResourceKind) -> Option<String> {
+    let related = |source: &str| match kind {
+        ResourceKind::Daemon => {
+            source.ends_with("daemon.json")
+                || source == "host:/proc (dockerd)"
+                || source == "engine:/info"
+                || source == "engine:/version"
+        }
+        ResourceKind::Host => source.starts_with("host") || source == "engine:/info",
+        _ => false,
+    };
+    let gaps: Vec<String> = snapshot
+        .gaps
+        .iter()
+        .filter(|g| related(&g.source))
+        .map(|g| format!("{}: {}", g.source, g.error))
+        .collect();
+    (!gaps.is_empty()).then(|| format!(" (not collected: {})", gaps.join("; ")))
 }
 
 fn whole_kind_error(
