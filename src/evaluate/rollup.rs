@@ -10,7 +10,7 @@
 //! 5. else a `partial` requirement, or any deciding check that is itself manual → `partial`;
 //! 6. else `satisfied` (technical evidence collected for every deciding check).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::assessment::{
     score, AssessmentMode, CheckResult, FrameworkResult, RequirementResult, RequirementStatus,
@@ -20,6 +20,9 @@ use crate::catalog::Framework;
 
 /// Rolls up every requirement of one framework.
 pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
+    // Results are tallied per check once, so each requirement only sums the tallies of its
+    // deciding checks: scanning every result per requirement took ~0.9 s at 30k results.
+    let tallies = tally_by_check(results);
     let requirements: Vec<RequirementResult> = fw
         .requirements
         .iter()
@@ -27,12 +30,11 @@ pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
             let deciding: HashSet<&str> = req.checks.iter().map(String::as_str).collect();
             let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
             let mut waived = 0;
-            for r in results
-                .iter()
-                .filter(|r| deciding.contains(r.check_id.as_str()))
-            {
-                *counts.entry(r.status).or_default() += 1;
-                waived += usize::from(r.is_waived());
+            for tally in deciding.iter().filter_map(|c| tallies.get(c)) {
+                for (status, n) in &tally.counts {
+                    *counts.entry(*status).or_default() += n;
+                }
+                waived += tally.waived;
             }
             // A waived failure is an accepted risk: with waivers it counts like a pass, so the
             // requirement can be satisfied; the verdict without waivers is kept beside it and
@@ -87,6 +89,23 @@ pub fn recount(fw: &mut FrameworkResult) {
     fw.score_without_waivers = score(&without);
     fw.counts = counts;
     fw.counts_without_waivers = without;
+}
+
+/// Result counts per status and waived results of one check.
+#[derive(Default)]
+struct Tally {
+    counts: BTreeMap<Status, usize>,
+    waived: usize,
+}
+
+fn tally_by_check(results: &[CheckResult]) -> HashMap<&str, Tally> {
+    let mut tallies: HashMap<&str, Tally> = HashMap::new();
+    for r in results {
+        let tally = tallies.entry(r.check_id.as_str()).or_default();
+        *tally.counts.entry(r.status).or_default() += 1;
+        tally.waived += usize::from(r.is_waived());
+    }
+    tallies
 }
 
 /// Requirement counts per status, with and without waivers.

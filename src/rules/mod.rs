@@ -18,6 +18,8 @@
 //! * `pathCovers(path, target)`: true iff exposing `path` exposes `target`, that is `target`
 //!   equals `path` or lies below it (mounting `/var/run` exposes `/var/run/docker.sock`).
 
+mod matches;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -66,6 +68,10 @@ impl Engine {
         // error in the bundled library, not something a user can cause.
         if let Err(e) = env.add_extension(cel::extensions::strings) {
             tracing::warn!("CEL strings extension unavailable: {e}");
+        }
+        // Same: `matches` is only declared here, the crate's own being compiled out.
+        if let Err(e) = matches::register(&mut env) {
+            tracing::warn!("CEL matches() unavailable: {e}");
         }
         Engine { env: Arc::new(env) }
     }
@@ -280,6 +286,28 @@ mod tests {
             engine.compile("resource.("),
             Err(RuleError::Compile(_))
         ));
+    }
+
+    #[test]
+    fn matches_in_both_forms_with_cel_errors() {
+        let r = json!({"user": "root:root", "opts": ["seccomp=unconfined"]});
+        assert_eq!(
+            eval("resource.user.matches('^(|0|root)(:.*)?$')", r.clone()),
+            Ok(true)
+        );
+        assert_eq!(eval("matches(resource.user, '^0$')", r.clone()), Ok(false));
+        assert_eq!(
+            eval(
+                "resource.opts.exists(o, o.matches('^seccomp[=:]unconfined$'))",
+                r.clone()
+            ),
+            Ok(true)
+        );
+        let err = eval("resource.user.matches('(root')", r).unwrap_err();
+        assert!(
+            matches!(&err, RuleError::Eval(m) if m.contains("'(root' not a valid regex")),
+            "{err:?}"
+        );
     }
 
     #[test]
