@@ -24,12 +24,18 @@ use super::{RenderError, Renderer};
 
 mod anchors;
 mod counts;
+mod findings;
+mod index;
+mod markup;
 mod sections;
 mod view;
 
 /// Name the template is registered under; the `.html` suffix turns auto-escaping on.
 const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../../templates/report.html.tera");
+/// Where the template leaves room for the findings sections. Host strings are escaped, so they
+/// can never contain this comment.
+const FINDINGS_MARKER: &str = "<!-- findings sections: written by findings.rs -->";
 
 /// Writes the self-contained HTML report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,12 +52,20 @@ impl Renderer for HtmlRenderer {
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
         let tera = template()?;
-        let model = view::build(assessment);
+        let ix = index::Index::new(assessment);
+        let model = view::build(assessment, &ix);
+        // The frame's size follows the catalog; the findings, which follow the host, are
+        // streamed in between so memory stays flat however many results there are.
         let context = Context::from_serialize(&model).map_err(template_error)?;
-        let page = tera
+        let frame = tera
             .render(TEMPLATE_NAME, &context)
             .map_err(template_error)?;
-        out.write_all(page.as_bytes())?;
+        let (head, tail) = frame.split_once(FINDINGS_MARKER).ok_or_else(|| {
+            RenderError::Template("the template has no findings marker".to_string())
+        })?;
+        out.write_all(head.as_bytes())?;
+        findings::write(out, assessment, &ix, model.open())?;
+        out.write_all(tail.as_bytes())?;
         Ok(())
     }
 }

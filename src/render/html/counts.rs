@@ -10,9 +10,9 @@ use crate::assessment::{RequirementStatus, Severity, Status};
 /// A label with its count, for legends and badges.
 #[derive(Serialize)]
 pub(super) struct Chip {
-    key: &'static str,
-    label: &'static str,
-    count: usize,
+    pub(super) key: &'static str,
+    pub(super) label: &'static str,
+    pub(super) count: usize,
 }
 
 /// A horizontal bar chart, in SVG user units (the SVG is `CHART_WIDTH` wide).
@@ -51,9 +51,6 @@ const BAR_MAX: u32 = 360;
 const ROW: u32 = 26;
 /// Shortest bar drawn for a non-zero count, so it is never read as zero.
 const BAR_MIN: u32 = 3;
-
-
-
 
 /// Chips for the non-zero counts, in [`Status::ALL`] order (what needs attention first).
 pub(super) fn status_chips(counts: &BTreeMap<Status, usize>) -> Vec<Chip> {

@@ -1,6 +1,6 @@
 //! The HTML report's view model: every string, count, anchor and link the template shows,
 //! computed here so the template only loops and prints. This file holds the page and its header;
-//! `sections.rs` the matrix, findings, resources and catalogue.
+//! `sections.rs` the matrix and catalogue; `findings.rs` writes the findings sections directly.
 //!
 //! Host-derived strings (names, ids, paths, messages, evidence) stay plain text in this model and
 //! are escaped by the template on output. Anchors are slugs from [`super::anchors`]. Links to
@@ -11,7 +11,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::counts::{self, Chart};
-use super::sections::{CheckView, FrameworkView, Index, ResourceView};
+use super::findings::requirement_finding_count;
+use super::index::Index;
+use super::sections::{CheckView, FrameworkView};
 use crate::assessment::{Assessment, ResourceKind, Severity, Status};
 
 /// Reports with at most this many filterable entries start with every group open.
@@ -35,7 +37,6 @@ pub(super) struct Report {
     gaps: Vec<Field>,
     summary: SummaryView,
     frameworks: Vec<FrameworkView>,
-    resources: Vec<ResourceView>,
     checks: Vec<CheckView>,
     filters: Filters,
     /// Entries the filters act on (a result can appear under several requirements too).
@@ -90,14 +91,19 @@ pub(super) fn compact(value: &serde_json::Value) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
 }
 
-/// Builds the view model of `a`.
-pub(super) fn build(a: &Assessment) -> Report {
-    let ix = Index::new(a);
+impl Report {
+    /// Whether every group starts open.
+    pub(super) fn open(&self) -> bool {
+        self.open
+    }
+}
+
+/// Builds the view model of `a`, all but the findings sections (see `findings.rs`).
+pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
     let frameworks: Vec<FrameworkView> = a.frameworks.iter().map(|fw| ix.framework(fw)).collect();
-    let resources = ix.resources(a);
-    let finding_count = frameworks
-        .iter()
-        .map(FrameworkView::finding_count)
+    let finding_count = (a.frameworks.iter())
+        .flat_map(|fw| &fw.requirements)
+        .map(|req| requirement_finding_count(ix, req))
         .sum::<usize>()
         + a.results.len();
 
@@ -175,7 +181,6 @@ pub(super) fn build(a: &Assessment) -> Report {
         },
         checks: a.checks.iter().map(|c| ix.check(c)).collect(),
         frameworks,
-        resources,
         finding_count,
         open: finding_count <= OPEN_LIMIT,
     }
