@@ -296,6 +296,33 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
     // The creation date is the assessment's, to the second: the file does not read the clock.
     assert_eq!(meta["CreationDate"], format!("{}Z", &generated[..19]));
     assert_eq!(meta["Page size"], "595.28 x 841.891 pts (A4)");
+
+    // The three faces are embedded as subsets with a Unicode map (the text above extracted);
+    // whole, they made the file about 1 MB.
+    let size = std::fs::metadata(&pdf).expect("pdf").len();
+    assert!(size < 200_000, "report.pdf is {size} bytes");
+    let fonts = Command::new("pdffonts")
+        .arg(&pdf)
+        .output()
+        .expect("pdffonts");
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    let faces: Vec<(String, Vec<&str>)> = fonts
+        .lines()
+        .skip(2)
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (
+                cols[0].to_string(),
+                cols[cols.len() - 5..cols.len() - 2].to_vec(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = faces.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["DejaVuSans", "DejaVuSansBold", "DejaVuSansMono"]);
+    for (name, flags) in &faces {
+        // emb, sub, uni: printpdf does not tag subset names, so `sub` reads "no".
+        assert_eq!(flags, &["yes", "no", "yes"], "{name}");
+    }
 }
 
 /// A container name meant to break a layout: a right-to-left override, markup, several scripts

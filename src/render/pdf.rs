@@ -16,6 +16,7 @@
 mod findings;
 mod layout;
 mod sections;
+mod subset;
 mod table;
 
 use std::io::Write;
@@ -69,6 +70,7 @@ fn render_bytes(a: &Assessment) -> Result<Vec<u8>, RenderError> {
 
     let footer = format!("{title} · {} {}", a.tool.name, a.tool.version);
     pages.finish(&mut doc, &footer);
+    subset::subset_fonts(&mut doc, &fonts);
 
     let info = &mut doc.metadata.info;
     info.creator = format!("dockproof {}", a.tool.version);
