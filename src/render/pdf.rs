@@ -17,6 +17,7 @@ mod findings;
 mod layout;
 mod registers;
 mod sections;
+mod subset;
 mod table;
 mod trend;
 
@@ -74,6 +75,7 @@ fn render_bytes(a: &Assessment) -> Result<Vec<u8>, RenderError> {
 
     let footer = format!("{title} · {} {}", a.tool.name, a.tool.version);
     pages.finish(&mut doc, &footer);
+    subset::subset_fonts(&mut doc, &fonts);
 
     let info = &mut doc.metadata.info;
     info.creator = format!("dockproof {}", a.tool.version);

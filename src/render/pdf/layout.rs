@@ -43,13 +43,15 @@ pub(super) const GREY: (f32, f32, f32) = (0.4, 0.4, 0.45);
 
 struct FontEntry {
     id: FontId,
+    /// The whole font file, from which the embedded subset is cut.
+    bytes: &'static [u8],
     /// Advance widths in em for codepoints below `TABLE_CHARS`.
     widths: Vec<f32>,
     parsed: ParsedFont,
 }
 
 impl FontEntry {
-    fn load(doc: &mut PdfDocument, bytes: &[u8], name: &str) -> Result<Self, RenderError> {
+    fn load(doc: &mut PdfDocument, bytes: &'static [u8], name: &str) -> Result<Self, RenderError> {
         let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| {
             RenderError::Io(std::io::Error::other(format!(
                 "embedded font {name} cannot be parsed (a dockproof bug)"
@@ -65,7 +67,12 @@ impl FontEntry {
             .fonts
             .map
             .insert(id.clone(), PdfFont::new(parsed.clone()));
-        Ok(FontEntry { id, widths, parsed })
+        Ok(FontEntry {
+            id,
+            bytes,
+            widths,
+            parsed,
+        })
     }
 
     fn em(&self, c: char) -> f32 {
@@ -102,6 +109,11 @@ impl Fonts {
             bold: FontEntry::load(doc, SANS_BOLD, "DejaVu Sans Bold")?,
             mono: FontEntry::load(doc, MONO, "DejaVu Sans Mono")?,
         })
+    }
+
+    /// Each face's resource id, parsed font and whole font file, for subsetting.
+    pub(super) fn faces(&self) -> [(&FontId, &ParsedFont, &'static [u8]); 3] {
+        [&self.sans, &self.bold, &self.mono].map(|e| (&e.id, &e.parsed, e.bytes))
     }
 
     fn entry(&self, face: Face) -> &FontEntry {
