@@ -27,6 +27,7 @@ mod counts;
 mod findings;
 mod index;
 mod markup;
+mod registers;
 mod sections;
 mod view;
 
@@ -306,6 +307,30 @@ mod tests {
         let path = std::env::var("DOCKPROOF_SAMPLE_REPORT")
             .unwrap_or_else(|_| "/tmp/report.html".to_string());
         std::fs::write(&path, render(&sample_assessment())).expect("write sample report");
+    }
+
+    #[test]
+    fn waived_results_and_registers_are_shown() {
+        let html = render(&crate::render::fixture::waived_assessment());
+        assert!(html.contains("id=\"registers\""));
+        assert!(html.contains("<tr id=\"waiver-w-1\" data-waiver-state=\"active\">"));
+        assert!(html.contains("<tr id=\"waiver-w-2\" data-waiver-state=\"expired\">"));
+        assert!(html.contains("data-attestation-state=\"applied\""));
+        // The waived failure is filtered as `waived`, keeps its verdict and links its waiver.
+        assert!(html.contains("data-status=\"waived\""));
+        assert!(html.contains(
+            "<div class=\"waiver-note\">Waived by <a href=\"#waiver-w-1\">W-1</a>; verdict fail</div>"
+        ));
+        assert!(html.contains("<option value=\"waived\">Waived</option>"));
+        // The justification is host-side text like any other and is escaped.
+        assert!(!html.contains(EVIL_VALUE));
+        assert!(html.contains(&escaped(EVIL_VALUE)));
+        assert!(html.contains("Attested satisfied by Dana Reviewer, QSA"));
+
+        let plain = render(&sample_assessment());
+        assert!(!plain.contains("id=\"registers\""));
+        assert!(!plain.contains("data-status=\"waived\""));
+        assert!(!plain.contains("id=\"trend\""));
     }
 
     #[test]

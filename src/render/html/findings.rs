@@ -88,6 +88,9 @@ fn requirement(
     h.raw(">\n<summary><span class=\"mono sum-title\">").text(&req.id);
     h.raw("</span> <span class=\"sum-title\">").text(&req.title).raw("</span> ");
     status_badge(h, req.status.as_str(), req.status.label());
+    if req.attestation.is_some() {
+        h.raw(" <span class=\"tag\">attested</span>");
+    }
     h.raw("<span class=\"sum-meta\">").num(findings).raw(" finding");
     h.raw(plural(findings)).raw(" · ").num(passed).raw(" passed, ");
     h.num(not_applicable).raw(" not applicable</span></summary>\n<div class=\"body\">");
@@ -152,10 +155,12 @@ fn group(
         h.raw("\n<tr ");
         data_attributes(h, ix, r, fw_slug);
         h.raw(">\n<td>");
-        status_badge(h, r.status.as_str(), r.status.label());
+        status_badge(h, r.shown_status(), r.shown_label());
         h.raw("</td>\n<td>");
         resource_cell(h, ix, &r.resource);
-        h.raw("</td>\n<td>").text(r.message.as_deref().unwrap_or(""));
+        h.raw("</td>\n<td>");
+        waiver_note(h, r);
+        h.text(r.message.as_deref().unwrap_or(""));
         h.raw("</td>\n<td>");
         evidence(h, r);
         h.raw("</td>\n</tr>");
@@ -199,13 +204,14 @@ fn by_resource(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Resu
             h.raw("\n<tr ");
             data_attributes(h, ix, r, ix.check_frameworks(&r.check_id));
             h.raw(">\n<td>");
-            status_badge(h, r.status.as_str(), r.status.label());
+            status_badge(h, r.shown_status(), r.shown_label());
             h.raw("</td>\n<td>");
             severity_tag(h, r.severity.as_str());
             h.raw("</td>\n<td>");
             let title = ix.checks.get(r.check_id.as_str()).map_or("", |c| &c.title);
             check_title(h, &ix.link(&r.check_id), title);
             h.raw("<br><code class=\"muted\">").text(&r.check_id).raw("</code></td>\n<td>");
+            waiver_note(h, r);
             h.text(r.message.as_deref().unwrap_or(""));
             h.raw("<div class=\"provenance\">").text(&r.source).raw(" · ");
             h.text(&iso(&r.observed_at)).raw("</div></td>\n<td>");
@@ -217,6 +223,20 @@ fn by_resource(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Resu
     }
     h.raw("\n</section>");
     Ok(())
+}
+
+/// For a waived result: which waiver covers it and the verdict it keeps.
+fn waiver_note(h: &mut Html, r: &CheckResult) {
+    if let Some(id) = &r.waiver {
+        h.raw("<div class=\"waiver-note\">Waived by <a href=\"#");
+        h.text(&waiver_anchor(id)).raw("\">").text(id).raw("</a>; verdict ");
+        h.text(r.status.as_str()).raw("</div>");
+    }
+}
+
+/// The anchor of a waiver's row in the register.
+pub(super) fn waiver_anchor(id: &str) -> String {
+    format!("waiver-{}", super::anchors::slug(id))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -269,7 +289,7 @@ fn data_attributes(h: &mut Html, ix: &Index, r: &CheckResult, frameworks: &str) 
     .join(" ")
     .to_lowercase();
     h.raw("data-finding data-fw=\"").text(frameworks);
-    h.raw("\" data-status=\"").text(r.status.as_str());
+    h.raw("\" data-status=\"").text(r.shown_status());
     h.raw("\" data-severity=\"").text(r.severity.as_str());
     h.raw("\" data-kind=\"").text(res.kind.as_str());
     h.raw("\" data-search=\"").text(&search).raw("\"");

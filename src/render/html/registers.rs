@@ -11,6 +11,8 @@ use crate::assessment::{Assessment, AttestationState, TrendPoint, WaiverState};
 #[derive(Serialize)]
 pub(super) struct WaiverView {
     id: String,
+    /// Target of the "waived by" links in the findings.
+    anchor: String,
     check_id: String,
     /// Scope as `key value` lines; empty means every resource the check applies to.
     scope: Vec<String>,
@@ -56,6 +58,7 @@ pub(super) fn waivers(a: &Assessment) -> Vec<WaiverView> {
             scope.extend(s.labels.iter().map(|(k, v)| format!("label {k}={v}")));
             WaiverView {
                 id: w.id.clone(),
+                anchor: super::findings::waiver_anchor(&w.id),
                 check_id: w.check_id.clone(),
                 scope,
                 justification: w.justification.clone(),
@@ -163,6 +166,8 @@ struct GridLine {
 #[derive(Serialize)]
 struct Tick {
     x: u32,
+    /// `text-anchor`: the first and last labels are kept inside the chart.
+    anchor: &'static str,
     label: String,
 }
 
@@ -242,6 +247,11 @@ pub(super) fn trend(a: &Assessment) -> Option<TrendView> {
         .filter(|i| i % every == 0 || *i == n - 1)
         .map(|i| Tick {
             x: x_of(i),
+            anchor: match i {
+                0 if n > 1 => "start",
+                i if i == n - 1 && n > 1 => "end",
+                _ => "middle",
+            },
             label: points[i].collected_at.format("%Y-%m-%d").to_string(),
         })
         .collect();

@@ -25,6 +25,9 @@ pub(super) struct FrameworkView {
     url: Option<String>,
     description: String,
     total: usize,
+    /// Share of applicable requirements satisfied, `30.9%`, and the same without waivers.
+    score: String,
+    score_without_waivers: Option<String>,
     /// Whether any requirement has a level (HIPAA), so the column is shown.
     has_levels: bool,
     segments: Vec<Segment>,
@@ -41,6 +44,10 @@ struct RequirementView {
     mode: &'static str,
     status: &'static str,
     status_label: &'static str,
+    /// Who attested the verdict, and the document, when an attestation decided it.
+    attested: Option<String>,
+    /// Failures waived, and the verdict without waivers.
+    waived: Option<String>,
     checks: Vec<CheckLink>,
     supporting: Vec<CheckLink>,
     counts: Vec<Chip>,
@@ -131,6 +138,9 @@ impl Index<'_> {
             url: fw.url.as_deref().and_then(https_only),
             description: fw.description.clone(),
             total: fw.requirements.len(),
+            score: format!("{:.1}%", fw.score),
+            score_without_waivers: (fw.score != fw.score_without_waivers)
+                .then(|| format!("{:.1}%", fw.score_without_waivers)),
             has_levels: fw.requirements.iter().any(|r| r.level.is_some()),
             segments: counts::requirement_segments(&fw.counts, fw.requirements.len()),
             requirements: fw
@@ -156,6 +166,23 @@ impl Index<'_> {
             mode: mode_name(req.mode),
             status: req.status.as_str(),
             status_label: req.status.label(),
+            attested: req.attestation.as_ref().map(|t| {
+                format!(
+                    "Attested {} by {} on {}; evidence: {}",
+                    t.verdict.as_str().replace('_', " "),
+                    t.attested_by,
+                    t.date,
+                    t.evidence
+                )
+            }),
+            waived: (req.waived > 0).then(|| {
+                format!(
+                    "{} failure{} waived; without waivers: {}",
+                    req.waived,
+                    if req.waived == 1 { "" } else { "s" },
+                    req.status_without_waivers.label().to_lowercase()
+                )
+            }),
             checks: req.checks.iter().map(|c| self.link_view(c)).collect(),
             supporting: req.supporting.iter().map(|c| self.link_view(c)).collect(),
             counts: counts::status_chips(&req.counts),

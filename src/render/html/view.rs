@@ -11,6 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::counts::{self, Chart};
+use super::registers::{self, AttestationView, RegisterCounts, TrendView, WaiverView};
 use super::findings::requirement_finding_count;
 use super::index::Index;
 use super::sections::{CheckView, FrameworkView};
@@ -43,6 +44,11 @@ pub(super) struct Report {
     finding_count: usize,
     /// Small reports open every group; large ones start collapsed.
     open: bool,
+    waivers: Vec<WaiverView>,
+    attestations: Vec<AttestationView>,
+    registers: RegisterCounts,
+    /// Scores over earlier scans, with `--history`.
+    trend: Option<TrendView>,
 }
 
 /// A label and its value (also used for `<option>`: label shown, value submitted).
@@ -56,6 +62,8 @@ pub(super) struct Field {
 struct SummaryView {
     total: usize,
     failed: usize,
+    /// Failed results covered by an active waiver.
+    waived: usize,
     by_status: Chart,
     failed_by_severity: Chart,
 }
@@ -161,6 +169,7 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
         summary: SummaryView {
             total: a.summary.total,
             failed: a.summary.by_status.get(&Status::Fail).copied().unwrap_or(0),
+            waived: a.summary.waived,
             by_status: counts::status_chart(&a.summary.by_status),
             failed_by_severity: counts::severity_chart(&a.summary.failed_by_severity),
         },
@@ -170,6 +179,7 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
                 .collect(),
             statuses: (Status::ALL.iter())
                 .map(|s| option(s.as_str(), s.label()))
+                .chain((a.summary.waived > 0).then(|| option("waived", "Waived")))
                 .collect(),
             severities: (Severity::ALL.iter())
                 .map(|s| option(s.as_str(), s.label()))
@@ -183,5 +193,9 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
         frameworks,
         finding_count,
         open: finding_count <= OPEN_LIMIT,
+        waivers: registers::waivers(a),
+        attestations: registers::attestations(a),
+        registers: registers::register_counts(a),
+        trend: registers::trend(a),
     }
 }
