@@ -1,6 +1,9 @@
-//! Hostile and failing inputs against the real engine: an engine that drops requests in the
-//! middle of a scan, one that refuses everything, hostile names in container configuration, and
-//! proof that a scan only ever reads from the engine.
+//! Hostile and failing engines, through the test proxy in tests/support: an engine that drops
+//! one listing, one that answers nothing, one that stops answering in the middle of a scan, a
+//! container removed between the listing and its inspect; hostile names in container
+//! configuration; a read-only host root; and proof that a scan only ever reads from the engine.
+//! More hostile input: `hostile_names.rs` (every output format), `hostile_host.rs` (host files),
+//! `hostile_inputs.rs` (snapshots and catalogs, no engine).
 
 mod common;
 #[path = "support/proxy.rs"]

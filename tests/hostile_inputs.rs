@@ -209,3 +209,35 @@ fn a_rule_that_divides_by_zero_or_reads_a_missing_field_is_an_error_per_resource
         );
     }
 }
+
+#[test]
+fn a_rule_too_deep_to_parse_is_a_catalog_error_not_a_crash() {
+    // 5 000 chained additions overflowed the parser's stack and killed the process (found by
+    // the rules fuzzer).
+    let dir = tempfile::tempdir().unwrap();
+    let controls = dir.path().join("controls");
+    let rule = vec!["1"; 5000].join(" + ");
+    write_checks(
+        &controls,
+        &format!(
+            "checks:\n  - id: container.huge\n    title: t\n    description: d\n    \
+             rationale: r\n    severity: low\n    resource: container\n    rule: \"{rule} > 0\"\n    \
+             expectation: e\n    remediation: r\n"
+        ),
+    );
+    let out = dockproof(&[
+        "report",
+        INSECURE,
+        "--controls",
+        controls.to_str().unwrap(),
+        "--out",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("checks/site.yaml:8: check `container.huge`: rule does not compile: has 5000 operators, more than the 150 allowed"),
+        "{err}"
+    );
+    assert!(!dir.path().join("b").exists());
+}

@@ -240,7 +240,7 @@ fn related_gaps(snapshot: &Snapshot, kind: ResourceKind) -> Option<String> {
         .filter(|g| related(&g.source))
         .map(|g| format!("{}: {}", g.source, g.error))
         .collect();
-    (!gaps.is_empty()).then(|| format!(" (not collected: {})", gaps.join("; ")))
+    (!gaps.is_empty()).then(|| format!(" (collection gaps: {})", gaps.join("; ")))
 }
 
 fn whole_kind_error(

@@ -230,6 +230,40 @@ fn daemon_settings_merge_file_and_flags() {
 }
 
 #[test]
+fn a_daemon_error_names_the_gaps_behind_the_daemon_view() {
+    let mut s = snapshot(vec![]);
+    if let Some(d) = s.host.daemon_json.as_mut() {
+        d.content = None;
+        d.parse_error = Some("line 1 column 2: trailing comma".into());
+    }
+    s.gaps = vec![
+        Gap {
+            source: "host:/etc/docker/daemon.json".into(),
+            error: "invalid JSON: line 1 column 2: trailing comma".into(),
+        },
+        // Not behind the daemon view, so not named.
+        Gap {
+            source: "host:/etc/group".into(),
+            error: "not a regular file but a FIFO; refusing to read it".into(),
+        },
+    ];
+    let a = run(&s);
+    let r = a
+        .results
+        .iter()
+        .find(|r| r.check_id == "daemon.live-restore")
+        .unwrap();
+    assert_eq!(r.status, Status::Error);
+    assert_eq!(
+        r.message.as_deref(),
+        Some(
+            "rule could not be evaluated: data missing: no field `settings` (collection gaps: \
+             host:/etc/docker/daemon.json: invalid JSON: line 1 column 2: trailing comma)"
+        )
+    );
+}
+
+#[test]
 fn a_missing_listing_is_an_error_for_every_check_of_that_kind() {
     let mut s = snapshot(vec![]);
     s.gaps.push(Gap {

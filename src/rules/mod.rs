@@ -77,11 +77,36 @@ impl Engine {
     }
 
     /// Compiles an expression.
+    ///
+    /// CEL's parser recurses once per grammar rule for every bracket and operator, and a few
+    /// dozen nested brackets exhaust an ordinary thread's stack: a crash, not an error, and
+    /// catalogs come from users (`--controls`). So the shape is bounded first ([`check_shape`]),
+    /// and the parser runs on a thread of its own with a large stack; a parser panic is a
+    /// compile error too.
     pub fn compile(&self, source: &str) -> Result<Expr, RuleError> {
-        let program = self
-            .env
-            .compile(source)
-            .map_err(|e| RuleError::Compile(e.to_string().trim().to_string()))?;
+        check_shape(source)?;
+        let parsed = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("cel-parser".into())
+                .stack_size(PARSER_STACK)
+                .spawn_scoped(scope, || self.env.compile(source))
+                .map(|handle| handle.join())
+        });
+        let program = match parsed {
+            Ok(Ok(result)) => {
+                result.map_err(|e| RuleError::Compile(e.to_string().trim().to_string()))?
+            }
+            Ok(Err(_panic)) => {
+                return Err(RuleError::Compile(
+                    "the CEL parser failed on this expression".into(),
+                ))
+            }
+            Err(e) => {
+                return Err(RuleError::Compile(format!(
+                    "cannot start the CEL parser: {e}"
+                )))
+            }
+        };
         Ok(Expr {
             source: source.to_string(),
             program: Arc::new(program),
@@ -125,6 +150,54 @@ pub fn bind<'a>(ctx: &'a Context<'static, 'static>, resource: &Value) -> Context
     let mut scope = ctx.new_inner_scope();
     scope.add_variable_from_value("resource", resource.clone());
     scope
+}
+
+/// Deepest nesting of brackets (`(`, `[`, `{`) a rule may have; the catalogs use at most 7.
+pub const MAX_NESTING: usize = 32;
+/// Most operator characters (`+ - * / % ! < > = & | ? .`) a rule may have outside string
+/// literals; the longest rule of the catalogs has 80.
+pub const MAX_OPERATORS: usize = 150;
+/// Stack of the parser thread. Only the pages touched are ever allocated.
+const PARSER_STACK: usize = 256 * 1024 * 1024;
+
+/// Refuses expressions nested or chained beyond [`MAX_NESTING`] and [`MAX_OPERATORS`], which
+/// no real rule needs and which would exhaust the stack while parsing or evaluating.
+pub fn check_shape(source: &str) -> Result<(), RuleError> {
+    let (mut depth, mut deepest, mut operators) = (0usize, 0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut chars = source.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            (None, '+' | '-' | '*' | '/' | '%' | '!' | '<' | '>' | '=' | '&' | '|' | '?' | '.') => {
+                operators += 1
+            }
+            _ => {}
+        }
+    }
+    if deepest > MAX_NESTING {
+        return Err(RuleError::Compile(format!(
+            "nests brackets {deepest} deep, more than the {MAX_NESTING} allowed; split it or \
+             use a helper list in params"
+        )));
+    }
+    if operators > MAX_OPERATORS {
+        return Err(RuleError::Compile(format!(
+            "has {operators} operators, more than the {MAX_OPERATORS} allowed; split it into \
+             several checks"
+        )));
+    }
+    Ok(())
 }
 
 /// Names the missing piece of data in terms a catalog author understands.
@@ -277,6 +350,50 @@ mod tests {
     fn division_by_zero_is_an_error() {
         let err = eval("1 / resource.x == 1", json!({"x": 0})).unwrap_err();
         assert_eq!(err, RuleError::Eval("division by zero".into()));
+    }
+
+    #[test]
+    fn deeply_nested_or_chained_expressions_are_refused_not_a_crash() {
+        // Found by the rules fuzzer: a chain of thousands of `+` overflowed the stack in the
+        // parser, and in a debug build so did fifty nested brackets.
+        let engine = Engine::new();
+        let chain = vec!["1"; 20_000].join("+");
+        let err = engine.compile(&chain).unwrap_err();
+        assert_eq!(
+            err,
+            RuleError::Compile(
+                "has 19999 operators, more than the 150 allowed; split it into several checks"
+                    .into()
+            )
+        );
+        let parens = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(matches!(
+            engine.compile(&parens),
+            Err(RuleError::Compile(m)) if m.starts_with("nests brackets 5000 deep")
+        ));
+        // Brackets and operators inside string literals do not count.
+        let quoted = format!("'{}' == \"{}\"", "(".repeat(100), "+".repeat(500));
+        assert_eq!(engine.compile(&quoted).map(|_| ()), Ok(()));
+        // Right at the limits, expressions parse and evaluate on a thread with the stack of a
+        // program's main thread (8 MiB), where the command line evaluates, even in a debug build.
+        let chain = format!(
+            "{}{}{} == 149",
+            "(".repeat(MAX_NESTING),
+            vec!["1"; MAX_OPERATORS - 1].join("+"),
+            ")".repeat(MAX_NESTING)
+        );
+        let lists = format!(
+            "{}1{} != []",
+            "[".repeat(MAX_NESTING),
+            "]".repeat(MAX_NESTING)
+        );
+        let results = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(move || (eval(&chain, json!({})), eval(&lists, json!({}))))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(results, (Ok(true), Ok(true)));
     }
 
     #[test]
