@@ -399,3 +399,34 @@ fn a_hostile_container_name_reads_back_whole_and_stays_on_the_page() {
     assert!(words > 10_000, "only {words} words");
     assert!(longest < width - 100.0, "a word as wide as the text column");
 }
+
+#[test]
+fn the_appendix_lists_the_hashes_of_the_files_written_before_the_pdf() {
+    if !poppler_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (pdf, _) = render(Path::new(INSECURE), dir.path());
+    let bundle = pdf.parent().expect("bundle dir");
+    let sums = std::fs::read_to_string(bundle.join("SHA256SUMS")).expect("SHA256SUMS");
+    let text = run_tool("pdftotext", &["-layout"], &pdf);
+    let appendix = text
+        .split("Bundle files")
+        .nth(1)
+        .expect("the appendix has a bundle files table");
+    let mut listed = 0;
+    for line in sums.lines() {
+        let (sha, name) = line.split_once("  ").expect("manifest line");
+        if name == "report.pdf" {
+            assert!(!appendix.contains(sha), "a PDF cannot list its own hash");
+            continue;
+        }
+        let row = appendix
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing from the appendix"));
+        assert!(row.contains(sha), "{name}: {row}");
+        listed += 1;
+    }
+    assert_eq!(listed, 2, "snapshot.json and assessment.json");
+}

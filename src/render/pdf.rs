@@ -47,14 +47,26 @@ impl Renderer for PdfRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        let bytes = render_bytes(assessment)?;
+        let bytes = render_bytes(assessment, &[])?;
+        out.write_all(&bytes)?;
+        Ok(())
+    }
+
+    /// In a bundle, the appendix also lists the SHA-256 of every file written before the PDF.
+    fn render_in_bundle(
+        &self,
+        assessment: &Assessment,
+        written: &[(String, String)],
+        out: &mut dyn Write,
+    ) -> Result<(), RenderError> {
+        let bytes = render_bytes(assessment, written)?;
         out.write_all(&bytes)?;
         Ok(())
     }
 }
 
 /// Lays out and serialises the whole document.
-fn render_bytes(a: &Assessment) -> Result<Vec<u8>, RenderError> {
+fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>, RenderError> {
     let host = host_name(a);
     let title = format!("Docker host assessment: {host}");
     let mut doc = PdfDocument::new(&title);
@@ -71,7 +83,7 @@ fn render_bytes(a: &Assessment) -> Result<Vec<u8>, RenderError> {
     findings::findings(&mut pages, a);
     registers::waivers(&mut pages, a);
     registers::attestations(&mut pages, a);
-    sections::appendix(&mut pages, a);
+    sections::appendix(&mut pages, a, written);
 
     let footer = format!("{title} · {} {}", a.tool.name, a.tool.version);
     pages.finish(&mut doc, &footer);

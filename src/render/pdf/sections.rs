@@ -397,7 +397,7 @@ pub(super) fn matrix(p: &mut Pages, fw: &FrameworkResult) {
     t.end(p);
 }
 
-pub(super) fn appendix(p: &mut Pages, a: &Assessment) {
+pub(super) fn appendix(p: &mut Pages, a: &Assessment, written: &[(String, String)]) {
     p.new_page();
     p.heading(
         "Appendix: evidence identity",
@@ -435,4 +435,27 @@ pub(super) fn appendix(p: &mut Pages, a: &Assessment) {
             ("Evaluated at (UTC)", iso(&a.generated_at), Face::Sans),
         ],
     );
+    if written.is_empty() {
+        return;
+    }
+    p.gap(10.0);
+    p.heading("Bundle files", 11.5, None);
+    p.body(
+        "SHA-256 of the files of this bundle written before this report. SHA256SUMS in the \
+         bundle lists these and the reports themselves (a document cannot hold its own hash); \
+         `sha256sum -c SHA256SUMS` or `dockproof verify` checks them all.",
+    );
+    p.gap(4.0);
+    let spec = [("File", 150.0), ("SHA-256", TEXT_W - 150.0)];
+    let mut t = Table::start(p, columns(&spec), SMALL);
+    for (name, sha) in written {
+        t.row(
+            p,
+            &[
+                Cell::styled(name.as_str(), Face::Sans, BLACK),
+                Cell::styled(sha.as_str(), Face::Mono, BLACK),
+            ],
+        );
+    }
+    t.end(p);
 }
