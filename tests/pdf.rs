@@ -185,6 +185,27 @@ fn chart(text: &str, from: &str, to: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// Requirement headings of the findings detail that end a page, away from their content.
+fn orphaned_headings(layout_text: &str) -> Vec<String> {
+    let heading = regex::Regex::new(
+        r"^\S+ .+: (Not satisfied|Error|Partial|Manual|Satisfied|Not applicable)$",
+    )
+    .expect("regex");
+    layout_text
+        .split('\x0c')
+        .filter_map(|page| {
+            // The last line is the footer; the one above it ends the page's content.
+            let lines: Vec<&str> = page
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let last = lines.len().checked_sub(2).map(|i| lines[i])?;
+            heading.is_match(last).then(|| last.to_string())
+        })
+        .collect()
+}
+
 #[test]
 fn summary_numbers_pages_and_metadata_match_the_assessment() {
     if !poppler_available() {
@@ -273,6 +294,7 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
         let footer = format!("page {} of {pages}", i + 1);
         assert!(page.contains(&footer), "{footer:?} not on page {}", i + 1);
     }
+    assert_eq!(orphaned_headings(&raw), Vec::<String>::new());
     for heading in [
         "Scope and method",
         "Executive summary",
@@ -371,6 +393,9 @@ fn a_hostile_container_name_reads_back_whole_and_stays_on_the_page() {
         squeezed.contains(&wanted),
         "{name:?} does not read back after \"Fail: container\""
     );
+
+    let layout = run_tool("pdftotext", &["-layout"], &pdf);
+    assert_eq!(orphaned_headings(&layout), Vec::<String>::new());
 
     // Every word lies between the margins of its page.
     let bbox = run_tool("pdftotext", &["-bbox"], &pdf);

@@ -56,6 +56,9 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
             Some(&format!("Findings: {}", fw.name)),
         );
         for r in reqs {
+            // Room for the heading and the first check's opening lines (`check_detail` starts a
+            // page below 60 points): otherwise the heading is left alone at a page's foot.
+            p.ensure(90.0);
             p.heading(
                 &format!("{} {}: {}", r.id, r.title, r.status.label()),
                 10.5,
