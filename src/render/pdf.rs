@@ -159,8 +159,9 @@ fn severity_color(s: Severity) -> (f32, f32, f32) {
     match s {
         Severity::Critical => (0.55, 0.05, 0.1),
         Severity::High => (0.78, 0.16, 0.16),
-        Severity::Medium => (0.85, 0.45, 0.05),
-        Severity::Low => (0.75, 0.65, 0.1),
+        // Dark enough to read as text on white (contrast above 4.5:1), not only as bars.
+        Severity::Medium => (0.7, 0.33, 0.0),
+        Severity::Low => (0.5, 0.4, 0.0),
         Severity::Info => (0.45, 0.5, 0.6),
     }
 }
