@@ -1,7 +1,8 @@
 //! `report.html`: one self-contained page an auditor can open offline, search, filter and print.
 //!
 //! The page is `templates/report.html.tera`, embedded in the binary and compiled once, filled from
-//! the view model in `view.rs`. Invariants this module must keep:
+//! the view model in `view.rs`; the two findings sections, whose size follows the host rather
+//! than the catalog, are streamed into it by `findings.rs`. Invariants this module must keep:
 //! - **No external resources.** CSS, SVG charts and the small filter script are inline; nothing is
 //!   fetched (no CDN, no web fonts, no `<link rel=stylesheet>`, no `<script src>`). Links to
 //!   outside documents are plain `<a>` and only for `https://` URLs.

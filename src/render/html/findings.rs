@@ -7,11 +7,12 @@
 //! tests of other formats rely on it): change both together. Every host or catalog string goes
 //! through [`Html::text`], which escapes exactly as Tera's auto-escape does.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
-use super::index::{CheckLink, Index};
+use super::index::{is_finding, sorted, CheckLink, Index};
 use super::markup::Html;
-use super::sections::{role_name, status_counts};
+use super::sections::status_counts;
 use super::view::{compact, iso};
 use crate::assessment::{
     Assessment, CheckResult, EvidenceRole, FrameworkResult, RequirementResult, ResourceRef,
@@ -139,7 +140,7 @@ fn group(
     h.raw("\n<span class=\"finding-title\">");
     check_title(h, &ix.link(check_id), info.map_or("", |c| c.title.as_str()));
     h.raw("</span>\n<code class=\"muted\">").text(check_id).raw("</code>");
-    if role_name(role) == "supporting" {
+    if role == EvidenceRole::Supporting {
         h.raw(" <span class=\"tag\">supporting evidence</span>");
     }
     h.raw("\n<span class=\"muted count\">").num(results.len()).raw(" result");
@@ -173,14 +174,13 @@ fn group(
 /// Resources with findings first, then by kind, name and id.
 fn by_resource(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Result<()> {
     h.raw("<section id=\"by-resource\" aria-labelledby=\"by-resource-title\">\n<h2 id=\"by-resource-title\" class=\"new-page\">Findings by resource</h2>\n<p class=\"muted\">Every result, per resource; resources with failed, error or manual results come first.</p>");
-    let mut per_resource: std::collections::HashMap<&ResourceRef, Vec<&CheckResult>> =
-        std::collections::HashMap::new();
+    let mut per_resource: HashMap<&ResourceRef, Vec<&CheckResult>> = HashMap::new();
     for r in &a.results {
         per_resource.entry(&r.resource).or_default().push(r);
     }
     let mut per_resource: Vec<_> = per_resource.into_iter().collect();
     per_resource.sort_by_key(|(res, results)| {
-        let quiet = !results.iter().any(|r| super::index::is_finding(r.status));
+        let quiet = !results.iter().any(|r| is_finding(r.status));
         (quiet, res.kind, res.name.as_str(), res.id.as_str())
     });
     if per_resource.is_empty() {
@@ -200,7 +200,7 @@ fn by_resource(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Resu
         chips(h, &status_counts(results.iter().copied()));
         h.raw("</span></summary>\n<div class=\"body\">\n<table class=\"results\">\n");
         h.raw(RESOURCE_HEAD).raw("\n<tbody>");
-        for r in super::index::sorted(results) {
+        for r in sorted(results) {
             h.raw("\n<tr ");
             data_attributes(h, ix, r, ix.check_frameworks(&r.check_id));
             h.raw(">\n<td>");

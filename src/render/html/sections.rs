@@ -95,7 +95,7 @@ struct MappingView {
     role: &'static str,
 }
 
-pub(super) fn role_name(role: EvidenceRole) -> &'static str {
+fn role_name(role: EvidenceRole) -> &'static str {
     match role {
         EvidenceRole::Primary => "deciding",
         EvidenceRole::Supporting => "supporting",
