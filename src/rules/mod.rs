@@ -242,9 +242,29 @@ pub fn from_json(value: &serde_json::Value) -> Value {
 
 /// Converts a CEL value back to JSON for evidence. Values JSON cannot hold become strings.
 pub fn to_json(value: &Value) -> serde_json::Value {
-    value
+    let mut json = value
         .json()
-        .unwrap_or_else(|_| serde_json::Value::String(format!("{value:?}")))
+        .unwrap_or_else(|_| serde_json::Value::String(format!("{value:?}")));
+    sort_keys(&mut json);
+    json
+}
+
+/// CEL maps iterate in hash order; evidence is written with sorted keys so the same snapshot
+/// always gives the same `assessment.json`, byte for byte.
+fn sort_keys(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> =
+                std::mem::take(map).into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (key, mut v) in entries {
+                sort_keys(&mut v);
+                map.insert(key, v);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
 }
 
 fn register_functions(ctx: &mut Context) {
@@ -313,6 +333,15 @@ fn path_below_or_equal(path: &str, dir: &str, root_contains_all: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_maps_come_out_with_sorted_keys() {
+        let v = from_json(&serde_json::json!({"b": 1, "a": {"z": 1, "c": [{"y": 1, "x": 2}]}}));
+        assert_eq!(
+            serde_json::to_string(&to_json(&v)).unwrap(),
+            r#"{"a":{"c":[{"x":2,"y":1}],"z":1},"b":1}"#
+        );
+    }
     use serde_json::json;
 
     fn eval(expr: &str, resource: serde_json::Value) -> Result<bool, RuleError> {
