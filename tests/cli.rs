@@ -290,3 +290,27 @@ fn the_same_snapshot_gives_the_same_results_byte_for_byte() {
     // Evidence maps come from CEL in hash order; they must still be written the same way.
     assert_eq!(results(), results());
 }
+
+#[test]
+fn bidirectional_controls_in_host_names_are_shown_in_the_html_not_obeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(INSECURE).unwrap()).unwrap();
+    doc["engine"]["containers"][0]["Name"] = "/invoice-\u{202e}fdp.exe".into();
+    let snap = dir.path().join("rlo.json");
+    std::fs::write(&snap, doc.to_string()).unwrap();
+    let scan = run_to_bundle(&["report", snap.to_str().unwrap(), "--format", "html,json"]);
+    let html = scan.file("report.html");
+    assert!(
+        html.contains("invoice-[U+202E]fdp.exe"),
+        "the control is shown"
+    );
+    assert!(
+        !html.contains('\u{202e}'),
+        "the control is never written raw"
+    );
+    // The evidence itself keeps the name exactly as the engine reported it.
+    assert!(scan
+        .file("assessment.json")
+        .contains("invoice-\u{202e}fdp.exe"));
+}

@@ -7,7 +7,8 @@
 //!   fetched (no CDN, no web fonts, no `<link rel=stylesheet>`, no `<script src>`). Links to
 //!   outside documents are plain `<a>` and only for `https://` URLs.
 //! - **Everything from the host is escaped.** The template is registered under a name ending in
-//!   `.html`, so Tera auto-escapes every value; `| safe` is never applied to host data, and the
+//!   `.html`, so Tera auto-escapes every value, with the same escaper as the streamed findings
+//!   (`markup.rs`, which also shows bidirectional controls instead of obeying them); `| safe` is never applied to host data, and the
 //!   script reads `data-*` attributes and writes with `textContent` only. Anchors made from host
 //!   strings are slugs (`[a-z0-9-]`).
 //! - **Wording.** The report describes technical evidence collected; it never calls a host
@@ -77,6 +78,7 @@ fn template() -> Result<&'static Tera, RenderError> {
     static TERA: OnceLock<Result<Tera, String>> = OnceLock::new();
     TERA.get_or_init(|| {
         let mut tera = Tera::default();
+        tera.set_escape_fn(markup::escape);
         tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)
             .map_err(|e| describe(&e))?;
         Ok(tera)
