@@ -13,6 +13,7 @@ use tera::{Context, Tera};
 
 use super::text::status;
 use super::{Diff, FindingChange, ScanHeader};
+use crate::render::html::describe;
 
 const TEMPLATE_NAME: &str = "diff.html";
 const TEMPLATE: &str = include_str!("../../templates/diff.html.tera");
@@ -66,18 +67,6 @@ fn template() -> Result<&'static Tera, String> {
     })
     .as_ref()
     .map_err(Clone::clone)
-}
-
-/// Tera keeps the useful part of an error in its source chain; flatten it into one line.
-fn describe(e: &tera::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 fn side(h: &ScanHeader) -> Side {

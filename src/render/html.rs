@@ -92,7 +92,7 @@ fn template_error(e: tera::Error) -> RenderError {
 }
 
 /// Tera puts the useful part of an error in its source chain; flatten it into one line.
-fn describe(e: &tera::Error) -> String {
+pub(crate) fn describe(e: &tera::Error) -> String {
     let mut message = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {

@@ -419,33 +419,11 @@ fn finding(a: &Assessment, ids: &Ids, f: &FrameworkResult, q: &RequirementResult
             q.counts.get(&Status::Fail).copied().unwrap_or(0)
         )
     };
-    let mut finding = Map::new();
-    finding.insert(
-        "uuid".into(),
-        json!(uuid(&format!("finding|{}|{}|{}", ids.seed, f.id, q.id))),
-    );
-    finding.insert(
-        "title".into(),
-        json!(format!("{} {}: {}", f.name, q.id, q.title)),
-    );
-    finding.insert("description".into(), json!(description));
-    let props = [prop("framework", &f.id), prop("requirement", &q.id)]
-        .into_iter()
-        .flatten()
-        .collect();
-    put_list(&mut finding, "props", props);
-    finding.insert(
-        "target".into(),
-        json!({
-            "type": "objective-id",
-            "target-id": token(&format!("{}_{}", f.id, q.id)),
-            "title": format!("{} {} requirement {}", f.name, f.version, q.id),
-            "status": {
-                "state": "not-satisfied",
-                "reason": if error { "other" } else { "fail" },
-            },
-        }),
-    );
+    let status = json!({
+        "state": "not-satisfied",
+        "reason": if error { "other" } else { "fail" },
+    });
+    let mut finding = finding_frame(ids, f, q, &description, status, None);
     put_list(&mut finding, "related-observations", related);
     let waivers: Vec<&WaiverRecord> = a
         .waivers
@@ -468,6 +446,43 @@ fn finding(a: &Assessment, ids: &Ids, f: &FrameworkResult, q: &RequirementResult
         finding.insert("related-risks".into(), Value::Array(related));
     }
     Value::Object(finding)
+}
+
+/// What every finding has: its id, title, description, props and target requirement with the
+/// given status.
+fn finding_frame(
+    ids: &Ids,
+    f: &FrameworkResult,
+    q: &RequirementResult,
+    description: &str,
+    status: Value,
+    extra_prop: Option<Value>,
+) -> Map<String, Value> {
+    let mut finding = Map::new();
+    finding.insert(
+        "uuid".into(),
+        json!(uuid(&format!("finding|{}|{}|{}", ids.seed, f.id, q.id))),
+    );
+    finding.insert(
+        "title".into(),
+        json!(format!("{} {}: {}", f.name, q.id, q.title)),
+    );
+    finding.insert("description".into(), json!(description));
+    let props = [prop("framework", &f.id), prop("requirement", &q.id), extra_prop]
+        .into_iter()
+        .flatten()
+        .collect();
+    put_list(&mut finding, "props", props);
+    finding.insert(
+        "target".into(),
+        json!({
+            "type": "objective-id",
+            "target-id": token(&format!("{}_{}", f.id, q.id)),
+            "title": format!("{} {} requirement {}", f.name, f.version, q.id),
+            "status": status,
+        }),
+    );
+    finding
 }
 
 fn risk_uuid(ids: &Ids, w: &WaiverRecord) -> String {
@@ -589,46 +604,24 @@ fn attested_finding(
         RequirementStatus::Satisfied | RequirementStatus::NotApplicable => "satisfied",
         _ => "not-satisfied",
     };
-    let mut finding = Map::new();
-    finding.insert(
-        "uuid".into(),
-        json!(uuid(&format!("finding|{}|{}|{}", ids.seed, f.id, q.id))),
+    let description = format!(
+        "Decided by attestation: {} attested `{}` on {} (evidence: {}).",
+        t.attested_by,
+        t.verdict.as_str(),
+        t.date,
+        t.evidence
     );
-    finding.insert(
-        "title".into(),
-        json!(format!("{} {}: {}", f.name, q.id, q.title)),
-    );
-    finding.insert(
-        "description".into(),
-        json!(format!(
-            "Decided by attestation: {} attested `{}` on {} (evidence: {}).",
-            t.attested_by,
-            t.verdict.as_str(),
-            t.date,
-            t.evidence
-        )),
-    );
-    let props = [
-        prop("framework", &f.id),
-        prop("requirement", &q.id),
-        prop("decided-by", "attestation"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    put_list(&mut finding, "props", props);
     let mut status = json!({ "state": state });
     if state == "not-satisfied" {
         status["reason"] = json!("fail");
     }
-    finding.insert(
-        "target".into(),
-        json!({
-            "type": "objective-id",
-            "target-id": token(&format!("{}_{}", f.id, q.id)),
-            "title": format!("{} {} requirement {}", f.name, f.version, q.id),
-            "status": status,
-        }),
+    let mut finding = finding_frame(
+        ids,
+        f,
+        q,
+        &description,
+        status,
+        prop("decided-by", "attestation"),
     );
     finding.insert(
         "related-observations".into(),
