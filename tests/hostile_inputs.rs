@@ -241,3 +241,45 @@ fn a_rule_too_deep_to_parse_is_a_catalog_error_not_a_crash() {
     );
     assert!(!dir.path().join("b").exists());
 }
+
+#[test]
+fn a_collection_of_the_wrong_kind_is_an_error_naming_the_field_never_a_pass() {
+    let mut doc = sample();
+    let containers = doc["engine"]["containers"].as_array_mut().unwrap();
+    let name = containers[0]["Name"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('/')
+        .to_string();
+    // CEL's macros run on maps as on lists: `{}` would make `!SecurityOpt.exists(unconfined)`
+    // and `Mounts.all(not sensitive)` true.
+    containers[0]["HostConfig"]["SecurityOpt"] = json!({});
+    containers[0]["Mounts"] = json!({});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shapes.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let scan = run_to_bundle(&["report", path.to_str().unwrap(), "--format", "json"]);
+    assert!(scan.output.status.success(), "{}", stderr(&scan.output));
+    let result = |check: &str| {
+        scan.results()
+            .find(|r| r["check_id"] == check && r["resource"]["name"] == name.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no {check} result"))
+    };
+    for (check, field) in [
+        ("container.seccomp", "HostConfig.SecurityOpt"),
+        ("container.no-new-privileges", "HostConfig.SecurityOpt"),
+        ("container.sensitive-mounts", "Mounts"),
+        ("container.docker-socket", "Mounts"),
+    ] {
+        let r = result(check);
+        assert_eq!(r["status"], "error", "{check}: {r}");
+        assert_eq!(
+            r["message"],
+            format!("`{field}` in the snapshot is a map, not a list: no verdict is drawn from it"),
+            "{check}"
+        );
+    }
+    // A check that does not read those fields is judged as usual.
+    assert_ne!(result("container.privileged")["status"], "error");
+}

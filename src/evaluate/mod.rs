@@ -13,6 +13,7 @@
 mod attestations;
 mod decisions;
 pub mod rollup;
+mod shape;
 pub mod views;
 mod waivers;
 
@@ -134,12 +135,19 @@ pub fn evaluate(
         for resource in views::resources(snapshot, *kind) {
             let scope = rules::bind(&ctx, &rules::from_json(&resource.view));
             let role = resource.view.get("role").and_then(Value::as_str);
+            let misshapen = shape::misshapen(*kind, &resource.view);
             for &i in indices {
                 let check = &catalog.checks[i];
                 if check.def.file_role.is_some() && check.def.file_role.as_deref() != role {
                     continue;
                 }
                 let mut result = evaluate_one(check, &resource, &scope, observed_at);
+                // A collection of the wrong kind could make a rule pass or fail for the wrong
+                // reason; the evidence is kept, the verdict is not.
+                if let Some(m) = misshapen.iter().find(|m| m.read_by(check)) {
+                    result.status = Status::Error;
+                    result.message = Some(m.message());
+                }
                 if let (Status::Error, Some(message), Some(gaps)) =
                     (result.status, result.message.as_mut(), &related)
                 {
