@@ -575,6 +575,29 @@ pub struct WaiverScope {
     pub image: Option<String>,
 }
 
+impl WaiverScope {
+    /// The scope as `host …`, `container …`, `image …` and `label k=v` lines, as reports show
+    /// it; empty when the waiver covers every resource of its check.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        lines.extend(self.host.as_ref().map(|h| format!("host {h}")));
+        lines.extend(self.container.as_ref().map(|c| format!("container {c}")));
+        lines.extend(self.image.as_ref().map(|i| format!("image {i}")));
+        lines.extend(self.labels.iter().map(|(k, v)| format!("label {k}={v}")));
+        lines
+    }
+}
+
+/// A score as reports print it: `30.9%`, or `30.9% (29.9% without waivers)` when waivers
+/// changed it.
+pub fn score_label(score: f64, without_waivers: f64) -> String {
+    if score == without_waivers {
+        format!("{score:.1}%")
+    } else {
+        format!("{score:.1}% ({without_waivers:.1}% without waivers)")
+    }
+}
+
 /// Whether a waiver applied in this evaluation.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]

@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use dockproof::assessment::{
-    Assessment, AssessmentMode, AttestationState, RequirementStatus, Severity, Status, WaiverState,
+    score_label, Assessment, AssessmentMode, AttestationState, RequirementStatus, Severity, Status,
+    WaiverState,
 };
 use dockproof::catalog::{Catalog, Check};
 
@@ -86,21 +87,17 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
         )
     )?;
     for fw in &a.frameworks {
-        write!(
+        writeln!(
             out,
-            "{}: {}; score {:.1}%",
+            "{}: {}; score {}",
             fw.id,
             join_counts(
                 &fw.counts,
                 &RequirementStatus::ALL,
                 RequirementStatus::as_str
             ),
-            fw.score
+            score_label(fw.score, fw.score_without_waivers)
         )?;
-        if fw.score != fw.score_without_waivers {
-            write!(out, " ({:.1}% without waivers)", fw.score_without_waivers)?;
-        }
-        writeln!(out)?;
     }
     if !a.waivers.is_empty() {
         let mut states: Vec<String> = Vec::new();

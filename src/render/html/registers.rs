@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::view::iso;
-use crate::assessment::{Assessment, AttestationState, TrendPoint, WaiverState};
+use crate::assessment::{score_label, Assessment, AttestationState, TrendPoint, WaiverState};
 
 #[derive(Serialize)]
 pub(super) struct WaiverView {
@@ -50,17 +50,11 @@ pub(super) fn waivers(a: &Assessment) -> Vec<WaiverView> {
     a.waivers
         .iter()
         .map(|w| {
-            let s = &w.scope;
-            let mut scope = Vec::new();
-            scope.extend(s.host.as_ref().map(|h| format!("host {h}")));
-            scope.extend(s.container.as_ref().map(|c| format!("container {c}")));
-            scope.extend(s.image.as_ref().map(|i| format!("image {i}")));
-            scope.extend(s.labels.iter().map(|(k, v)| format!("label {k}={v}")));
             WaiverView {
                 id: w.id.clone(),
                 anchor: super::findings::waiver_anchor(&w.id),
                 check_id: w.check_id.clone(),
-                scope,
+                scope: w.scope.lines(),
                 justification: w.justification.clone(),
                 compensating_control: w.compensating_control.clone(),
                 approved_by: w.approved_by.clone(),
@@ -275,11 +269,7 @@ pub(super) fn trend(a: &Assessment) -> Option<TrendView> {
                         .iter()
                         .find(|s| s.id == fw.id)
                         .map_or("not evaluated".into(), |s| {
-                            if s.score == s.score_without_waivers {
-                                format!("{:.1}%", s.score)
-                            } else {
-                                format!("{:.1}% ({:.1}% without waivers)", s.score, s.score_without_waivers)
-                            }
+                            score_label(s.score, s.score_without_waivers)
                         })
                 })
                 .collect(),

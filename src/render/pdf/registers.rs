@@ -44,11 +44,7 @@ pub(super) fn waivers(p: &mut Pages, a: &Assessment) {
     let mut t = Table::start(p, columns(&spec), SMALL);
     for w in &a.waivers {
         let mut scope = vec![w.check_id.clone()];
-        let s = &w.scope;
-        scope.extend(s.host.as_ref().map(|h| format!("host {h}")));
-        scope.extend(s.container.as_ref().map(|c| format!("container {c}")));
-        scope.extend(s.image.as_ref().map(|i| format!("image {i}")));
-        scope.extend(s.labels.iter().map(|(k, v)| format!("label {k}={v}")));
+        scope.extend(w.scope.lines());
         let mut why = w.justification.clone();
         if let Some(c) = &w.compensating_control {
             why.push_str(&format!("\nCompensating control: {c}"));

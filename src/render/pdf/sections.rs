@@ -287,11 +287,11 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
         .frameworks
         .iter()
         .map(|fw| {
-            let mut s = format!("{} {:.1}%", fw.name, fw.score);
-            if fw.score != fw.score_without_waivers {
-                s.push_str(&format!(" ({:.1}% without waivers)", fw.score_without_waivers));
-            }
-            s
+            format!(
+                "{} {}",
+                fw.name,
+                crate::assessment::score_label(fw.score, fw.score_without_waivers)
+            )
         })
         .collect();
     p.paragraph(

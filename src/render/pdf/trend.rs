@@ -7,7 +7,7 @@ use chrono::SecondsFormat;
 use super::layout::{Face, Pages, BLACK, GREY, MARGIN, TEXT_W};
 use super::sections::{columns, BODY, SMALL};
 use super::table::{Cell, Table};
-use crate::assessment::{Assessment, Status, TrendPoint};
+use crate::assessment::{score_label, Assessment, Status, TrendPoint};
 
 /// Scans shown in the chart and the table; older ones are counted.
 const SHOWN: usize = 12;
@@ -115,11 +115,7 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
                 .iter()
                 .find(|s| s.id == fw.id)
                 .map_or("not evaluated".to_string(), |s| {
-                    if s.score == s.score_without_waivers {
-                        format!("{:.1}%", s.score)
-                    } else {
-                        format!("{:.1}% ({:.1}% without waivers)", s.score, s.score_without_waivers)
-                    }
+                    score_label(s.score, s.score_without_waivers)
                 });
             cells.push(Cell::plain(text));
         }
