@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 
 const INSECURE: &str = concat!(
@@ -164,16 +162,11 @@ fn a_snapshot_from_a_future_version_is_refused() {
     );
 }
 
-fn write_catalog(dir: &Path, checks: &str) {
-    std::fs::create_dir_all(dir.join("checks")).unwrap();
-    std::fs::write(dir.join("checks/extra.yaml"), checks).unwrap();
-}
-
 #[test]
 fn a_broken_catalog_is_an_input_error_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let controls = dir.path().join("controls");
-    write_catalog(
+    write_checks(
         &controls,
         "checks:\n  - id: extra.thing\n    title: [unclosed\n",
     );
@@ -187,7 +180,7 @@ fn a_broken_catalog_is_an_input_error_with_file_and_line() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("checks/extra.yaml:"), "{err}");
+    assert!(err.contains("checks/site.yaml:"), "{err}");
     assert!(!dir.path().join("b").exists());
 }
 
@@ -195,7 +188,7 @@ fn a_broken_catalog_is_an_input_error_with_file_and_line() {
 fn an_extra_catalog_can_add_a_check() {
     let dir = tempfile::tempdir().unwrap();
     let controls = dir.path().join("controls");
-    write_catalog(
+    write_checks(
         &controls,
         r#"checks:
   - id: container.site-label

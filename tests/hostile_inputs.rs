@@ -18,6 +18,15 @@ fn sample() -> Value {
     serde_json::from_str(&std::fs::read_to_string(INSECURE).unwrap()).unwrap()
 }
 
+/// A container document's name as results show it (without the leading `/`).
+fn container_name(container: &Value) -> String {
+    container["Name"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('/')
+        .to_string()
+}
+
 /// Anything a bundle write left beside its destination.
 fn leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -71,11 +80,7 @@ fn a_snapshot_field_of_the_wrong_type_is_refused_naming_the_field() {
 fn engine_values_of_the_wrong_type_are_errors_not_passes() {
     let mut doc = sample();
     let containers = doc["engine"]["containers"].as_array_mut().unwrap();
-    let name = containers[0]["Name"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches('/')
-        .to_string();
+    let name = container_name(&containers[0]);
     containers[0]["HostConfig"]["Privileged"] = json!("yes");
     // A container document that is not an object at all.
     containers.push(json!(42));
@@ -110,11 +115,6 @@ fn engine_values_of_the_wrong_type_are_errors_not_passes() {
     for r in &odd {
         assert_ne!(r["status"], "pass", "{r}");
     }
-}
-
-fn write_checks(controls: &Path, text: &str) {
-    std::fs::create_dir_all(controls.join("checks")).unwrap();
-    std::fs::write(controls.join("checks/site.yaml"), text).unwrap();
 }
 
 #[test]
@@ -246,11 +246,7 @@ fn a_rule_too_deep_to_parse_is_a_catalog_error_not_a_crash() {
 fn a_collection_of_the_wrong_kind_is_an_error_naming_the_field_never_a_pass() {
     let mut doc = sample();
     let containers = doc["engine"]["containers"].as_array_mut().unwrap();
-    let name = containers[0]["Name"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches('/')
-        .to_string();
+    let name = container_name(&containers[0]);
     // CEL's macros run on maps as on lists: `{}` would make `!SecurityOpt.exists(unconfined)`
     // and `Mounts.all(not sensitive)` true.
     containers[0]["HostConfig"]["SecurityOpt"] = json!({});

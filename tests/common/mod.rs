@@ -258,3 +258,9 @@ impl Scan {
         v
     }
 }
+
+/// Writes `text` as the only check file of a catalog directory for `--controls`.
+pub fn write_checks(controls: &Path, text: &str) {
+    std::fs::create_dir_all(controls.join("checks")).expect("catalog dir");
+    std::fs::write(controls.join("checks/site.yaml"), text).expect("check file");
+}
