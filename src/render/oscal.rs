@@ -285,7 +285,11 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
         a.frameworks
             .iter()
             .flat_map(|f| f.requirements.iter().map(move |q| (f, q)))
-            .filter_map(|(f, q)| q.attestation.as_ref().map(|t| attested_finding(ids, f, q, t))),
+            .filter_map(|(f, q)| {
+                q.attestation
+                    .as_ref()
+                    .map(|t| attested_finding(ids, f, q, t))
+            }),
     );
     put_list(&mut r, "findings", findings);
     if !a.snapshot.gaps.is_empty() {
@@ -468,10 +472,14 @@ fn finding_frame(
         json!(format!("{} {}: {}", f.name, q.id, q.title)),
     );
     finding.insert("description".into(), json!(description));
-    let props = [prop("framework", &f.id), prop("requirement", &q.id), extra_prop]
-        .into_iter()
-        .flatten()
-        .collect();
+    let props = [
+        prop("framework", &f.id),
+        prop("requirement", &q.id),
+        extra_prop,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     put_list(&mut finding, "props", props);
     finding.insert(
         "target".into(),
@@ -581,7 +589,8 @@ fn attestation_observation(ids: &Ids, t: &AttestationRecord) -> Value {
     put_list(&mut o, "props", props);
     o.insert("methods".into(), json!(["EXAMINE", "INTERVIEW"]));
     o.insert("types".into(), json!(["control-objective"]));
-    let mut evidence = json!({ "description": format!("Evidence named by the attester: {}", t.evidence) });
+    let mut evidence =
+        json!({ "description": format!("Evidence named by the attester: {}", t.evidence) });
     if t.evidence.starts_with("https://") || t.evidence.starts_with("http://") {
         evidence["href"] = json!(t.evidence);
     }

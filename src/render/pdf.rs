@@ -131,7 +131,6 @@ fn host_name(a: &Assessment) -> &str {
     t.hostname.as_deref().unwrap_or(&t.docker_host)
 }
 
-
 fn status_color(s: Status) -> (f32, f32, f32) {
     match s {
         Status::Pass => (0.18, 0.55, 0.34),
@@ -141,7 +140,6 @@ fn status_color(s: Status) -> (f32, f32, f32) {
         Status::Manual => (0.25, 0.42, 0.75),
     }
 }
-
 
 fn requirement_color(s: RequirementStatus) -> (f32, f32, f32) {
     match s {
@@ -153,7 +151,6 @@ fn requirement_color(s: RequirementStatus) -> (f32, f32, f32) {
         RequirementStatus::Error => status_color(Status::Error),
     }
 }
-
 
 fn severity_color(s: Severity) -> (f32, f32, f32) {
     match s {
@@ -237,7 +234,10 @@ mod tests {
         assert!(with.iter().any(|n| n == "Waiver register"), "{with:?}");
         assert!(with.iter().any(|n| n == "Attestation register"), "{with:?}");
         let without = bookmarks(&sample_assessment());
-        assert!(!without.iter().any(|n| n.ends_with("register")), "{without:?}");
+        assert!(
+            !without.iter().any(|n| n.ends_with("register")),
+            "{without:?}"
+        );
     }
 
     #[test]

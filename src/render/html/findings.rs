@@ -22,12 +22,7 @@ const GROUP_HEAD: &str = "<thead><tr><th scope=\"col\" class=\"c-status\">Status
 const RESOURCE_HEAD: &str = "<thead><tr><th scope=\"col\" class=\"c-status\">Status</th><th scope=\"col\" class=\"c-sev\">Severity</th><th scope=\"col\" class=\"c-check\">Check</th><th scope=\"col\" class=\"c-msg\">Message</th><th scope=\"col\">Evidence (JSON)</th></tr></thead>";
 
 /// Writes both sections; `open` starts every group expanded (small reports).
-pub(super) fn write(
-    out: &mut dyn Write,
-    a: &Assessment,
-    ix: &Index,
-    open: bool,
-) -> io::Result<()> {
+pub(super) fn write(out: &mut dyn Write, a: &Assessment, ix: &Index, open: bool) -> io::Result<()> {
     let mut h = Html::new(out);
     by_requirement(&mut h, a, ix, open)?;
     h.raw("\n\n");
@@ -37,7 +32,10 @@ pub(super) fn write(
 
 /// The check ids of a requirement with their role, deciding first, as listed in the catalog.
 fn roles(req: &RequirementResult) -> impl Iterator<Item = (&str, EvidenceRole)> {
-    let deciding = req.checks.iter().map(|c| (c.as_str(), EvidenceRole::Primary));
+    let deciding = req
+        .checks
+        .iter()
+        .map(|c| (c.as_str(), EvidenceRole::Primary));
     deciding.chain(
         req.supporting
             .iter()
@@ -57,7 +55,9 @@ fn by_requirement(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::R
     h.raw("<section id=\"by-requirement\" aria-labelledby=\"by-requirement-title\">\n<h2 id=\"by-requirement-title\" class=\"new-page\">Findings by requirement</h2>\n<p class=\"muted\">For each requirement: the failed, error and manual results of its deciding and supporting checks. Passed and not-applicable results are counted here and listed under <a href=\"#by-resource\">Findings by resource</a>.</p>");
     for fw in &a.frameworks {
         let slug = ix.framework_slug(&fw.id);
-        h.raw("\n<section data-fw-section=\"").text(&slug).raw("\">\n<h3>");
+        h.raw("\n<section data-fw-section=\"")
+            .text(&slug)
+            .raw("\">\n<h3>");
         h.text(&fw.name).raw(" ").text(&fw.version).raw("</h3>");
         for req in &fw.requirements {
             requirement(h, ix, fw, &slug, req, open)?;
@@ -86,15 +86,24 @@ fn requirement(
     if open && findings > 0 {
         h.raw(" open");
     }
-    h.raw(">\n<summary><span class=\"mono sum-title\">").text(&req.id);
-    h.raw("</span> <span class=\"sum-title\">").text(&req.title).raw("</span> ");
+    h.raw(">\n<summary><span class=\"mono sum-title\">")
+        .text(&req.id);
+    h.raw("</span> <span class=\"sum-title\">")
+        .text(&req.title)
+        .raw("</span> ");
     status_badge(h, req.status.as_str(), req.status.label());
     if req.attestation.is_some() {
         h.raw(" <span class=\"tag\">attested</span>");
     }
-    h.raw("<span class=\"sum-meta\">").num(findings).raw(" finding");
-    h.raw(plural(findings)).raw(" · ").num(passed).raw(" passed, ");
-    h.num(not_applicable).raw(" not applicable</span></summary>\n<div class=\"body\">");
+    h.raw("<span class=\"sum-meta\">")
+        .num(findings)
+        .raw(" finding");
+    h.raw(plural(findings))
+        .raw(" · ")
+        .num(passed)
+        .raw(" passed, ");
+    h.num(not_applicable)
+        .raw(" not applicable</span></summary>\n<div class=\"body\">");
     let mut any = false;
     for (check_id, role) in roles(req) {
         let Some(tally) = ix.tally(check_id).filter(|t| !t.findings.is_empty()) else {
@@ -116,9 +125,13 @@ fn requirement(
         h.raw("\n<p class=\"prompt\"><strong>Manual evidence to collect:</strong> ");
         h.text(prompt).raw("</p>");
     }
-    let anchor = ix.requirement_anchor.get(&(fw.id.as_str(), req.id.as_str()));
+    let anchor = ix
+        .requirement_anchor
+        .get(&(fw.id.as_str(), req.id.as_str()));
     h.raw("\n<p class=\"muted\"><a href=\"#");
-    h.text(anchor.map_or("", String::as_str)).raw("\">Back to ").text(&req.id);
+    h.text(anchor.map_or("", String::as_str))
+        .raw("\">Back to ")
+        .text(&req.id);
     h.raw(" in the matrix</a></p>\n</div>\n</details>");
     h.flush_if_full()
 }
@@ -135,21 +148,29 @@ fn group(
     let info = ix.checks.get(check_id).copied();
     let severity = info.map(|c| c.severity.as_str()).unwrap_or_default();
     let first = results.first().map_or("", |r| r.status.as_str());
-    h.raw("<div class=\"finding border-").text(first).raw("\" data-group>\n<header>\n");
+    h.raw("<div class=\"finding border-")
+        .text(first)
+        .raw("\" data-group>\n<header>\n");
     severity_tag(h, severity);
     h.raw("\n<span class=\"finding-title\">");
     check_title(h, &ix.link(check_id), info.map_or("", |c| c.title.as_str()));
-    h.raw("</span>\n<code class=\"muted\">").text(check_id).raw("</code>");
+    h.raw("</span>\n<code class=\"muted\">")
+        .text(check_id)
+        .raw("</code>");
     if role == EvidenceRole::Supporting {
         h.raw(" <span class=\"tag\">supporting evidence</span>");
     }
-    h.raw("\n<span class=\"muted count\">").num(results.len()).raw(" result");
-    h.raw(plural(results.len())).raw("</span>\n</header>\n<dl class=\"advice\">\n");
+    h.raw("\n<span class=\"muted count\">")
+        .num(results.len())
+        .raw(" result");
+    h.raw(plural(results.len()))
+        .raw("</span>\n</header>\n<dl class=\"advice\">\n");
     h.raw("<dt>Expected</dt><dd>");
     h.text(info.map_or("", |c| c.expectation.as_str()));
     h.raw("</dd>\n<dt>Remediation</dt><dd>");
     h.text(info.map_or("", |c| c.remediation.as_str()));
-    h.raw("</dd>\n</dl>\n<table class=\"results grouped\">\n").raw(GROUP_HEAD);
+    h.raw("</dd>\n</dl>\n<table class=\"results grouped\">\n")
+        .raw(GROUP_HEAD);
     h.raw("\n<tbody>");
     for r in results {
         // Under a requirement, an entry belongs to that framework only.
@@ -187,14 +208,21 @@ fn by_resource(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Resu
         h.raw("\n<p class=\"muted\">No results.</p>\n");
     }
     for (res, results) in per_resource {
-        h.raw("\n<details id=\"").text(ix.resource_anchor(res)).raw("\" data-group");
+        h.raw("\n<details id=\"")
+            .text(ix.resource_anchor(res))
+            .raw("\" data-group");
         if open {
             h.raw(" open");
         }
-        h.raw(">\n<summary><span class=\"kind\">").text(res.kind.as_str());
-        h.raw("</span> <span class=\"sum-title\">").text(&res.name).raw("</span>");
+        h.raw(">\n<summary><span class=\"kind\">")
+            .text(res.kind.as_str());
+        h.raw("</span> <span class=\"sum-title\">")
+            .text(&res.name)
+            .raw("</span>");
         if res.id != res.name {
-            h.raw(" <code class=\"muted\">").text(&res.id).raw("</code>");
+            h.raw(" <code class=\"muted\">")
+                .text(&res.id)
+                .raw("</code>");
         }
         h.raw(" <span class=\"sum-meta\">");
         chips(h, &status_counts(results.iter().copied()));
@@ -210,10 +238,14 @@ fn by_resource(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Resu
             h.raw("</td>\n<td>");
             let title = ix.checks.get(r.check_id.as_str()).map_or("", |c| &c.title);
             check_title(h, &ix.link(&r.check_id), title);
-            h.raw("<br><code class=\"muted\">").text(&r.check_id).raw("</code></td>\n<td>");
+            h.raw("<br><code class=\"muted\">")
+                .text(&r.check_id)
+                .raw("</code></td>\n<td>");
             waiver_note(h, r);
             h.text(r.message.as_deref().unwrap_or(""));
-            h.raw("<div class=\"provenance\">").text(&r.source).raw(" · ");
+            h.raw("<div class=\"provenance\">")
+                .text(&r.source)
+                .raw(" · ");
             h.text(&iso(&r.observed_at)).raw("</div></td>\n<td>");
             evidence(h, r);
             h.raw("</td>\n</tr>");
@@ -229,7 +261,10 @@ fn by_resource(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Resu
 fn waiver_note(h: &mut Html, r: &CheckResult) {
     if let Some(id) = &r.waiver {
         h.raw("<div class=\"waiver-note\">Waived by <a href=\"#");
-        h.text(&waiver_anchor(id)).raw("\">").text(id).raw("</a>; verdict ");
+        h.text(&waiver_anchor(id))
+            .raw("\">")
+            .text(id)
+            .raw("</a>; verdict ");
         h.text(r.status.as_str()).raw("</div>");
     }
 }
@@ -248,17 +283,27 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn status_badge(h: &mut Html, key: &str, label: &str) {
-    h.raw("<span class=\"badge st-").text(key).raw("\">").text(label).raw("</span>");
+    h.raw("<span class=\"badge st-")
+        .text(key)
+        .raw("\">")
+        .text(label)
+        .raw("</span>");
 }
 
 fn severity_tag(h: &mut Html, key: &str) {
-    h.raw("<span class=\"sev sev-").text(key).raw("\" title=\"Severity\">");
+    h.raw("<span class=\"sev sev-")
+        .text(key)
+        .raw("\" title=\"Severity\">");
     h.text(key).raw("</span>");
 }
 
 fn chips(h: &mut Html, chips: &[super::counts::Chip]) {
     for c in chips {
-        h.raw("<span class=\"chip st-").text(c.key).raw("\">").num(c.count).raw(" ");
+        h.raw("<span class=\"chip st-")
+            .text(c.key)
+            .raw("\">")
+            .num(c.count)
+            .raw(" ");
         h.text(&c.label.to_lowercase()).raw("</span>");
     }
 }
@@ -266,7 +311,11 @@ fn chips(h: &mut Html, chips: &[super::counts::Chip]) {
 fn check_title(h: &mut Html, link: &CheckLink, title: &str) {
     match link.anchor {
         Some(anchor) => {
-            h.raw("<a href=\"#").text(anchor).raw("\">").text(title).raw("</a>");
+            h.raw("<a href=\"#")
+                .text(anchor)
+                .raw("\">")
+                .text(title)
+                .raw("</a>");
         }
         None => {
             h.text(title);
@@ -296,10 +345,17 @@ fn data_attributes(h: &mut Html, ix: &Index, r: &CheckResult, frameworks: &str) 
 }
 
 fn resource_cell(h: &mut Html, ix: &Index, res: &ResourceRef) {
-    h.raw("<span class=\"kind\">").text(res.kind.as_str()).raw("</span> <a href=\"#");
-    h.text(ix.resource_anchor(res)).raw("\">").text(&res.name).raw("</a>");
+    h.raw("<span class=\"kind\">")
+        .text(res.kind.as_str())
+        .raw("</span> <a href=\"#");
+    h.text(ix.resource_anchor(res))
+        .raw("\">")
+        .text(&res.name)
+        .raw("</a>");
     if res.id != res.name {
-        h.raw("<br><code class=\"muted\">").text(&res.id).raw("</code>");
+        h.raw("<br><code class=\"muted\">")
+            .text(&res.id)
+            .raw("</code>");
     }
 }
 

@@ -132,7 +132,9 @@ impl<'a> Index<'a> {
 
     /// Space-separated slugs of the frameworks `check_id` maps to; empty for an unknown check.
     pub(super) fn check_frameworks(&self, check_id: &str) -> &str {
-        self.check_frameworks.get(check_id).map_or("", String::as_str)
+        self.check_frameworks
+            .get(check_id)
+            .map_or("", String::as_str)
     }
 
     pub(super) fn tally(&self, check_id: &str) -> Option<&CheckTally<'a>> {

@@ -49,24 +49,22 @@ pub(super) struct AttestationView {
 pub(super) fn waivers(a: &Assessment) -> Vec<WaiverView> {
     a.waivers
         .iter()
-        .map(|w| {
-            WaiverView {
-                id: w.id.clone(),
-                anchor: super::findings::waiver_anchor(&w.id),
-                check_id: w.check_id.clone(),
-                scope: w.scope.lines(),
-                justification: w.justification.clone(),
-                compensating_control: w.compensating_control.clone(),
-                approved_by: w.approved_by.clone(),
-                granted: w.granted.map(|d| d.to_string()),
-                expires: w.expires.map(|d| d.to_string()),
-                risk: w.risk.map(|r| r.as_str()),
-                ticket: w.ticket.clone(),
-                source: w.source.clone(),
-                state: w.state.as_str(),
-                state_label: w.state.label(),
-                covered: w.covered,
-            }
+        .map(|w| WaiverView {
+            id: w.id.clone(),
+            anchor: super::findings::waiver_anchor(&w.id),
+            check_id: w.check_id.clone(),
+            scope: w.scope.lines(),
+            justification: w.justification.clone(),
+            compensating_control: w.compensating_control.clone(),
+            approved_by: w.approved_by.clone(),
+            granted: w.granted.map(|d| d.to_string()),
+            expires: w.expires.map(|d| d.to_string()),
+            risk: w.risk.map(|r| r.as_str()),
+            ticket: w.ticket.clone(),
+            source: w.source.clone(),
+            state: w.state.as_str(),
+            state_label: w.state.label(),
+            covered: w.covered,
         })
         .collect()
 }

@@ -11,9 +11,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::counts::{self, Chart};
-use super::registers::{self, AttestationView, RegisterCounts, TrendView, WaiverView};
 use super::findings::requirement_finding_count;
 use super::index::Index;
+use super::registers::{self, AttestationView, RegisterCounts, TrendView, WaiverView};
 use super::sections::{CheckView, FrameworkView};
 use crate::assessment::{Assessment, ResourceKind, Severity, Status};
 

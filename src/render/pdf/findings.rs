@@ -5,9 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::layout::{leading, Face, Pages, GREY, MARGIN, TEXT_W};
 use super::sections::{BODY, SMALL};
-use super::{
-    severity_color, status_color, RESULTS_PER_CHECK,
-};
+use super::{severity_color, status_color, RESULTS_PER_CHECK};
 use crate::assessment::{Assessment, CheckResult, Severity, Status};
 
 /// Longest evidence value printed; the JSON bundle has the full value.
@@ -28,16 +26,14 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
     p.new_page();
     p.heading("Findings detail", 16.0, Some("Findings detail"));
     p.body(&format!(
-            "Failed and errored results, grouped by the requirement whose status they decide. A \
+        "Failed and errored results, grouped by the requirement whose status they decide. A \
              check is detailed once, where it first appears; at most {RESULTS_PER_CHECK} results \
              are listed per check. findings.csv and assessment.json hold every result."
-        ),
-    );
+    ));
     let by_check = findings_by_check(a);
     if by_check.is_empty() {
         p.gap(6.0);
-        p.body("No result failed or errored.",
-        );
+        p.body("No result failed or errored.");
         return;
     }
     let mut shown: HashMap<&str, String> = HashMap::new();

@@ -5,8 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::layout::{leading, Face, Pages, BLACK, GREY, MARGIN, PAGE_H, TEXT_W};
 use super::table::{Cell, Column, Table};
-use super::{
-    host_name, mode_label, requirement_color, severity_color, status_color, };
+use super::{host_name, mode_label, requirement_color, severity_color, status_color};
 use crate::assessment::{Assessment, FrameworkResult, RequirementStatus, Severity, Status};
 
 /// What this document is, on the cover.
@@ -114,16 +113,15 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
         "Only running containers were included."
     };
     p.body(&format!(
-            "{} {} read the Docker Engine API at {} and host files under {} between {} and {} \
+        "{} {} read the Docker Engine API at {} and host files under {} between {} and {} \
              (UTC). {stopped} Objects observed:",
-            s.collected_by.name,
-            s.collected_by.version,
-            s.target.docker_host,
-            s.host_root,
-            iso(&s.collected_from),
-            iso(&s.collected_until),
-        ),
-    );
+        s.collected_by.name,
+        s.collected_by.version,
+        s.target.docker_host,
+        s.host_root,
+        iso(&s.collected_from),
+        iso(&s.collected_until),
+    ));
     p.gap(4.0);
     let mut t = Table::start(p, columns(&[("Kind", 150.0), ("Objects", 80.0)]), SMALL);
     for (kind, n) in &s.inventory {
@@ -133,10 +131,10 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
 
     p.heading("Gaps in the evidence", 11.5, None);
     if s.gaps.is_empty() {
-        p.body("None: every source was read.",
-        );
+        p.body("None: every source was read.");
     } else {
-        p.body("These sources could not be read; checks that needed them report error, never pass.",
+        p.body(
+            "These sources could not be read; checks that needed them report error, never pass.",
         );
         p.gap(4.0);
         let mut t = Table::start(
@@ -231,12 +229,11 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
         .copied()
         .unwrap_or(0);
     p.body(&format!(
-            "{} results from {} checks: {failed} failed and {errors} could not be evaluated. \
+        "{} results from {} checks: {failed} failed and {errors} could not be evaluated. \
              The requirement matrices and the findings detail follow.",
-            a.summary.total,
-            a.checks.len()
-        ),
-    );
+        a.summary.total,
+        a.checks.len()
+    ));
     p.gap(10.0);
     let by_status: Vec<_> = Status::ALL
         .iter()
@@ -404,7 +401,8 @@ pub(super) fn appendix(p: &mut Pages, a: &Assessment, written: &[(String, String
         16.0,
         Some("Appendix: hashes"),
     );
-    p.body("These hashes tie this report to the exact evidence and rules used. The snapshot hash is \
+    p.body(
+        "These hashes tie this report to the exact evidence and rules used. The snapshot hash is \
          the SHA-256 of snapshot.json in the bundle; recomputing it (sha256sum snapshot.json) \
          must give the same value.",
     );

@@ -27,7 +27,10 @@ pub(super) fn subset_fonts(doc: &mut PdfDocument, fonts: &Fonts) {
             continue;
         };
         if let Some(small) = subset_face(parsed, bytes, chars) {
-            doc.resources.fonts.map.insert(id.clone(), PdfFont::new(small));
+            doc.resources
+                .fonts
+                .map
+                .insert(id.clone(), PdfFont::new(small));
         }
     }
 }

@@ -64,8 +64,21 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
     let base = p.y - CHART_H;
     for pct in [0.0, 50.0, 100.0] {
         let y = base + CHART_H * pct / 100.0;
-        p.text_at(MARGIN, y - 3.0, Face::Sans, 7.0, GREY, &format!("{pct:.0}%"));
-        p.rect(MARGIN + axis_w, y + 0.25, TEXT_W - axis_w, 0.5, (0.8, 0.8, 0.82));
+        p.text_at(
+            MARGIN,
+            y - 3.0,
+            Face::Sans,
+            7.0,
+            GREY,
+            &format!("{pct:.0}%"),
+        );
+        p.rect(
+            MARGIN + axis_w,
+            y + 0.25,
+            TEXT_W - axis_w,
+            0.5,
+            (0.8, 0.8, 0.82),
+        );
     }
     let group_w = (TEXT_W - axis_w) / points.len() as f32;
     let bar_w = ((group_w - 6.0) / a.frameworks.len().max(1) as f32).min(14.0);
@@ -79,7 +92,13 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
                 .map(|s| s.score);
             if let Some(score) = score {
                 let h = (CHART_H * score as f32 / 100.0).max(0.8);
-                p.rect(gx + i as f32 * bar_w, base + h, bar_w - 1.0, h, PALETTE[i % PALETTE.len()]);
+                p.rect(
+                    gx + i as f32 * bar_w,
+                    base + h,
+                    bar_w - 1.0,
+                    h,
+                    PALETTE[i % PALETTE.len()],
+                );
             }
         }
         let day = point.collected_at.format("%m-%d").to_string();
@@ -99,7 +118,11 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
     let mut t = Table::start(p, columns(&spec), SMALL);
     for point in points.iter().rev() {
         let mut cells = vec![
-            Cell::plain(point.collected_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            Cell::plain(
+                point
+                    .collected_at
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+            ),
             Cell::plain(
                 point
                     .by_status
