@@ -105,6 +105,10 @@ pub struct RequirementDef {
     /// What manual evidence to collect; required for partial and manual requirements.
     #[serde(default)]
     pub prompt: Option<String>,
+    /// PCI DSS: the requirement applies only to service providers. Unless the site parameter
+    /// `service_provider` is true, it is not applicable to the assessed entity.
+    #[serde(default)]
+    pub service_provider_only: bool,
 }
 
 /// `controls/params.yaml`: site parameters with their defaults.
