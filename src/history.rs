@@ -6,13 +6,10 @@
 //! assessment is an error naming it: a damaged earlier bundle is evidence gone missing and must
 //! not be skipped in silence. Directories without an `assessment.json` are ignored.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
-
-use crate::assessment::{score, RequirementStatus, Status, TrendPoint, TrendScore};
+use crate::assessment::TrendPoint;
 
 /// Most earlier scans plotted.
 pub const MAX_POINTS: usize = 60;
@@ -30,47 +27,9 @@ pub enum HistoryError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not a dockproof assessment (line {line}): {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-}
-
-/// The part of an assessment a trend needs; the rest of the document is skipped unread.
-#[derive(Deserialize)]
-struct Earlier {
-    snapshot: EarlierSnapshot,
-    summary: EarlierSummary,
-    frameworks: Vec<EarlierFramework>,
-}
-
-#[derive(Deserialize)]
-struct EarlierSnapshot {
-    sha256: String,
-    collected_until: DateTime<Utc>,
-    target: EarlierTarget,
-}
-
-#[derive(Deserialize)]
-struct EarlierTarget {
-    hostname: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct EarlierSummary {
-    by_status: BTreeMap<Status, usize>,
-    #[serde(default)]
-    waived: usize,
-}
-
-#[derive(Deserialize)]
-struct EarlierFramework {
-    id: String,
-    counts: BTreeMap<RequirementStatus, usize>,
-    score: Option<f64>,
-    score_without_waivers: Option<f64>,
+    /// The message names the file and what is wrong with it.
+    #[error("{0}")]
+    Parse(crate::diff::LoadError),
 }
 
 /// What was found in a history directory.
@@ -112,11 +71,10 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
             path: file.clone(),
             source,
         })?;
-        let earlier: Earlier = serde_json::from_slice(&bytes).map_err(|e| HistoryError::Parse {
-            path: file.clone(),
-            line: e.line(),
-            message: e.to_string(),
-        })?;
+        // Read through the one assessment loader, so schema 1 bundles are migrated and their
+        // figures computed the way this version computes them.
+        let earlier = crate::diff::load::from_slice(&bytes, &file.display().to_string())
+            .map_err(HistoryError::Parse)?;
         if earlier.snapshot.target.hostname.as_deref() != host {
             history.other_hosts += 1;
             continue;
@@ -124,7 +82,12 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
         if !seen.insert(earlier.snapshot.sha256.clone()) {
             continue;
         }
-        history.points.push(point(earlier, &file, dir));
+        let source = file
+            .strip_prefix(dir)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        history.points.push(earlier.trend_point(&source));
     }
     history.points.sort_by_key(|p| p.collected_at);
     let excess = history.points.len().saturating_sub(MAX_POINTS);
@@ -138,28 +101,4 @@ fn is_assessment_name(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.ends_with("assessment.json"))
-}
-
-fn point(e: Earlier, file: &Path, dir: &Path) -> TrendPoint {
-    let source = file.strip_prefix(dir).unwrap_or(file).display().to_string();
-    TrendPoint {
-        collected_at: e.snapshot.collected_until,
-        snapshot_sha256: e.snapshot.sha256,
-        source,
-        by_status: e.summary.by_status,
-        waived: e.summary.waived,
-        frameworks: e
-            .frameworks
-            .into_iter()
-            .map(|f| {
-                let s = f.score.unwrap_or_else(|| score(&f.counts));
-                TrendScore {
-                    id: f.id,
-                    score: s,
-                    score_without_waivers: f.score_without_waivers.unwrap_or(s),
-                    counts: f.counts,
-                }
-            })
-            .collect(),
-    }
 }

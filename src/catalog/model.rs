@@ -79,6 +79,9 @@ pub struct FrameworkMeta {
     #[serde(default)]
     pub url: Option<String>,
     pub description: String,
+    /// Whose words requirement states are shown in (`benchmark`, `pci-dss`, `hipaa`, `generic`).
+    #[serde(default)]
+    pub vocabulary: crate::assessment::Vocabulary,
 }
 
 /// One requirement (PCI DSS), standard or implementation specification (HIPAA), or

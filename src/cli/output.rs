@@ -6,8 +6,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use dockproof::assessment::{
-    score_label, Assessment, AssessmentMode, AttestationState, RequirementStatus, Severity, Status,
-    WaiverState,
+    Assessment, AssessmentMode, AttestationState, RequirementState, Severity, Status, WaiverState,
 };
 use dockproof::catalog::{Catalog, Check};
 
@@ -87,16 +86,13 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
         )
     )?;
     for fw in &a.frameworks {
+        // Counts with their denominators, never a percentage: open manual requirements are
+        // not failures, and a waived failure is not in place.
+        writeln!(out, "{}: {}", fw.id, fw.figures.compact())?;
         writeln!(
             out,
-            "{}: {}; score {}",
-            fw.id,
-            join_counts(
-                &fw.counts,
-                &RequirementStatus::ALL,
-                RequirementStatus::as_str
-            ),
-            score_label(fw.score, fw.score_without_waivers)
+            "  states: {}",
+            join_counts(&fw.counts, &RequirementState::ALL, RequirementState::as_str)
         )?;
     }
     if !a.waivers.is_empty() {

@@ -234,31 +234,29 @@ pub(super) fn frameworks(old: &Assessment, new: &Assessment) -> Vec<FrameworkCha
             let ro: &[_] = before.map_or(&[], |f| &f.requirements);
             let rn: &[_] = after.map_or(&[], |f| &f.requirements);
             let old_status: BTreeMap<&str, _> =
-                ro.iter().map(|r| (r.id.as_str(), r.status)).collect();
+                ro.iter().map(|r| (r.id.as_str(), r.state)).collect();
             let new_ids: BTreeSet<&str> = rn.iter().map(|r| r.id.as_str()).collect();
             let requirements = rn
                 .iter()
-                .map(|r| (r, old_status.get(r.id.as_str()).copied(), Some(r.status)))
+                .map(|r| (r, old_status.get(r.id.as_str()).copied(), Some(r.state)))
                 .chain(
                     ro.iter()
                         .filter(|r| !new_ids.contains(r.id.as_str()))
-                        .map(|r| (r, Some(r.status), None)),
+                        .map(|r| (r, Some(r.state), None)),
                 )
                 .filter(|(_, o, n)| o != n)
                 .map(|(r, o, n)| RequirementChange {
                     id: r.id.clone(),
                     title: r.title.clone(),
-                    old_status: o,
-                    new_status: n,
+                    old_state: o,
+                    new_state: n,
                 })
                 .collect();
             Some(FrameworkChange {
                 id: latest.id.clone(),
                 name: latest.name.clone(),
-                old_score: before.map(|f| f.score),
-                new_score: after.map(|f| f.score),
-                old_score_without_waivers: before.map(|f| f.score_without_waivers),
-                new_score_without_waivers: after.map(|f| f.score_without_waivers),
+                old_figures: before.map(|f| f.figures),
+                new_figures: after.map(|f| f.figures),
                 requirements,
             })
         })

@@ -115,7 +115,9 @@ fn view(diff: &Diff) -> View {
     let s = &diff.summary;
     let f = &diff.findings;
     let w = &diff.waivers;
-    let score = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}%"));
+    let figures = |v: Option<&crate::assessment::Figures>| {
+        v.map_or_else(|| "absent".to_string(), crate::assessment::Figures::short)
+    };
     let resources = |list: &[super::Resource]| {
         list.iter()
             .map(|r| vec![r.kind.as_str().to_string(), r.name.clone()])
@@ -226,31 +228,22 @@ fn view(diff: &Diff) -> View {
     sections.push(findings("Newly waived", &w.newly_waived));
     sections.push(findings("No longer waived", &w.no_longer_waived));
     sections.push(table(
-        "Framework scores",
-        vec![
-            "Framework",
-            "Score",
-            "Without waivers",
-            "Requirements changed",
-        ],
+        "Framework figures",
+        vec!["Framework", "Old", "New", "Requirements changed"],
         diff.frameworks
             .iter()
             .map(|fw| {
                 vec![
                     format!("{} ({})", fw.name, fw.id),
-                    format!("{} → {}", score(fw.old_score), score(fw.new_score)),
-                    format!(
-                        "{} → {}",
-                        score(fw.old_score_without_waivers),
-                        score(fw.new_score_without_waivers)
-                    ),
+                    figures(fw.old_figures.as_ref()),
+                    figures(fw.new_figures.as_ref()),
                     fw.requirements.len().to_string(),
                 ]
             })
             .collect(),
     ));
     for fw in &diff.frameworks {
-        let absent = |s: Option<crate::assessment::RequirementStatus>| {
+        let absent = |s: Option<crate::assessment::RequirementState>| {
             s.map_or("absent", |s| s.as_str()).to_string()
         };
         sections.push(table(
@@ -262,8 +255,8 @@ fn view(diff: &Diff) -> View {
                     vec![
                         r.id.clone(),
                         r.title.clone(),
-                        absent(r.old_status),
-                        absent(r.new_status),
+                        absent(r.old_state),
+                        absent(r.new_state),
                     ]
                 })
                 .collect(),

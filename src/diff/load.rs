@@ -1,4 +1,6 @@
-//! Reading one side of a diff: a bundle directory (its `assessment.json`) or an assessment file.
+//! Reading a stored assessment: a bundle directory (its `assessment.json`) or an assessment file,
+//! for `diff` and `--history`. Documents of an older schema are migrated
+//! ([`crate::assessment::migrate`]); newer ones are refused.
 //!
 //! Every error names the file and says what is wrong with it, so a scheduled job's log is enough
 //! to fix the input. It never reads the snapshot: the assessment carries all a diff needs.
@@ -76,10 +78,17 @@ pub fn from_slice(bytes: &[u8], origin: &str) -> Result<Assessment, LoadError> {
         }
         Some(_) => {}
     }
-    serde_json::from_value(raw).map_err(|e| LoadError::Layout {
-        path: origin.to_string(),
-        message: e.to_string(),
-    })
+    let mut raw = raw;
+    let upgraded = crate::assessment::migrate::upgrade(&mut raw);
+    let mut assessment: Assessment =
+        serde_path_to_error::deserialize(raw).map_err(|e| LoadError::Layout {
+            path: origin.to_string(),
+            message: format!("`{}`: {}", e.path(), e.inner()),
+        })?;
+    if upgraded {
+        crate::assessment::migrate::finish(&mut assessment);
+    }
+    Ok(assessment)
 }
 
 #[cfg(test)]

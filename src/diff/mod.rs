@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::assessment::{
-    Assessment, RequirementStatus, ResourceKind, Severity, Status, WaiverState,
+    Assessment, Figures, RequirementState, ResourceKind, Severity, Status, WaiverState,
 };
 
 mod compute;
@@ -212,26 +212,24 @@ pub struct WaiverChange {
     pub new_covered: usize,
 }
 
-/// One framework, old → new. Scores are null on the side that did not report the framework.
+/// One framework, old → new. Figures are null on the side that did not report the framework.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FrameworkChange {
     pub id: String,
     pub name: String,
-    pub old_score: Option<f64>,
-    pub new_score: Option<f64>,
-    pub old_score_without_waivers: Option<f64>,
-    pub new_score_without_waivers: Option<f64>,
-    /// Requirements whose status changed, in NEW's order then OLD-only ones.
+    pub old_figures: Option<Figures>,
+    pub new_figures: Option<Figures>,
+    /// Requirements whose evidence state changed, in NEW's order then OLD-only ones.
     pub requirements: Vec<RequirementChange>,
 }
 
-/// A requirement whose status changed; null on the side that did not have it.
+/// A requirement whose evidence state changed; null on the side that did not have it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RequirementChange {
     pub id: String,
     pub title: String,
-    pub old_status: Option<RequirementStatus>,
-    pub new_status: Option<RequirementStatus>,
+    pub old_state: Option<RequirementState>,
+    pub new_state: Option<RequirementState>,
 }
 
 impl Diff {

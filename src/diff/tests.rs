@@ -55,7 +55,7 @@ fn an_assessment_compared_with_itself_changes_nothing() {
         (0, 0, 0)
     );
     assert_eq!(s.requirements_changed, 0);
-    assert!(d.frameworks.iter().all(|f| f.old_score == f.new_score));
+    assert!(d.frameworks.iter().all(|f| f.old_figures == f.new_figures));
     assert!(!d.different_engines());
     let mut other = a.clone();
     other.snapshot.target.engine_id = Some("ZZZZ:ZZZZ".into());
@@ -187,18 +187,19 @@ fn waiver_changes_are_listed() {
 }
 
 #[test]
-fn requirement_status_and_score_changes_are_listed() {
+fn requirement_state_and_figure_changes_are_listed() {
     let old = sample_assessment();
     let mut new = old.clone();
     let fw = &mut new.frameworks[0];
-    let before = fw.requirements[0].status;
-    let after = if before == RequirementStatus::Satisfied {
-        RequirementStatus::NotSatisfied
+    let before = fw.requirements[0].state;
+    let after = if before == RequirementState::ConsistentWithInPlace {
+        RequirementState::NotInPlace
     } else {
-        RequirementStatus::Satisfied
+        RequirementState::ConsistentWithInPlace
     };
-    fw.requirements[0].status = after;
-    fw.score = 12.5;
+    fw.requirements[0].state = after;
+    fw.recount();
+    let new_figures = fw.figures;
     let (fw_id, req_id) = (fw.id.clone(), fw.requirements[0].id.clone());
     let d = Diff::compute(&old, &new);
     let change = d
@@ -206,12 +207,13 @@ fn requirement_status_and_score_changes_are_listed() {
         .iter()
         .find(|f| f.id == fw_id)
         .expect("framework");
-    assert_eq!(change.new_score, Some(12.5));
-    assert_eq!(change.old_score, Some(old.frameworks[0].score));
+    assert_eq!(change.new_figures, Some(new_figures));
+    assert_eq!(change.old_figures, Some(old.frameworks[0].figures));
+    assert_ne!(change.old_figures, change.new_figures);
     assert_eq!(change.requirements.len(), 1);
     let r = &change.requirements[0];
     assert_eq!(
-        (r.id.as_str(), r.old_status, r.new_status),
+        (r.id.as_str(), r.old_state, r.new_state),
         (req_id.as_str(), Some(before), Some(after))
     );
     assert_eq!(d.summary.requirements_changed, 1);

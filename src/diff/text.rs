@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use super::{Diff, FindingChange, ScanHeader};
-use crate::assessment::Status;
+use crate::assessment::{Figures, Status};
 
 /// Writes the diff as text.
 pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
@@ -134,13 +134,11 @@ pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
     for fw in &diff.frameworks {
         writeln!(
             out,
-            "  {} ({}): score {} -> {}, without waivers {} -> {}, {} requirement(s) changed",
+            "  {} ({}): {} -> {}; {} requirement(s) changed",
             fw.id,
             clean(&fw.name),
-            score(fw.old_score),
-            score(fw.new_score),
-            score(fw.old_score_without_waivers),
-            score(fw.new_score_without_waivers),
+            figures(fw.old_figures.as_ref()),
+            figures(fw.new_figures.as_ref()),
             fw.requirements.len()
         )?;
         let width = fw
@@ -154,8 +152,8 @@ pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "    {:<width$}  {} -> {}  {}",
                 clean(&req.id),
-                req.old_status.map_or("absent", |s| s.as_str()),
-                req.new_status.map_or("absent", |s| s.as_str()),
+                req.old_state.map_or("absent", |s| s.as_str()),
+                req.new_state.map_or("absent", |s| s.as_str()),
                 clean(&req.title)
             )?;
         }
@@ -219,8 +217,8 @@ pub(super) fn status(s: Option<Status>, waiver: Option<&str>) -> String {
     }
 }
 
-fn score(s: Option<f64>) -> String {
-    s.map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}%"))
+fn figures(f: Option<&Figures>) -> String {
+    f.map_or_else(|| "absent".to_string(), Figures::short)
 }
 
 fn short_ids(ids: &[String]) -> String {

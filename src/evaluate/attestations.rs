@@ -1,11 +1,20 @@
 //! Attestations: a named person's verdict on a requirement that technical evidence cannot
 //! decide alone, with a reference to the document that backs it.
 //!
-//! An attestation decides a `manual` or `partial` requirement. It never overrides technical
-//! evidence that failed or could not be read: a "satisfied" attestation on such a requirement is
-//! recorded as overridden. A "not satisfied" attestation always applies, because a person who
-//! found a problem is evidence too. Expired attestations, and those dated after the evaluation,
-//! decide nothing and say so in the register.
+//! An attestation records the assessor's finding for a requirement: it decides a requirement
+//! awaiting manual evidence, and confirms one whose technical evidence is consistent with in
+//! place or shows it not applicable. It never overrides technical evidence that failed or could
+//! not be read: an "in place" attestation on such a requirement is recorded as overridden. Two
+//! exceptions follow the frameworks: a "not in place" attestation always applies, because a
+//! person who found a problem is evidence too; and a PCI compensating control or a HIPAA
+//! alternative measure (or a documented "not reasonable and appropriate") may cover failures
+//! whose risk a waiver accepted, since that is what those findings are for. Expired
+//! attestations, and those dated after the evaluation, decide nothing and say so in the
+//! register.
+//!
+//! Verdicts are checked against the framework: `compensating_control` is a PCI DSS finding, and
+//! `alternative_measure` and `not_reasonable_and_appropriate` apply to HIPAA addressable
+//! implementation specifications only.
 
 use std::collections::HashMap;
 
@@ -13,10 +22,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::decisions::{entries, DecisionFileError, Problem};
-use super::rollup;
 use crate::assessment::{
     AppliedAttestation, AttestationRecord, AttestationState, AttestedVerdict, FrameworkResult,
-    RequirementStatus,
+    RequirementState, Vocabulary,
 };
 use crate::catalog::Catalog;
 
@@ -99,6 +107,9 @@ pub fn parse(
                 continue;
             }
         };
+        if let Some(why) = verdict_problem(catalog, &framework, &e.requirement, e.verdict) {
+            problem(why);
+        }
         if e.attested_by.trim().is_empty() {
             problem("`attested_by` is empty; name the person who attests".into());
         }
@@ -135,13 +146,46 @@ pub fn parse(
     }
 }
 
-/// What an attestation does to a requirement whose technical verdict is `technical`.
-fn decide(verdict: AttestedVerdict, technical: RequirementStatus) -> Option<RequirementStatus> {
-    use RequirementStatus as R;
-    match (technical, verdict) {
-        (_, AttestedVerdict::NotSatisfied) => Some(R::NotSatisfied),
-        (R::Manual | R::Partial, v) => Some(v.requirement_status()),
+/// Why `verdict` cannot be attested for this requirement, if it cannot.
+fn verdict_problem(
+    catalog: &Catalog,
+    framework: &str,
+    requirement: &str,
+    verdict: AttestedVerdict,
+) -> Option<String> {
+    let fw = catalog.framework(framework)?;
+    let level = fw
+        .requirements
+        .iter()
+        .find(|r| r.id == requirement)
+        .and_then(|r| r.level.as_deref());
+    match verdict {
+        AttestedVerdict::CompensatingControl if fw.meta.vocabulary != Vocabulary::PciDss => {
+            Some(format!(
+                "`compensating_control` is a PCI DSS finding; {framework} does not use it"
+            ))
+        }
+        AttestedVerdict::AlternativeMeasure | AttestedVerdict::NotReasonableAndAppropriate
+            if fw.meta.vocabulary != Vocabulary::Hipaa || level != Some("addressable") =>
+        {
+            Some(format!(
+                "`{}` applies to HIPAA addressable implementation specifications only; {framework} {requirement} is not one",
+                verdict.as_str()
+            ))
+        }
         _ => None,
+    }
+}
+
+/// The state an attestation gives a requirement in `state`, or `None` when the technical
+/// evidence stands.
+fn decide(verdict: AttestedVerdict, state: RequirementState) -> Option<RequirementState> {
+    use RequirementState as S;
+    match (verdict, state) {
+        (AttestedVerdict::NotInPlace, _) => Some(verdict.state()),
+        (_, S::NotInPlace | S::Incomplete) => None,
+        (v, S::RiskAccepted) if !v.covers_accepted_risk() => None,
+        (v, _) => Some(v.state()),
     }
 }
 
@@ -164,20 +208,10 @@ pub fn apply(
         } else {
             match req {
                 None => AttestationState::NotSelected,
-                Some(req) => match decide(a.verdict, req.status) {
-                    None if matches!(
-                        req.status,
-                        RequirementStatus::NotSatisfied | RequirementStatus::Error
-                    ) =>
-                    {
-                        AttestationState::Overridden
-                    }
-                    None => AttestationState::NotNeeded,
-                    Some(status) => {
-                        req.status = status;
-                        if let Some(s) = decide(a.verdict, req.status_without_waivers) {
-                            req.status_without_waivers = s;
-                        }
+                Some(req) => match decide(a.verdict, req.state) {
+                    None => AttestationState::Overridden,
+                    Some(state) => {
+                        req.state = state;
                         req.attestation = Some(AppliedAttestation {
                             verdict: a.verdict,
                             attested_by: a.attested_by.clone(),
@@ -203,7 +237,7 @@ pub fn apply(
         });
     }
     for f in frameworks.iter_mut() {
-        rollup::recount(f);
+        f.recount();
     }
     register
 }

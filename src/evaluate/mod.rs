@@ -184,7 +184,7 @@ pub fn evaluate(
         .collect();
     let mut framework_results: Vec<_> = frameworks
         .iter()
-        .map(|f| rollup::framework(f, &results))
+        .map(|f| rollup::framework(f, catalog, &results, &opts.params))
         .collect();
     let attestation_register =
         attestations::apply(&mut framework_results, &opts.attestations, today);

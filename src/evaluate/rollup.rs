@@ -1,101 +1,114 @@
-//! Roll-up of check results into framework requirement verdicts.
+//! Roll-up of check results into framework requirement evidence states.
 //!
 //! Only a requirement's deciding checks count; supporting checks are listed but never change the
-//! verdict, because their mapping is a judgement call. The order of precedence is:
-//! 1. `manual` mode: always `manual` (a person decides; the report lists the technical evidence);
-//! 2. any deciding result `fail` → `not_satisfied`;
-//! 3. else any `error` → `error` (missing evidence is never read as success);
-//! 4. else nothing applied (no results, or all `not_applicable`) → `not_applicable`, except that
-//!    a `partial` requirement stays `manual` since its manual half still needs doing;
-//! 5. else a `partial` requirement, or any deciding check that is itself manual → `partial`;
-//! 6. else `satisfied` (technical evidence collected for every deciding check).
+//! state, because their mapping is a judgement call. Each requirement gets:
+//! 1. its *technical* evidence from the automated deciding results ([`Technical::from_counts`]):
+//!    an unwaived failure, else failures all waived (risk accepted, still not in place), else an
+//!    error (missing evidence is never read as success), else a pass, else nothing applied;
+//! 2. its *state* from that and its mode ([`RequirementState::from_technical`]): a failure
+//!    decides in every mode, a pass or "nothing applied" concludes only an automated requirement,
+//!    everything else awaits manual evidence;
+//! 3. a PCI requirement marked for service providers only is `not_applicable_declared` unless the
+//!    site parameter `service_provider` is true (technical evidence is still shown).
+//!
+//! Attestations are laid over the states afterwards (see `attestations`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde_json::Value;
 
 use crate::assessment::{
-    score, AssessmentMode, CheckResult, FrameworkResult, RequirementResult, RequirementStatus,
-    Status,
+    CheckMode, CheckResult, Figures, FrameworkResult, RequirementResult, RequirementState, Status,
+    Technical,
 };
-use crate::catalog::Framework;
+use crate::catalog::{Catalog, Framework};
 
-/// Rolls up every requirement of one framework.
-pub fn framework(fw: &Framework, results: &[CheckResult]) -> FrameworkResult {
+/// Rolls up every requirement of one framework. `params` are the site parameters in effect.
+pub fn framework(
+    fw: &Framework,
+    catalog: &Catalog,
+    results: &[CheckResult],
+    params: &BTreeMap<String, Value>,
+) -> FrameworkResult {
     // Results are tallied per check once, so each requirement only sums the tallies of its
     // deciding checks: scanning every result per requirement took ~0.9 s at 30k results.
     let tallies = tally_by_check(results);
+    let service_provider = params
+        .get("service_provider")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let requirements: Vec<RequirementResult> = fw
         .requirements
         .iter()
         .map(|req| {
             let deciding: HashSet<&str> = req.checks.iter().map(String::as_str).collect();
             let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
+            let mut automated: BTreeMap<Status, usize> = BTreeMap::new();
             let mut waived = 0;
-            for tally in deciding.iter().filter_map(|c| tallies.get(c)) {
+            let mut waivers = BTreeSet::new();
+            for (id, tally) in deciding.iter().filter_map(|c| Some((c, tallies.get(c)?))) {
+                let is_automated = catalog
+                    .check(id)
+                    .is_some_and(|c| c.def.mode == CheckMode::Automated);
                 for (status, n) in &tally.counts {
                     *counts.entry(*status).or_default() += n;
-                }
-                waived += tally.waived;
-            }
-            // A waived failure is an accepted risk: with waivers it counts like a pass, so the
-            // requirement can be satisfied; the verdict without waivers is kept beside it and
-            // reports show both, with the number waived.
-            let mut effective = counts.clone();
-            if waived > 0 {
-                if let Some(n) = effective.get_mut(&Status::Fail) {
-                    *n -= waived;
-                    if *n == 0 {
-                        effective.remove(&Status::Fail);
+                    if is_automated {
+                        *automated.entry(*status).or_default() += n;
                     }
                 }
-                *effective.entry(Status::Pass).or_default() += waived;
+                if is_automated {
+                    waived += tally.waived;
+                }
+                waivers.extend(tally.waivers.iter().cloned());
             }
+            let technical = Technical::from_counts(&automated, waived);
+            let state = if req.service_provider_only && !service_provider {
+                RequirementState::NotApplicableDeclared
+            } else {
+                RequirementState::from_technical(req.mode, technical)
+            };
             RequirementResult {
                 id: req.id.clone(),
                 title: req.title.clone(),
                 section: req.section.clone(),
                 level: req.level.clone(),
                 mode: req.mode,
-                status: status(req.mode, &effective),
-                status_without_waivers: status(req.mode, &counts),
-                waived,
-                attestation: None,
+                state,
+                technical,
+                service_provider_only: req.service_provider_only,
                 checks: req.checks.clone(),
                 supporting: req.supporting.clone(),
                 prompt: req.prompt.clone(),
+                evidence_owner: None,
                 counts,
+                waived,
+                waivers: waivers.into_iter().collect(),
+                attestation: None,
             }
         })
         .collect();
-    let (counts, counts_without_waivers) = requirement_counts(&requirements);
-    FrameworkResult {
+    let mut result = FrameworkResult {
         id: fw.meta.id.clone(),
         name: fw.meta.name.clone(),
         version: fw.meta.version.clone(),
         publisher: fw.meta.publisher.clone(),
         url: fw.meta.url.clone(),
         description: fw.meta.description.clone(),
+        vocabulary: fw.meta.vocabulary,
         requirements,
-        score: score(&counts),
-        score_without_waivers: score(&counts_without_waivers),
-        counts,
-        counts_without_waivers,
-    }
+        counts: BTreeMap::new(),
+        figures: Figures::default(),
+    };
+    result.recount();
+    result
 }
 
-/// Recomputes a framework's counts and scores after requirement verdicts changed.
-pub fn recount(fw: &mut FrameworkResult) {
-    let (counts, without) = requirement_counts(&fw.requirements);
-    fw.score = score(&counts);
-    fw.score_without_waivers = score(&without);
-    fw.counts = counts;
-    fw.counts_without_waivers = without;
-}
-
-/// Result counts per status and waived results of one check.
+/// Result counts per status, and the waivers covering failures, of one check.
 #[derive(Default)]
 struct Tally {
     counts: BTreeMap<Status, usize>,
     waived: usize,
+    waivers: BTreeSet<String>,
 }
 
 fn tally_by_check(results: &[CheckResult]) -> HashMap<&str, Tally> {
@@ -103,113 +116,65 @@ fn tally_by_check(results: &[CheckResult]) -> HashMap<&str, Tally> {
     for r in results {
         let tally = tallies.entry(r.check_id.as_str()).or_default();
         *tally.counts.entry(r.status).or_default() += 1;
-        tally.waived += usize::from(r.is_waived());
+        if let Some(w) = &r.waiver {
+            tally.waived += 1;
+            tally.waivers.insert(w.clone());
+        }
     }
     tallies
-}
-
-/// Requirement counts per status, with and without waivers.
-pub fn requirement_counts(
-    requirements: &[RequirementResult],
-) -> (
-    BTreeMap<RequirementStatus, usize>,
-    BTreeMap<RequirementStatus, usize>,
-) {
-    let mut with = BTreeMap::new();
-    let mut without = BTreeMap::new();
-    for r in requirements {
-        *with.entry(r.status).or_default() += 1;
-        *without.entry(r.status_without_waivers).or_default() += 1;
-    }
-    (with, without)
-}
-
-/// The verdict for a requirement given the result counts of its deciding checks.
-pub fn status(mode: AssessmentMode, counts: &BTreeMap<Status, usize>) -> RequirementStatus {
-    let has = |s: Status| counts.get(&s).copied().unwrap_or(0) > 0;
-    if mode == AssessmentMode::Manual {
-        return RequirementStatus::Manual;
-    }
-    if has(Status::Fail) {
-        return RequirementStatus::NotSatisfied;
-    }
-    if has(Status::Error) {
-        return RequirementStatus::Error;
-    }
-    if !has(Status::Pass) && !has(Status::Manual) {
-        return match mode {
-            AssessmentMode::Partial => RequirementStatus::Manual,
-            _ => RequirementStatus::NotApplicable,
-        };
-    }
-    if mode == AssessmentMode::Partial || has(Status::Manual) {
-        return RequirementStatus::Partial;
-    }
-    RequirementStatus::Satisfied
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn counts(pairs: &[(Status, usize)]) -> BTreeMap<Status, usize> {
-        pairs.iter().copied().collect()
-    }
+    use crate::assessment::AssessmentMode;
 
     #[test]
-    fn a_failure_outweighs_errors_and_passes() {
-        let c = counts(&[(Status::Pass, 5), (Status::Error, 1), (Status::Fail, 1)]);
+    fn a_pass_concludes_only_automated_requirements() {
         assert_eq!(
-            status(AssessmentMode::Automated, &c),
-            RequirementStatus::NotSatisfied
+            RequirementState::from_technical(AssessmentMode::Automated, Technical::Consistent),
+            RequirementState::ConsistentWithInPlace
         );
-    }
-
-    #[test]
-    fn an_error_is_never_read_as_satisfied() {
-        let c = counts(&[(Status::Pass, 5), (Status::Error, 1)]);
         assert_eq!(
-            status(AssessmentMode::Automated, &c),
-            RequirementStatus::Error
+            RequirementState::from_technical(AssessmentMode::Partial, Technical::Consistent),
+            RequirementState::AwaitingManualEvidence
+        );
+        assert_eq!(
+            RequirementState::from_technical(AssessmentMode::Manual, Technical::None),
+            RequirementState::AwaitingManualEvidence
         );
     }
 
     #[test]
-    fn partial_requirements_never_reach_satisfied() {
-        let c = counts(&[(Status::Pass, 3)]);
-        assert_eq!(
-            status(AssessmentMode::Partial, &c),
-            RequirementStatus::Partial
-        );
-        assert_eq!(
-            status(AssessmentMode::Automated, &c),
-            RequirementStatus::Satisfied
-        );
+    fn a_failure_decides_in_every_mode_and_a_waiver_keeps_it_not_in_place() {
+        for mode in [
+            AssessmentMode::Automated,
+            AssessmentMode::Partial,
+            AssessmentMode::Manual,
+        ] {
+            assert_eq!(
+                RequirementState::from_technical(mode, Technical::NotInPlace),
+                RequirementState::NotInPlace
+            );
+            let accepted = RequirementState::from_technical(mode, Technical::RiskAccepted);
+            assert_eq!(accepted, RequirementState::RiskAccepted);
+            assert!(accepted.is_not_in_place());
+        }
     }
 
     #[test]
-    fn nothing_applicable() {
-        let c = counts(&[(Status::NotApplicable, 3)]);
+    fn errors_are_never_consistent_and_nothing_applied_is_only_to_confirm() {
         assert_eq!(
-            status(AssessmentMode::Automated, &c),
-            RequirementStatus::NotApplicable
+            RequirementState::from_technical(AssessmentMode::Automated, Technical::Incomplete),
+            RequirementState::Incomplete
         );
         assert_eq!(
-            status(AssessmentMode::Partial, &c),
-            RequirementStatus::Manual
+            RequirementState::from_technical(AssessmentMode::Automated, Technical::NotApplicable),
+            RequirementState::NotApplicablePerEvidence
         );
         assert_eq!(
-            status(AssessmentMode::Automated, &BTreeMap::new()),
-            RequirementStatus::NotApplicable
-        );
-    }
-
-    #[test]
-    fn manual_mode_is_always_manual() {
-        let c = counts(&[(Status::Fail, 1)]);
-        assert_eq!(
-            status(AssessmentMode::Manual, &c),
-            RequirementStatus::Manual
+            RequirementState::from_technical(AssessmentMode::Partial, Technical::NotApplicable),
+            RequirementState::AwaitingManualEvidence
         );
     }
 }

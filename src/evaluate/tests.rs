@@ -1,5 +1,5 @@
 use super::*;
-use crate::assessment::{AttestationState, RequirementStatus, WaiverState};
+use crate::assessment::{AttestationState, RequirementState, WaiverState};
 use crate::snapshot::{Collection, DaemonJson, DockerdProcess, Engine, Gap, HostFacts, Target};
 use serde_json::json;
 use std::fs;
@@ -182,10 +182,10 @@ fn each_container_gets_its_own_verdict() {
         .as_str()
         .unwrap()
         .starts_with("(not available:"));
-    // The framework requirement decided by the privileged check is not satisfied.
+    // The framework requirement decided by the privileged check is not in place.
     assert_eq!(
-        a.frameworks[0].requirements[0].status,
-        RequirementStatus::NotSatisfied
+        a.frameworks[0].requirements[0].state,
+        RequirementState::NotInPlace
     );
     assert_eq!(
         a.summary.failed_by_severity[&crate::assessment::Severity::Critical],
@@ -210,8 +210,8 @@ fn missing_data_is_an_error_never_a_pass() {
     let a = run(&s);
     assert_eq!(verdicts(&a, "daemon.live-restore")[0].1, Status::Error);
     assert_eq!(
-        a.frameworks[0].requirements[1].status,
-        RequirementStatus::Error
+        a.frameworks[0].requirements[1].state,
+        RequirementState::Incomplete
     );
 }
 
@@ -219,13 +219,13 @@ fn missing_data_is_an_error_never_a_pass() {
 fn daemon_settings_merge_file_and_flags() {
     let a = run(&snapshot(vec![]));
     assert_eq!(verdicts(&a, "daemon.live-restore")[0].1, Status::Pass);
+    // A partial requirement whose technical half passed still awaits manual evidence.
+    let partial = &a.frameworks[0].requirements[1];
+    assert_eq!(partial.state, RequirementState::AwaitingManualEvidence);
+    assert_eq!(partial.technical, crate::assessment::Technical::Consistent);
     assert_eq!(
-        a.frameworks[0].requirements[1].status,
-        RequirementStatus::Partial
-    );
-    assert_eq!(
-        a.frameworks[0].requirements[2].status,
-        RequirementStatus::Manual
+        a.frameworks[0].requirements[2].state,
+        RequirementState::AwaitingManualEvidence
     );
 }
 
@@ -283,8 +283,8 @@ fn a_missing_listing_is_an_error_for_every_check_of_that_kind() {
         Some("engine:/containers/json could not be listed: 500 Internal Server Error")
     );
     assert_eq!(
-        a.frameworks[0].requirements[0].status,
-        RequirementStatus::Error
+        a.frameworks[0].requirements[0].state,
+        RequirementState::Incomplete
     );
     // No host files collected at all: file checks are errors, not "nothing to check".
     assert_eq!(
@@ -390,17 +390,21 @@ fn a_waiver_covers_only_the_failures_in_its_scope_and_keeps_the_verdict() {
     assert_eq!(a.waivers[0].state, WaiverState::Active);
     assert_eq!(a.waivers[0].covered, 1);
     assert_eq!(a.waivers[0].source, "w.yaml:2");
-    // db still fails, so the requirement stays not satisfied either way.
+    // db still fails unwaived, so the requirement stays not in place (not risk accepted).
     assert_eq!(a.frameworks[0].requirements[0].waived, 1);
     assert_eq!(
-        a.frameworks[0].requirements[0].status,
-        RequirementStatus::NotSatisfied
+        a.frameworks[0].requirements[0].state,
+        RequirementState::NotInPlace
+    );
+    assert_eq!(
+        a.frameworks[0].requirements[0].waivers,
+        vec![a.waivers[0].id.clone()]
     );
     assert!(a.has_failures_at_or_above(crate::assessment::Severity::Critical));
 }
 
 #[test]
-fn when_every_failure_is_waived_the_scores_differ_and_fail_on_is_quiet() {
+fn when_every_failure_is_waived_the_risk_is_accepted_not_in_place_and_fail_on_is_quiet() {
     let all = WAIVE_WEB.replace(
         "{container: 'web-*', labels: {team: edge}, image: 'nginx:*', host: h1}",
         "{host: 'h*'}",
@@ -408,10 +412,18 @@ fn when_every_failure_is_waived_the_scores_differ_and_fail_on_is_quiet() {
     let a = run_with(&all, "");
     let req = &a.frameworks[0].requirements[0];
     assert_eq!(req.waived, 2);
-    assert_eq!(req.status, RequirementStatus::Satisfied);
-    assert_eq!(req.status_without_waivers, RequirementStatus::NotSatisfied);
+    assert_eq!(req.state, RequirementState::RiskAccepted);
     let fw = &a.frameworks[0];
-    assert!(fw.score > fw.score_without_waivers, "{fw:?}");
+    // Counted as not in place, never as consistent with in place.
+    assert_eq!(fw.figures.not_in_place, 1);
+    assert_eq!(fw.figures.risk_accepted, 1);
+    assert_eq!(req.technical, crate::assessment::Technical::RiskAccepted);
+    let note = a.waiver_note(req).expect("note");
+    let expected = format!(
+        "2 failure(s) waived: risk accepted under waiver {} (expires 2026-01-02)",
+        a.waivers[0].id
+    );
+    assert_eq!(note, expected);
     assert!(!a.has_failures_at_or_above(crate::assessment::Severity::Low));
 }
 
@@ -493,18 +505,18 @@ const ATTEST: &str = "attestations:
 fn attestations_decide_manual_and_partial_requirements_but_never_override_a_failure() {
     let a = run_with("", ATTEST);
     let reqs = &a.frameworks[0].requirements;
-    assert_eq!(reqs[2].status, RequirementStatus::Satisfied);
+    assert_eq!(reqs[2].state, RequirementState::AttestedInPlace);
     assert_eq!(
         reqs[2].attestation.as_ref().unwrap().attested_by,
         "J. Auditor"
     );
     assert_eq!(
-        reqs[1].status,
-        RequirementStatus::Satisfied,
+        reqs[1].state,
+        RequirementState::AttestedInPlace,
         "{:?}",
         reqs[1]
     );
-    assert_eq!(reqs[0].status, RequirementStatus::NotSatisfied);
+    assert_eq!(reqs[0].state, RequirementState::NotInPlace);
     assert!(reqs[0].attestation.is_none());
     let states: Vec<_> = a.attestations.iter().map(|r| r.state).collect();
     assert_eq!(
@@ -515,7 +527,11 @@ fn attestations_decide_manual_and_partial_requirements_but_never_override_a_fail
             AttestationState::Overridden
         ]
     );
-    assert_eq!(a.frameworks[0].counts[&RequirementStatus::Satisfied], 2);
+    assert_eq!(
+        a.frameworks[0].counts[&RequirementState::AttestedInPlace],
+        2
+    );
+    assert_eq!(a.frameworks[0].figures.attested, 2);
     assert_eq!(a.attestations[1].source, "a.yaml:8");
 }
 
@@ -527,8 +543,8 @@ fn an_expired_attestation_leaves_the_requirement_manual() {
     );
     assert_eq!(a.attestations[0].state, AttestationState::Expired);
     assert_eq!(
-        a.frameworks[0].requirements[2].status,
-        RequirementStatus::Manual
+        a.frameworks[0].requirements[2].state,
+        RequirementState::AwaitingManualEvidence
     );
 }
 

@@ -201,14 +201,14 @@ type ReqSpec = (
     &'static str,
     Option<&'static str>,
     AssessmentMode,
-    RequirementStatus,
+    RequirementState,
     &'static [&'static str],
     &'static [&'static str],
 );
 
 const PCI_REQS: &[ReqSpec] = {
     use AssessmentMode::{Automated as A, Manual as M, Partial as P};
-    use RequirementStatus as R;
+    use RequirementState as R;
     let s2 = "Requirement 2";
     &[
         (
@@ -217,7 +217,7 @@ const PCI_REQS: &[ReqSpec] = {
             s2,
             None,
             M,
-            R::Manual,
+            R::AwaitingManualEvidence,
             &[],
             &[],
         ),
@@ -227,7 +227,7 @@ const PCI_REQS: &[ReqSpec] = {
             s2,
             None,
             A,
-            R::NotSatisfied,
+            R::NotInPlace,
             &["container.privileged"],
             &["daemon.icc"],
         ),
@@ -237,7 +237,7 @@ const PCI_REQS: &[ReqSpec] = {
             s2,
             None,
             A,
-            R::Satisfied,
+            R::ConsistentWithInPlace,
             &["container.user"],
             &[],
         ),
@@ -247,7 +247,7 @@ const PCI_REQS: &[ReqSpec] = {
             "Requirement 3",
             None,
             A,
-            R::NotApplicable,
+            R::NotApplicablePerEvidence,
             &["swarm.autolock"],
             &[],
         ),
@@ -257,7 +257,7 @@ const PCI_REQS: &[ReqSpec] = {
             "Requirement 7",
             None,
             P,
-            R::Partial,
+            R::AwaitingManualEvidence,
             &["file.docker-sock"],
             &["host.docker-group"],
         ),
@@ -267,7 +267,7 @@ const PCI_REQS: &[ReqSpec] = {
             "Requirement 10",
             None,
             A,
-            R::Error,
+            R::Incomplete,
             &["host.audit-docker"],
             &[],
         ),
@@ -276,7 +276,7 @@ const PCI_REQS: &[ReqSpec] = {
 
 const HIPAA_REQS: &[ReqSpec] = {
     use AssessmentMode::{Automated as A, Manual as M, Partial as P};
-    use RequirementStatus as R;
+    use RequirementState as R;
     let (adm, tech, req) = (
         "Administrative safeguards",
         "Technical safeguards",
@@ -289,7 +289,7 @@ const HIPAA_REQS: &[ReqSpec] = {
             adm,
             req,
             M,
-            R::Manual,
+            R::AwaitingManualEvidence,
             &[],
             &["host.audit-docker"],
         ),
@@ -299,7 +299,7 @@ const HIPAA_REQS: &[ReqSpec] = {
             tech,
             req,
             P,
-            R::NotSatisfied,
+            R::NotInPlace,
             &["container.privileged", "container.user"],
             &[],
         ),
@@ -309,7 +309,7 @@ const HIPAA_REQS: &[ReqSpec] = {
             tech,
             req,
             A,
-            R::Error,
+            R::Incomplete,
             &["host.audit-docker"],
             &[],
         ),
@@ -319,7 +319,7 @@ const HIPAA_REQS: &[ReqSpec] = {
             tech,
             req,
             P,
-            R::NotSatisfied,
+            R::NotInPlace,
             &["image.trusted-registry"],
             &[],
         ),
@@ -329,7 +329,7 @@ const HIPAA_REQS: &[ReqSpec] = {
             tech,
             Some("addressable"),
             A,
-            R::Satisfied,
+            R::ConsistentWithInPlace,
             &["daemon.tls-verify"],
             &[],
         ),
@@ -337,7 +337,7 @@ const HIPAA_REQS: &[ReqSpec] = {
 };
 
 fn requirement(spec: &ReqSpec, results: &[CheckResult]) -> RequirementResult {
-    let &(id, title, section, level, mode, status, checks, supporting) = spec;
+    let &(id, title, section, level, mode, state, checks, supporting) = spec;
     let mut counts = BTreeMap::new();
     for r in results
         .iter()
@@ -351,14 +351,17 @@ fn requirement(spec: &ReqSpec, results: &[CheckResult]) -> RequirementResult {
         section: Some(section.into()),
         level: level.map(str::to_string),
         mode,
-        status,
+        state,
+        technical: crate::assessment::Technical::from_counts(&counts, 0),
+        service_provider_only: false,
         checks: checks.iter().map(|s| s.to_string()).collect(),
         supporting: supporting.iter().map(|s| s.to_string()).collect(),
         prompt: (mode != AssessmentMode::Automated)
             .then(|| format!("Obtain the documented procedure for {id} and interview its owner.")),
+        evidence_owner: (mode != AssessmentMode::Automated).then(|| "security officer".into()),
         counts,
         waived: 0,
-        status_without_waivers: status,
+        waivers: Vec::new(),
         attestation: None,
     }
 }
@@ -372,21 +375,25 @@ fn framework(
         .iter()
         .map(|spec| requirement(spec, results))
         .collect();
-    let (counts, counts_without_waivers) =
-        crate::evaluate::rollup::requirement_counts(&requirements);
-    FrameworkResult {
+    let vocabulary = match id {
+        PCI => Vocabulary::PciDss,
+        HIPAA => Vocabulary::Hipaa,
+        _ => Vocabulary::Generic,
+    };
+    let mut fw = FrameworkResult {
         id: id.into(),
         name: name.into(),
         version: version.into(),
         publisher: "Example publisher".into(),
         url: Some("https://example.org/framework".into()),
         description: format!("{name}, as mapped by dockproof."),
+        vocabulary,
         requirements,
-        score: crate::assessment::score(&counts),
-        score_without_waivers: crate::assessment::score(&counts_without_waivers),
-        counts,
-        counts_without_waivers,
-    }
+        counts: BTreeMap::new(),
+        figures: Figures::default(),
+    };
+    fw.recount();
+    fw
 }
 
 /// The fixture: see the module documentation.
@@ -615,7 +622,7 @@ pub(crate) fn waived_assessment() -> Assessment {
     let attestation = AttestationRecord {
         framework: PCI.into(),
         requirement: "2.2.1".into(),
-        verdict: AttestedVerdict::Satisfied,
+        verdict: AttestedVerdict::InPlace,
         attested_by: "Dana Reviewer, QSA".into(),
         date: date("2025-03-01"),
         evidence: "Configuration Standard CS-7 rev 4".into(),
@@ -630,7 +637,7 @@ pub(crate) fn waived_assessment() -> Assessment {
         .find(|f| f.id == PCI)
         .and_then(|f| f.requirements.iter_mut().find(|r| r.id == "2.2.1"))
     {
-        req.status = RequirementStatus::Satisfied;
+        req.state = attestation.verdict.state();
         req.attestation = Some(AppliedAttestation {
             verdict: attestation.verdict,
             attested_by: attestation.attested_by.clone(),
@@ -640,7 +647,7 @@ pub(crate) fn waived_assessment() -> Assessment {
     }
     a.attestations = vec![attestation];
     for f in &mut a.frameworks {
-        crate::evaluate::rollup::recount(f);
+        f.recount();
     }
     a
 }

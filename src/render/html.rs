@@ -250,12 +250,15 @@ mod tests {
             let bar = format!(r#"data-chart-key="{key}" data-count="{n}""#);
             assert!(html.contains(&bar), "missing {bar}");
         }
-        // PCI: 6 requirements, one of each status.
-        assert!(html
-            .contains(r#"<td class="num" data-fw-count="fw-pci-dss-4-0-1:not_satisfied">1</td>"#));
+        // PCI: 6 requirements, one not in place; HIPAA: 5, two not in place. Counts carry
+        // their denominators.
         assert!(html.contains(
-            r#"<td class="num" data-fw-count="fw-hipaa-security-rule:not_satisfied">2</td>"#
+            r#"<td class="num" data-fw-count="fw-pci-dss-4-0-1:not_in_place">1 of 6</td>"#
         ));
+        assert!(html.contains(
+            r#"<td class="num" data-fw-count="fw-hipaa-security-rule:not_in_place">2 of 5</td>"#
+        ));
+        assert!(!html.contains("Score"));
     }
 
     fn status(key: &str) -> crate::assessment::Status {
@@ -328,7 +331,8 @@ mod tests {
         // The justification is host-side text like any other and is escaped.
         assert!(!html.contains(EVIL_VALUE));
         assert!(html.contains(&escaped(EVIL_VALUE)));
-        assert!(html.contains("Attested satisfied by Dana Reviewer, QSA"));
+        assert!(html.contains("Attested in place by Dana Reviewer, QSA"));
+        assert!(html.contains("In Place (assessor finding)"));
 
         let plain = render(&sample_assessment());
         assert!(!plain.contains("id=\"registers\""));

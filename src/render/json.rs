@@ -57,7 +57,7 @@ mod tests {
     fn is_pretty_and_ends_with_newline() {
         let text = render(&sample_assessment());
         assert!(
-            text.starts_with("{\n  \"schema_version\": 1,\n"),
+            text.starts_with("{\n  \"schema_version\": 2,\n"),
             "{}",
             &text[..40]
         );

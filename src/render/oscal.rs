@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use crate::assessment::{
     Assessment, AttestationRecord, AttestationState, CheckResult, FrameworkResult,
-    RequirementResult, RequirementStatus, ResourceKind, Status, WaiverRecord, WaiverState,
+    RequirementResult, RequirementState, ResourceKind, Status, WaiverRecord, WaiverState,
 };
 
 use super::csv::compact_evidence;
@@ -275,8 +275,10 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
         .filter(|(_, q)| {
             q.attestation.is_none()
                 && matches!(
-                    q.status_without_waivers,
-                    RequirementStatus::NotSatisfied | RequirementStatus::Error
+                    q.state,
+                    RequirementState::NotInPlace
+                        | RequirementState::RiskAccepted
+                        | RequirementState::Incomplete
                 )
         })
         .map(|(f, q)| finding(a, ids, f, q))
@@ -401,7 +403,7 @@ fn observation(a: &Assessment, ids: &Ids, r: &CheckResult) -> Value {
 }
 
 fn finding(a: &Assessment, ids: &Ids, f: &FrameworkResult, q: &RequirementResult) -> Value {
-    let error = q.status == RequirementStatus::Error;
+    let error = q.state == RequirementState::Incomplete;
     let related: Vec<Value> = a
         .results
         .iter()
@@ -609,9 +611,10 @@ fn attested_finding(
     q: &RequirementResult,
     t: &crate::assessment::AppliedAttestation,
 ) -> Value {
-    let state = match q.status {
-        RequirementStatus::Satisfied | RequirementStatus::NotApplicable => "satisfied",
-        _ => "not-satisfied",
+    let state = if q.state.is_not_in_place() {
+        "not-satisfied"
+    } else {
+        "satisfied"
     };
     let description = format!(
         "Decided by attestation: {} attested `{}` on {} (evidence: {}).",

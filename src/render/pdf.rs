@@ -27,7 +27,7 @@ use printpdf::{PdfDocument, PdfSaveOptions};
 use sha2::{Digest, Sha256};
 
 use super::{RenderError, Renderer};
-use crate::assessment::{Assessment, AssessmentMode, RequirementStatus, Severity, Status};
+use crate::assessment::{Assessment, AssessmentMode, Severity, Status, Tone};
 
 use layout::{Fonts, Pages};
 
@@ -78,7 +78,7 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     sections::summary(&mut pages, a);
     trend::trend(&mut pages, a);
     for fw in &a.frameworks {
-        sections::matrix(&mut pages, fw);
+        sections::matrix(&mut pages, a, fw);
     }
     findings::findings(&mut pages, a);
     registers::waivers(&mut pages, a);
@@ -141,14 +141,17 @@ fn status_color(s: Status) -> (f32, f32, f32) {
     }
 }
 
-fn requirement_color(s: RequirementStatus) -> (f32, f32, f32) {
-    match s {
-        RequirementStatus::Satisfied => status_color(Status::Pass),
-        RequirementStatus::NotSatisfied => status_color(Status::Fail),
-        RequirementStatus::Partial => (0.55, 0.45, 0.1),
-        RequirementStatus::Manual => status_color(Status::Manual),
-        RequirementStatus::NotApplicable => status_color(Status::NotApplicable),
-        RequirementStatus::Error => status_color(Status::Error),
+/// Text colour of a requirement state, by its tone: a waived failure is amber, never green, and
+/// only an assessor's recorded finding is the full green of a pass.
+fn requirement_color(t: Tone) -> (f32, f32, f32) {
+    match t {
+        Tone::Bad => status_color(Status::Fail),
+        Tone::Accepted => (0.6, 0.36, 0.0),
+        Tone::Error => status_color(Status::Error),
+        Tone::Pending => status_color(Status::Manual),
+        Tone::Consistent => (0.2, 0.45, 0.35),
+        Tone::Good => status_color(Status::Pass),
+        Tone::Neutral => status_color(Status::NotApplicable),
     }
 }
 
@@ -164,11 +167,7 @@ fn severity_color(s: Severity) -> (f32, f32, f32) {
 }
 
 fn mode_label(m: AssessmentMode) -> &'static str {
-    match m {
-        AssessmentMode::Automated => "Automated",
-        AssessmentMode::Partial => "Partial",
-        AssessmentMode::Manual => "Manual",
-    }
+    m.label()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::assessment::{RequirementStatus, Severity, Status};
+use crate::assessment::{RequirementState, Severity, Status, Vocabulary};
 
 /// A label with its count, for legends and badges.
 #[derive(Serialize)]
@@ -37,10 +37,14 @@ struct Bar {
 /// One segment of a stacked bar whose SVG is 1000 units wide.
 #[derive(Serialize)]
 pub(super) struct Segment {
+    /// The state (`risk_accepted`).
     key: &'static str,
+    /// Its colour family (`accepted`).
+    tone: &'static str,
     label: &'static str,
     count: usize,
-    percent: String,
+    /// `12 of 280`: a count with its denominator, never a bare percentage.
+    of_total: String,
     x: u32,
     width: u32,
 }
@@ -117,27 +121,28 @@ fn chart(name: &str, rows: Vec<(&'static str, &'static str, usize)>) -> Chart {
     }
 }
 
-/// Requirement counts as a stacked bar, in [`RequirementStatus::ALL`] order. Segment edges are
-/// rounded from cumulative counts, so the segments always tile the full width without gaps.
+/// Requirement counts as a stacked bar, in [`RequirementState::ALL`] order, coloured by tone and
+/// labelled in the framework's words. Segment edges are rounded from cumulative counts, so the
+/// segments always tile the full width without gaps.
 pub(super) fn requirement_segments(
-    counts: &BTreeMap<RequirementStatus, usize>,
+    counts: &BTreeMap<RequirementState, usize>,
     total: usize,
+    vocabulary: Vocabulary,
 ) -> Vec<Segment> {
     let edge = |n: usize| (n * 1000).checked_div(total).unwrap_or(0) as u32;
     let mut cumulative = 0;
-    RequirementStatus::ALL
+    RequirementState::ALL
         .iter()
         .map(|s| {
             let count = counts.get(s).copied().unwrap_or(0);
             let x = edge(cumulative);
             cumulative += count;
-            // Rounded half up.
-            let percent = (count * 200 + total).checked_div(2 * total).unwrap_or(0);
             Segment {
                 key: s.as_str(),
-                label: s.label(),
+                tone: s.tone().as_str(),
+                label: s.label(vocabulary),
                 count,
-                percent: format!("{percent}%"),
+                of_total: format!("{count} of {total}"),
                 x,
                 width: edge(cumulative) - x,
             }
@@ -174,18 +179,26 @@ mod tests {
     #[test]
     fn segments_tile_the_width() {
         let counts = BTreeMap::from([
-            (RequirementStatus::NotSatisfied, 1),
-            (RequirementStatus::Satisfied, 1),
-            (RequirementStatus::Manual, 1),
+            (RequirementState::NotInPlace, 1),
+            (RequirementState::ConsistentWithInPlace, 1),
+            (RequirementState::AwaitingManualEvidence, 1),
         ]);
-        let s = requirement_segments(&counts, 3);
+        let s = requirement_segments(&counts, 3, Vocabulary::PciDss);
         let total: u32 = s.iter().map(|s| s.width).sum();
         assert_eq!(total, 1000);
-        assert_eq!(s[0].percent, "33%");
-        let s = requirement_segments(&BTreeMap::from([(RequirementStatus::Manual, 1)]), 6);
-        assert_eq!(s[3].percent, "17%");
-        assert!(requirement_segments(&BTreeMap::new(), 0)
-            .iter()
-            .all(|s| s.width == 0));
+        assert_eq!(s[0].of_total, "1 of 3");
+        assert_eq!((s[0].key, s[0].tone), ("not_in_place", "bad"));
+        let s = requirement_segments(
+            &BTreeMap::from([(RequirementState::RiskAccepted, 1)]),
+            6,
+            Vocabulary::Benchmark,
+        );
+        assert_eq!(s[2].of_total, "1 of 6");
+        assert_eq!((s[2].key, s[2].tone), ("risk_accepted", "accepted"));
+        assert!(
+            requirement_segments(&BTreeMap::new(), 0, Vocabulary::Generic)
+                .iter()
+                .all(|s| s.width == 0)
+        );
     }
 }

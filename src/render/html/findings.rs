@@ -15,7 +15,8 @@ use super::markup::Html;
 use super::sections::status_counts;
 use super::view::{compact, iso};
 use crate::assessment::{
-    Assessment, CheckResult, EvidenceRole, FrameworkResult, RequirementResult, ResourceRef,
+    Assessment, CheckResult, EvidenceRole, FrameworkResult, RequirementResult, RequirementState,
+    ResourceRef,
 };
 
 const GROUP_HEAD: &str = "<thead><tr><th scope=\"col\" class=\"c-status\">Status</th><th scope=\"col\" class=\"c-res\">Resource</th><th scope=\"col\" class=\"c-msg\">Message</th><th scope=\"col\">Evidence (JSON)</th></tr></thead>";
@@ -91,7 +92,7 @@ fn requirement(
     h.raw("</span> <span class=\"sum-title\">")
         .text(&req.title)
         .raw("</span> ");
-    status_badge(h, req.status.as_str(), req.status.label());
+    status_badge(h, req.state.tone().as_str(), fw.label(req.state));
     if req.attestation.is_some() {
         h.raw(" <span class=\"tag\">attested</span>");
     }
@@ -120,8 +121,10 @@ fn requirement(
         }
         h.raw(".</p>\n");
     }
-    let status = req.status.as_str();
-    if let (Some(prompt), "partial" | "manual") = (&req.prompt, status) {
+    if let Some(note) = ix.assessment.waiver_note(req) {
+        h.raw("\n<p class=\"note\">").text(&note).raw("</p>");
+    }
+    if let (Some(prompt), RequirementState::AwaitingManualEvidence) = (&req.prompt, req.state) {
         h.raw("\n<p class=\"prompt\"><strong>Manual evidence to collect:</strong> ");
         h.text(prompt).raw("</p>");
     }

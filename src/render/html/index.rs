@@ -35,6 +35,8 @@ pub(super) struct CheckLink<'s> {
 
 /// Lookups and anchors shared by the builders and writers.
 pub(super) struct Index<'a> {
+    /// The assessment the lookups index.
+    pub(super) assessment: &'a Assessment,
     pub(super) checks: HashMap<&'a str, &'a CheckInfo>,
     pub(super) results_by_check: HashMap<&'a str, Vec<&'a CheckResult>>,
     pub(super) tallies: HashMap<&'a str, CheckTally<'a>>,
@@ -51,6 +53,7 @@ impl<'a> Index<'a> {
     pub(super) fn new(a: &'a Assessment) -> Self {
         let mut anchors = Anchors::default();
         let mut ix = Index {
+            assessment: a,
             checks: a.checks.iter().map(|c| (c.id.as_str(), c)).collect(),
             results_by_check: HashMap::new(),
             tallies: HashMap::new(),

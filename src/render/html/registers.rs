@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::view::iso;
-use crate::assessment::{score_label, Assessment, AttestationState, TrendPoint, WaiverState};
+use crate::assessment::{Assessment, AttestationState, TrendPoint, WaiverState};
 
 #[derive(Serialize)]
 pub(super) struct WaiverView {
@@ -125,8 +125,11 @@ pub(super) struct TrendView {
     /// Text alternative for the chart.
     label: String,
     lines: Vec<TrendLine>,
-    /// Horizontal grid lines at 0, 25, 50, 75 and 100 %.
+    /// Horizontal grid lines at quarters of the largest count.
     grid: Vec<GridLine>,
+    /// Where the catalogs changed between two scans: a dashed vertical line at each x, so that
+    /// figures do not seem to move on their own.
+    catalog_changes: Vec<u32>,
     /// One tick per scan, oldest first; the last is this scan.
     ticks: Vec<Tick>,
     /// The table under the chart, newest first.
@@ -169,6 +172,8 @@ struct TrendRow {
     source: String,
     failed: usize,
     waived: usize,
+    /// Whether this scan used other catalogs than the scan before it.
+    catalog_changed: bool,
     scores: Vec<String>,
 }
 
@@ -179,9 +184,10 @@ const RIGHT: u32 = 20;
 const TOP: u32 = 12;
 const PLOT_H: u32 = 190;
 
-fn y_of(score: f64) -> u32 {
-    let clamped = score.clamp(0.0, 100.0);
-    TOP + PLOT_H - (clamped * f64::from(PLOT_H) / 100.0).round() as u32
+/// What the trend plots: requirements the evidence shows not in place (waived or not). A count,
+/// lower is better; not a percentage, which manual requirements would drag down.
+fn plotted(f: &crate::assessment::Figures) -> usize {
+    f.not_in_place
 }
 
 /// The trend over the earlier scans and this one, or `None` without history.
@@ -200,6 +206,13 @@ pub(super) fn trend(a: &Assessment) -> Option<TrendView> {
             LEFT + (i as u32 * span) / (n as u32 - 1)
         }
     };
+    let max = points
+        .iter()
+        .flat_map(|p| p.frameworks.iter().map(|s| plotted(&s.figures)))
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let y_of = |v: usize| TOP + PLOT_H - (v * PLOT_H as usize / max) as u32;
     let lines = a
         .frameworks
         .iter()
@@ -209,12 +222,18 @@ pub(super) fn trend(a: &Assessment) -> Option<TrendView> {
             let mut dots = Vec::new();
             for (i, p) in points.iter().enumerate() {
                 if let Some(s) = p.frameworks.iter().find(|s| s.id == fw.id) {
-                    let (x, y) = (x_of(i), y_of(s.score));
+                    let (x, y) = (x_of(i), y_of(plotted(&s.figures)));
                     coords.push(format!("{x},{y}"));
                     dots.push(Dot {
                         x,
                         y,
-                        title: format!("{}: {:.1}% on {}", fw.name, s.score, iso(&p.collected_at)),
+                        title: format!(
+                            "{}: {} of {} requirements not in place on {}",
+                            fw.name,
+                            s.figures.not_in_place,
+                            s.figures.requirements,
+                            iso(&p.collected_at)
+                        ),
                     });
                 }
             }
@@ -226,12 +245,18 @@ pub(super) fn trend(a: &Assessment) -> Option<TrendView> {
             }
         })
         .collect();
-    let grid = [0.0, 25.0, 50.0, 75.0, 100.0]
-        .iter()
-        .map(|&s| GridLine {
-            y: y_of(s),
-            label: format!("{s:.0}%"),
+    let grid = (0..=4)
+        .map(|q| {
+            let v = max * q / 4;
+            GridLine {
+                y: y_of(v),
+                label: v.to_string(),
+            }
         })
+        .collect();
+    let catalog_changes = (0..n)
+        .filter(|&i| TrendPoint::catalog_changed(&points, i))
+        .map(x_of)
         .collect();
     // Label at most about ten ticks so the dates stay legible.
     let every = n.div_ceil(10).max(1);
@@ -249,8 +274,10 @@ pub(super) fn trend(a: &Assessment) -> Option<TrendView> {
         .collect();
     let rows = points
         .iter()
+        .enumerate()
         .rev()
-        .map(|p| TrendRow {
+        .map(|(i, p)| TrendRow {
+            catalog_changed: TrendPoint::catalog_changed(&points, i),
             collected: iso(&p.collected_at),
             source: p.source.clone(),
             failed: p
@@ -266,15 +293,13 @@ pub(super) fn trend(a: &Assessment) -> Option<TrendView> {
                     p.frameworks
                         .iter()
                         .find(|s| s.id == fw.id)
-                        .map_or("not evaluated".into(), |s| {
-                            score_label(s.score, s.score_without_waivers)
-                        })
+                        .map_or("not evaluated".into(), |s| s.figures.short())
                 })
                 .collect(),
         })
         .collect();
     let label = format!(
-        "Score per framework over {n} scans, from {} to {}",
+        "Requirements not in place per evidence, per framework, over {n} scans, from {} to {}",
         iso(&points[0].collected_at),
         iso(&points[n - 1].collected_at)
     );
@@ -284,6 +309,7 @@ pub(super) fn trend(a: &Assessment) -> Option<TrendView> {
         label,
         lines,
         grid,
+        catalog_changes,
         ticks,
         rows,
         framework_names: a.frameworks.iter().map(|f| f.name.clone()).collect(),

@@ -12,7 +12,7 @@ use super::index::Index;
 use super::view::https_only;
 use crate::assessment::{
     AssessmentMode, CheckInfo, CheckMode, CheckResult, EvidenceRole, FrameworkResult,
-    RequirementResult,
+    RequirementResult, RequirementState,
 };
 
 #[derive(Serialize)]
@@ -25,9 +25,8 @@ pub(super) struct FrameworkView {
     url: Option<String>,
     description: String,
     total: usize,
-    /// Share of applicable requirements satisfied, `30.9%`, and the same without waivers.
-    score: String,
-    score_without_waivers: Option<String>,
+    /// The framework's figures, each with its denominator (see `Figures::lines`).
+    figures: Vec<String>,
     /// Whether any requirement has a level (HIPAA), so the column is shown.
     has_levels: bool,
     segments: Vec<Segment>,
@@ -42,12 +41,19 @@ struct RequirementView {
     section: String,
     level: String,
     mode: &'static str,
-    status: &'static str,
-    status_label: &'static str,
-    /// Who attested the verdict, and the document, when an attestation decided it.
+    /// The state's key (`risk_accepted`), for filters.
+    state: &'static str,
+    /// Colour family of the state (`accepted`): a waived failure is never green.
+    tone: &'static str,
+    state_label: &'static str,
+    /// What the deciding checks alone showed, for partial requirements.
+    technical: &'static str,
+    /// Who attested the finding, and the document, when an attestation decided it.
     attested: Option<String>,
-    /// Failures waived, and the verdict without waivers.
+    /// The waivers that accepted the risk of deciding failures, with their expiry.
     waived: Option<String>,
+    /// Whether the manual-evidence prompt is still open.
+    awaiting: bool,
     checks: Vec<CheckLink>,
     supporting: Vec<CheckLink>,
     counts: Vec<Chip>,
@@ -138,11 +144,13 @@ impl Index<'_> {
             url: fw.url.as_deref().and_then(https_only),
             description: fw.description.clone(),
             total: fw.requirements.len(),
-            score: format!("{:.1}%", fw.score),
-            score_without_waivers: (fw.score != fw.score_without_waivers)
-                .then(|| format!("{:.1}%", fw.score_without_waivers)),
+            figures: fw.figures.lines(),
             has_levels: fw.requirements.iter().any(|r| r.level.is_some()),
-            segments: counts::requirement_segments(&fw.counts, fw.requirements.len()),
+            segments: counts::requirement_segments(
+                &fw.counts,
+                fw.requirements.len(),
+                fw.vocabulary,
+            ),
             requirements: fw
                 .requirements
                 .iter()
@@ -164,8 +172,10 @@ impl Index<'_> {
             section: req.section.clone().unwrap_or_default(),
             level: req.level.clone().unwrap_or_default(),
             mode: mode_name(req.mode),
-            status: req.status.as_str(),
-            status_label: req.status.label(),
+            state: req.state.as_str(),
+            tone: req.state.tone().as_str(),
+            state_label: fw.label(req.state),
+            technical: req.technical.label(),
             attested: req.attestation.as_ref().map(|t| {
                 format!(
                     "Attested {} by {} on {}; evidence: {}",
@@ -175,14 +185,8 @@ impl Index<'_> {
                     t.evidence
                 )
             }),
-            waived: (req.waived > 0).then(|| {
-                format!(
-                    "{} failure{} waived; without waivers: {}",
-                    req.waived,
-                    if req.waived == 1 { "" } else { "s" },
-                    req.status_without_waivers.label().to_lowercase()
-                )
-            }),
+            waived: self.assessment.waiver_note(req),
+            awaiting: req.state == RequirementState::AwaitingManualEvidence,
             checks: req.checks.iter().map(|c| self.link_view(c)).collect(),
             supporting: req.supporting.iter().map(|c| self.link_view(c)).collect(),
             counts: counts::status_chips(&req.counts),

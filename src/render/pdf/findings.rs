@@ -56,7 +56,7 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
             // page below 60 points): otherwise the heading is left alone at a page's foot.
             p.ensure(90.0);
             p.heading(
-                &format!("{} {}: {}", r.id, r.title, r.status.label()),
+                &format!("{} {}: {}", r.id, r.title, fw.label(r.state)),
                 10.5,
                 None,
             );

@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::layout::{leading, Face, Pages, BLACK, GREY, MARGIN, PAGE_H, TEXT_W};
 use super::table::{Cell, Column, Table};
 use super::{host_name, mode_label, requirement_color, severity_color, status_color};
-use crate::assessment::{Assessment, FrameworkResult, RequirementStatus, Severity, Status};
+use crate::assessment::{Assessment, FrameworkResult, RequirementResult, Severity, Status};
 
 /// What this document is, on the cover.
 pub(super) const DISCLAIMER: &str = "This report is technical evidence collected from one Docker \
@@ -256,60 +256,36 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
     bars(p, "Failed results by severity", &by_severity);
 
     p.heading("Requirements per framework", 11.5, None);
-    let mut spec = vec![("Framework", 135.0)];
-    let statuses = RequirementStatus::ALL;
-    let short = [
-        "Not satisfied",
-        "Error",
-        "Partial",
-        "Manual",
-        "Satisfied",
-        "Not applicable",
-    ];
-    let w = (TEXT_W - 135.0) / statuses.len() as f32;
-    spec.extend(short.iter().map(|s| (*s, w)));
-    let mut t = Table::start(p, columns(&spec), SMALL);
-    for fw in &a.frameworks {
-        let mut cells = vec![Cell::plain(format!("{} {}", fw.name, fw.version))];
-        for s in statuses {
-            let n = fw.counts.get(&s).copied().unwrap_or(0);
-            let color = if n == 0 { GREY } else { requirement_color(s) };
-            cells.push(Cell::styled(n.to_string(), Face::Sans, color));
-        }
-        t.row(p, &cells);
-    }
-    t.end(p);
-    p.gap(6.0);
-    let scores: Vec<String> = a
-        .frameworks
-        .iter()
-        .map(|fw| {
-            format!(
-                "{} {}",
-                fw.name,
-                crate::assessment::score_label(fw.score, fw.score_without_waivers)
-            )
-        })
-        .collect();
     p.paragraph(
         MARGIN,
         TEXT_W,
         Face::Sans,
         SMALL,
-        &format!(
-            "Score: the share of applicable requirements that are satisfied (partial, manual and \
-             error count as not yet satisfied): {}.{}",
-            scores.join("; "),
-            if a.summary.waived > 0 {
-                format!(
-                    " {} failed result(s) are covered by active waivers; see the waiver register.",
-                    a.summary.waived
-                )
-            } else {
-                String::new()
-            }
-        ),
+        "Evidence states, not findings: the assessor confirms what the evidence is consistent \
+         with, and requirements awaiting manual evidence are open, not failed. Each figure has \
+         its denominator.",
     );
+    p.gap(4.0);
+    for fw in &a.frameworks {
+        p.heading(&format!("{} {}", fw.name, fw.version), 10.5, None);
+        for line in fw.figures.lines() {
+            p.paragraph(MARGIN + 8.0, TEXT_W - 8.0, Face::Sans, SMALL, &line);
+        }
+        p.gap(4.0);
+    }
+    if a.summary.waived > 0 {
+        p.paragraph(
+            MARGIN,
+            TEXT_W,
+            Face::Sans,
+            SMALL,
+            &format!(
+                "{} failed result(s) are covered by active waivers: they stay not in place, with \
+                 the risk accepted; see the waiver register.",
+                a.summary.waived
+            ),
+        );
+    }
 }
 
 /// "2 fail, 1 error, 3 pass" over the statuses with a count.
@@ -328,23 +304,18 @@ fn result_counts(counts: &std::collections::BTreeMap<Status, usize>) -> String {
     }
 }
 
-/// The status as the matrix shows it: who decided it, and how many failures were waived.
-fn requirement_label(r: &crate::assessment::RequirementResult) -> String {
-    let mut label = r.status.label().to_string();
-    if r.attestation.is_some() {
-        label.push_str(" (attested)");
-    }
-    if r.waived > 0 {
-        label.push_str(&format!(
-            "\n{} waived; without waivers: {}",
-            r.waived,
-            r.status_without_waivers.label().to_lowercase()
-        ));
+/// The state as the matrix shows it, in the framework's words, with the waivers that accepted
+/// the risk of its failures.
+fn requirement_label(a: &Assessment, fw: &FrameworkResult, r: &RequirementResult) -> String {
+    let mut label = fw.label(r.state).to_string();
+    if let Some(note) = a.waiver_note(r) {
+        label.push('\n');
+        label.push_str(&note);
     }
     label
 }
 
-pub(super) fn matrix(p: &mut Pages, fw: &FrameworkResult) {
+pub(super) fn matrix(p: &mut Pages, a: &Assessment, fw: &FrameworkResult) {
     p.new_page();
     let title = format!("Requirement matrix: {} {}", fw.name, fw.version);
     p.heading(
@@ -381,9 +352,9 @@ pub(super) fn matrix(p: &mut Pages, fw: &FrameworkResult) {
                 Cell::styled(r.id.as_str(), Face::Bold, BLACK),
                 Cell::plain(r.title.as_str()),
                 Cell::styled(
-                    requirement_label(r),
+                    requirement_label(a, fw, r),
                     Face::Bold,
-                    requirement_color(r.status),
+                    requirement_color(r.state.tone()),
                 ),
                 Cell::plain(mode_label(r.mode)),
                 Cell::plain(r.checks.len().to_string()),

@@ -1,13 +1,13 @@
-//! The trend section of `report.pdf` (with `--history`): each framework's score over the
-//! earlier scans and this one, as grouped bars, then a table of the figures. Left out when there
-//! is no history.
+//! The trend section of `report.pdf` (with `--history`): each framework's count of requirements
+//! not in place over the earlier scans and this one, as grouped bars, then a table of the
+//! figures with a mark where the catalogs changed. Left out when there is no history.
 
 use chrono::SecondsFormat;
 
 use super::layout::{Face, Pages, BLACK, GREY, MARGIN, TEXT_W};
 use super::sections::{columns, BODY, SMALL};
 use super::table::{Cell, Table};
-use crate::assessment::{score_label, Assessment, Status, TrendPoint};
+use crate::assessment::{Assessment, Status, TrendPoint};
 
 /// Scans shown in the chart and the table; older ones are counted.
 const SHOWN: usize = 12;
@@ -36,8 +36,10 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
         Face::Sans,
         BODY,
         &format!(
-            "Score per framework (share of applicable requirements satisfied) over the last {} \
-             scans of this host, oldest first; the last is this scan.{}",
+            "Requirements not in place per evidence (waived or not), per framework, over the last \
+             {} scans of this host, oldest first; the last is this scan. Scans marked * were \
+             evaluated with other catalogs than the scan before them, so their figures may move \
+             because the catalog did.{}",
             points.len(),
             if hidden > 0 {
                 format!(" {hidden} older scan(s) are not shown.")
@@ -58,20 +60,19 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
     }
     p.gap(16.0);
 
-    // Grouped bars: one group per scan, one bar per framework, 0–100 %.
+    // Grouped bars: one group per scan, one bar per framework, 0 to the largest count.
+    let max = points
+        .iter()
+        .flat_map(|p| p.frameworks.iter().map(|s| s.figures.not_in_place))
+        .max()
+        .unwrap_or(0)
+        .max(2);
     p.ensure(CHART_H + 30.0);
     let axis_w = 28.0;
     let base = p.y - CHART_H;
-    for pct in [0.0, 50.0, 100.0] {
-        let y = base + CHART_H * pct / 100.0;
-        p.text_at(
-            MARGIN,
-            y - 3.0,
-            Face::Sans,
-            7.0,
-            GREY,
-            &format!("{pct:.0}%"),
-        );
+    for v in [0, max / 2, max] {
+        let y = base + CHART_H * v as f32 / max as f32;
+        p.text_at(MARGIN, y - 3.0, Face::Sans, 7.0, GREY, &v.to_string());
         p.rect(
             MARGIN + axis_w,
             y + 0.25,
@@ -85,13 +86,13 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
     for (g, point) in points.iter().enumerate() {
         let gx = MARGIN + axis_w + g as f32 * group_w + 3.0;
         for (i, fw) in a.frameworks.iter().enumerate() {
-            let score = point
+            let count = point
                 .frameworks
                 .iter()
                 .find(|s| s.id == fw.id)
-                .map(|s| s.score);
-            if let Some(score) = score {
-                let h = (CHART_H * score as f32 / 100.0).max(0.8);
+                .map(|s| s.figures.not_in_place);
+            if let Some(count) = count {
+                let h = (CHART_H * count as f32 / max as f32).max(0.8);
                 p.rect(
                     gx + i as f32 * bar_w,
                     base + h,
@@ -101,7 +102,10 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
                 );
             }
         }
-        let day = point.collected_at.format("%m-%d").to_string();
+        let mut day = point.collected_at.format("%m-%d").to_string();
+        if TrendPoint::catalog_changed(points, g) {
+            day.push('*');
+        }
         let time = point.collected_at.format("%H:%M").to_string();
         p.text_at(gx, base - 9.0, Face::Sans, 7.0, GREY, &day);
         p.text_at(gx, base - 17.0, Face::Sans, 7.0, GREY, &time);
@@ -109,20 +113,22 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
     p.y = base - 30.0;
 
     let mut spec: Vec<(&'static str, f32)> = vec![("Collected (UTC)", 110.0), ("Failed", 50.0)];
-    let names: Vec<&'static str> = ["Score 1", "Score 2", "Score 3", "Score 4"]
+    let names: Vec<&'static str> = ["Framework 1", "Framework 2", "Framework 3", "Framework 4"]
         .into_iter()
         .take(a.frameworks.len().min(4))
         .collect();
     let w = (TEXT_W - 160.0) / names.len().max(1) as f32;
     spec.extend(names.iter().map(|n| (*n, w)));
     let mut t = Table::start(p, columns(&spec), SMALL);
-    for point in points.iter().rev() {
+    for (i, point) in points.iter().enumerate().rev() {
+        let mut when = point
+            .collected_at
+            .to_rfc3339_opts(SecondsFormat::Secs, true);
+        if TrendPoint::catalog_changed(points, i) {
+            when.push_str(" *");
+        }
         let mut cells = vec![
-            Cell::plain(
-                point
-                    .collected_at
-                    .to_rfc3339_opts(SecondsFormat::Secs, true),
-            ),
+            Cell::plain(when),
             Cell::plain(
                 point
                     .by_status
@@ -137,9 +143,7 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
                 .frameworks
                 .iter()
                 .find(|s| s.id == fw.id)
-                .map_or("not evaluated".to_string(), |s| {
-                    score_label(s.score, s.score_without_waivers)
-                });
+                .map_or("not evaluated".to_string(), |s| s.figures.short());
             cells.push(Cell::plain(text));
         }
         t.row(p, &cells);
@@ -151,7 +155,7 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
         .iter()
         .take(4)
         .enumerate()
-        .map(|(i, f)| format!("Score {}: {} {}", i + 1, f.name, f.version))
+        .map(|(i, f)| format!("Framework {}: {} {}", i + 1, f.name, f.version))
         .collect();
     p.paragraph(MARGIN, TEXT_W, Face::Sans, SMALL, &key.join("; "));
 }

@@ -14,7 +14,15 @@ use serde_json::Value;
 use crate::snapshot::{Gap, Target, ToolInfo};
 
 /// Version of the assessment document layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+pub mod migrate;
+mod requirement;
+
+pub use requirement::{
+    AppliedAttestation, AssessmentMode, AttestationRecord, AttestationState, AttestedVerdict,
+    Figures, FrameworkResult, RequirementResult, RequirementState, Technical, Tone, Vocabulary,
+};
 
 /// One evaluation of one snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -55,6 +63,10 @@ pub struct TrendPoint {
     /// When the evidence was collected.
     pub collected_at: DateTime<Utc>,
     pub snapshot_sha256: String,
+    /// Catalogs the scan was evaluated with: where this changes between two points, figures may
+    /// move because the catalog did, not the host.
+    #[serde(default)]
+    pub catalog_sha256: String,
     /// Where the earlier assessment was read (bundle directory or file name).
     pub source: String,
     /// Result counts per status.
@@ -65,13 +77,24 @@ pub struct TrendPoint {
     pub frameworks: Vec<TrendScore>,
 }
 
+impl TrendPoint {
+    /// Whether scan `i` of `points` was evaluated with other catalogs than scan `i - 1` (both
+    /// known): its figures may have moved because the catalog did, not the host.
+    pub fn catalog_changed(points: &[TrendPoint], i: usize) -> bool {
+        i > 0
+            && i < points.len()
+            && !points[i].catalog_sha256.is_empty()
+            && !points[i - 1].catalog_sha256.is_empty()
+            && points[i].catalog_sha256 != points[i - 1].catalog_sha256
+    }
+}
+
 /// One framework's standing in an earlier scan.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TrendScore {
     pub id: String,
-    pub score: f64,
-    pub score_without_waivers: f64,
-    pub counts: BTreeMap<RequirementStatus, usize>,
+    pub figures: Figures,
+    pub counts: BTreeMap<RequirementState, usize>,
 }
 
 impl Assessment {
@@ -80,6 +103,7 @@ impl Assessment {
         TrendPoint {
             collected_at: self.snapshot.collected_until,
             snapshot_sha256: self.snapshot.sha256.clone(),
+            catalog_sha256: self.catalog.sha256.clone(),
             source: source.to_string(),
             by_status: self.summary.by_status.clone(),
             waived: self.summary.waived,
@@ -88,8 +112,7 @@ impl Assessment {
                 .iter()
                 .map(|f| TrendScore {
                     id: f.id.clone(),
-                    score: f.score,
-                    score_without_waivers: f.score_without_waivers,
+                    figures: f.figures,
                     counts: f.counts.clone(),
                 })
                 .collect(),
@@ -389,142 +412,6 @@ impl CheckResult {
     }
 }
 
-/// Requirement-level verdict.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum RequirementStatus {
-    /// Every deciding check passed and the requirement is fully automated.
-    Satisfied,
-    /// At least one deciding check failed.
-    NotSatisfied,
-    /// Technical evidence collected and no failure, but manual evidence is needed too.
-    Partial,
-    /// Only a person can decide; see the prompt.
-    Manual,
-    /// No deciding check applied to anything on this host.
-    NotApplicable,
-    /// A deciding check could not be evaluated and none failed.
-    Error,
-}
-
-impl RequirementStatus {
-    pub const ALL: [RequirementStatus; 6] = [
-        RequirementStatus::NotSatisfied,
-        RequirementStatus::Error,
-        RequirementStatus::Partial,
-        RequirementStatus::Manual,
-        RequirementStatus::Satisfied,
-        RequirementStatus::NotApplicable,
-    ];
-
-    /// Name for people, as reports print it.
-    pub fn label(self) -> &'static str {
-        match self {
-            RequirementStatus::Satisfied => "Satisfied",
-            RequirementStatus::NotSatisfied => "Not satisfied",
-            RequirementStatus::Partial => "Partial",
-            RequirementStatus::Manual => "Manual",
-            RequirementStatus::NotApplicable => "Not applicable",
-            RequirementStatus::Error => "Error",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequirementStatus::Satisfied => "satisfied",
-            RequirementStatus::NotSatisfied => "not_satisfied",
-            RequirementStatus::Partial => "partial",
-            RequirementStatus::Manual => "manual",
-            RequirementStatus::NotApplicable => "not_applicable",
-            RequirementStatus::Error => "error",
-        }
-    }
-}
-
-/// How a requirement is assessed.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum AssessmentMode {
-    /// Technical evidence decides.
-    Automated,
-    /// Technical evidence covers part; a document or attestation covers the rest.
-    Partial,
-    /// Only documents, interviews or attestations can decide.
-    Manual,
-}
-
-/// Roll-up of one framework requirement.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RequirementResult {
-    /// Official identifier (`2.2.5`, `164.312(b)`, `5.5`).
-    pub id: String,
-    pub title: String,
-    /// Grouping heading in the framework (e.g. `Requirement 2`).
-    pub section: Option<String>,
-    /// HIPAA implementation specification level: `required` or `addressable`.
-    pub level: Option<String>,
-    pub mode: AssessmentMode,
-    pub status: RequirementStatus,
-    /// Checks whose results decide the status.
-    pub checks: Vec<String>,
-    /// Checks shown as supporting evidence only.
-    pub supporting: Vec<String>,
-    /// What manual evidence the assessor should collect.
-    pub prompt: Option<String>,
-    /// Result counts over the deciding checks (underlying verdicts, waived failures included).
-    pub counts: BTreeMap<Status, usize>,
-    /// Deciding failures covered by an active waiver.
-    #[serde(default)]
-    pub waived: usize,
-    /// The verdict if no waiver applied (attestations still apply).
-    pub status_without_waivers: RequirementStatus,
-    /// The attestation that decided this requirement, when one did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attestation: Option<AppliedAttestation>,
-}
-
-/// The part of an attestation a requirement row shows.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AppliedAttestation {
-    pub verdict: AttestedVerdict,
-    pub attested_by: String,
-    pub date: chrono::NaiveDate,
-    pub evidence: String,
-}
-
-/// Roll-up of one framework.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FrameworkResult {
-    pub id: String,
-    pub name: String,
-    pub version: String,
-    pub publisher: String,
-    pub url: Option<String>,
-    pub description: String,
-    pub requirements: Vec<RequirementResult>,
-    /// Requirement counts per status.
-    pub counts: BTreeMap<RequirementStatus, usize>,
-    /// Requirement counts per status had no waiver applied.
-    pub counts_without_waivers: BTreeMap<RequirementStatus, usize>,
-    /// Share of applicable requirements that are satisfied, in percent (see [`score`]).
-    pub score: f64,
-    /// [`Self::score`] had no waiver applied.
-    pub score_without_waivers: f64,
-}
-
-/// Share of applicable requirements that are satisfied, in percent, rounded to one decimal.
-/// `not_applicable` requirements are left out; `manual`, `partial` and `error` count as not
-/// (yet) satisfied, so the score only rises with evidence.
-pub fn score(counts: &BTreeMap<RequirementStatus, usize>) -> f64 {
-    let get = |s| counts.get(&s).copied().unwrap_or(0);
-    let applicable: usize = counts.values().sum::<usize>() - get(RequirementStatus::NotApplicable);
-    if applicable == 0 {
-        return 0.0;
-    }
-    let pct = get(RequirementStatus::Satisfied) as f64 * 100.0 / applicable as f64;
-    (pct * 10.0).round() / 10.0
-}
-
 /// Totals over all results.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
@@ -588,16 +475,6 @@ impl WaiverScope {
     }
 }
 
-/// A score as reports print it: `30.9%`, or `30.9% (29.9% without waivers)` when waivers
-/// changed it.
-pub fn score_label(score: f64, without_waivers: f64) -> String {
-    if score == without_waivers {
-        format!("{score:.1}%")
-    } else {
-        format!("{score:.1}% ({without_waivers:.1}% without waivers)")
-    }
-}
-
 /// Whether a waiver applied in this evaluation.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -656,96 +533,51 @@ pub struct WaiverRecord {
     pub covered_fingerprints: Vec<String>,
 }
 
-/// The verdict a person attested for a requirement.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum AttestedVerdict {
-    Satisfied,
-    NotSatisfied,
-    NotApplicable,
-}
-
-impl AttestedVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttestedVerdict::Satisfied => "satisfied",
-            AttestedVerdict::NotSatisfied => "not_satisfied",
-            AttestedVerdict::NotApplicable => "not_applicable",
-        }
-    }
-
-    pub fn requirement_status(self) -> RequirementStatus {
-        match self {
-            AttestedVerdict::Satisfied => RequirementStatus::Satisfied,
-            AttestedVerdict::NotSatisfied => RequirementStatus::NotSatisfied,
-            AttestedVerdict::NotApplicable => RequirementStatus::NotApplicable,
-        }
-    }
-}
-
-/// Whether an attestation decided its requirement in this evaluation.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum AttestationState {
-    /// It decided a `manual` or `partial` requirement.
-    Applied,
-    /// Past its expiry date: the requirement stays as the technical evidence left it.
-    Expired,
-    /// Dated after the evaluation.
-    NotYetValid,
-    /// Technical evidence failed or could not be read; a person's word does not override it.
-    Overridden,
-    /// The requirement is decided by technical evidence alone.
-    NotNeeded,
-    /// Its framework was not selected for this evaluation.
-    NotSelected,
-}
-
-impl AttestationState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttestationState::Applied => "applied",
-            AttestationState::Expired => "expired",
-            AttestationState::NotYetValid => "not_yet_valid",
-            AttestationState::Overridden => "overridden",
-            AttestationState::NotNeeded => "not_needed",
-            AttestationState::NotSelected => "not_selected",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AttestationState::Applied => "Applied",
-            AttestationState::Expired => "Expired",
-            AttestationState::NotYetValid => "Not yet valid",
-            AttestationState::Overridden => "Not applied: technical evidence disagrees",
-            AttestationState::NotNeeded => "Not needed: decided by technical evidence",
-            AttestationState::NotSelected => "Framework not selected",
-        }
-    }
-}
-
-/// One entry of the attestation register.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AttestationRecord {
-    pub framework: String,
-    pub requirement: String,
-    pub verdict: AttestedVerdict,
-    pub attested_by: String,
-    pub date: chrono::NaiveDate,
-    /// Document name or URL holding the evidence.
-    pub evidence: String,
-    pub expires: Option<chrono::NaiveDate>,
-    pub notes: Option<String>,
-    /// `file:line` of the entry.
-    pub source: String,
-    pub state: AttestationState,
-}
-
 impl Assessment {
     /// Metadata of a check by id.
     pub fn check(&self, id: &str) -> Option<&CheckInfo> {
         self.checks.iter().find(|c| c.id == id)
+    }
+
+    /// Why a requirement's failures stand accepted: `risk accepted under waiver W-1 (expires
+    /// 2027-01-31)`, naming every waiver that covers a deciding failure; `None` when none does.
+    /// Every report words a waived requirement with this one sentence.
+    pub fn waiver_note(&self, req: &RequirementResult) -> Option<String> {
+        if req.waivers.is_empty() {
+            return None;
+        }
+        let named: Vec<String> = req
+            .waivers
+            .iter()
+            .map(|id| match self.waiver(id).and_then(|w| w.expires) {
+                Some(date) => format!("{id} (expires {date})"),
+                None => format!("{id} (no expiry)"),
+            })
+            .collect();
+        let noun = if named.len() == 1 {
+            "waiver"
+        } else {
+            "waivers"
+        };
+        let unwaived = req.counts.get(&Status::Fail).copied().unwrap_or(0)
+            - req
+                .waived
+                .min(req.counts.get(&Status::Fail).copied().unwrap_or(0));
+        let rest = if unwaived > 0 {
+            format!("; {unwaived} deciding failure(s) not waived")
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "{} failure(s) waived: risk accepted under {noun} {}{rest}",
+            req.waived,
+            named.join(", ")
+        ))
+    }
+
+    /// A waiver of the register by id.
+    pub fn waiver(&self, id: &str) -> Option<&WaiverRecord> {
+        self.waivers.iter().find(|w| w.id == id)
     }
 
     /// Whether any failed result not covered by a waiver is at or above `threshold`.
