@@ -28,6 +28,7 @@ mod anchors;
 mod counts;
 mod findings;
 mod index;
+pub(in crate::render) mod legend;
 mod markup;
 mod registers;
 mod sections;

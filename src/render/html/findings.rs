@@ -83,7 +83,9 @@ fn requirement(
         not_applicable += tally.not_applicable;
     }
     let findings = requirement_finding_count(ix, req);
-    h.raw("\n<details data-group");
+    h.raw("\n<details data-group data-state=\"")
+        .text(req.state.as_str())
+        .raw("\"");
     if open && findings > 0 {
         h.raw(" open");
     }
@@ -92,7 +94,7 @@ fn requirement(
     h.raw("</span> <span class=\"sum-title\">")
         .text(&req.title)
         .raw("</span> ");
-    status_badge(h, req.state.tone().as_str(), fw.label(req.state));
+    state_badge(h, req.state.tone().as_str(), fw.label(req.state));
     if req.attestation.is_some() {
         h.raw(" <span class=\"tag\">attested</span>");
     }
@@ -283,6 +285,15 @@ fn plural(n: usize) -> &'static str {
     } else {
         "s"
     }
+}
+
+/// A requirement's evidence state, coloured by its tone (the template's `state` macro).
+fn state_badge(h: &mut Html, tone: &str, label: &str) {
+    h.raw("<span class=\"badge tone-")
+        .text(tone)
+        .raw("\">")
+        .text(label)
+        .raw("</span>");
 }
 
 fn status_badge(h: &mut Html, key: &str, label: &str) {

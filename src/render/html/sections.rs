@@ -12,7 +12,7 @@ use super::index::Index;
 use super::view::https_only;
 use crate::assessment::{
     AssessmentMode, CheckInfo, CheckMode, CheckResult, EvidenceRole, FrameworkResult,
-    RequirementResult, RequirementState,
+    RequirementResult, RequirementState, Technical,
 };
 
 #[derive(Serialize)]
@@ -36,18 +36,25 @@ pub(super) struct FrameworkView {
 #[derive(Serialize)]
 struct RequirementView {
     id: String,
+    /// The id cut before each `(` (`164.308(a)`, `(1)`, `(i)`), so a narrow column breaks it
+    /// between its parts rather than inside one.
+    id_parts: Vec<String>,
     anchor: String,
     title: String,
-    section: String,
+    /// The framework's grouping heading, set on the first requirement of each group.
+    section_start: Option<String>,
+    /// HIPAA: `Required` or `Addressable`.
     level: String,
+    /// How the requirement is assessed (`Technical + manual`, not "partial").
     mode: &'static str,
     /// The state's key (`risk_accepted`), for filters.
     state: &'static str,
     /// Colour family of the state (`accepted`): a waived failure is never green.
     tone: &'static str,
     state_label: &'static str,
-    /// What the deciding checks alone showed, for partial requirements.
-    technical: &'static str,
+    /// What the deciding checks alone showed, where the state does not say it already
+    /// (requirements that also need manual evidence, attested ones).
+    technical: Option<String>,
     /// Who attested the finding, and the document, when an attestation decided it.
     attested: Option<String>,
     /// The waivers that accepted the risk of deciding failures, with their expiry.
@@ -108,13 +115,37 @@ fn role_name(role: EvidenceRole) -> &'static str {
     }
 }
 
-/// The mode as the template and the findings sections show it.
-pub(super) fn mode_name(mode: AssessmentMode) -> &'static str {
-    match mode {
-        AssessmentMode::Automated => "automated",
-        AssessmentMode::Partial => "partial",
-        AssessmentMode::Manual => "manual",
+/// `Technical evidence: passed`, where the state alone does not tell what the deciding checks
+/// showed: a requirement that also needs manual evidence, or one an assessor attested.
+fn technical_note(req: &RequirementResult) -> Option<String> {
+    let shown = req.mode != AssessmentMode::Automated || req.state.is_attested();
+    (shown && req.technical != Technical::None)
+        .then(|| format!("Technical evidence: {}", req.technical.label()))
+}
+
+/// `164.308(a)(1)(i)` → `164.308(a)`, `(1)`, `(i)`.
+fn id_parts(id: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for (i, piece) in id.split('(').enumerate() {
+        match (i, parts.last_mut()) {
+            (0, _) => parts.push(piece.to_string()),
+            // The first group stays with the section number: `164.308(a)`.
+            (1, Some(first)) if !first.is_empty() => {
+                first.push('(');
+                first.push_str(piece);
+            }
+            _ => parts.push(format!("({piece}")),
+        }
     }
+    parts
+}
+
+/// `required` → `Required`.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|first| first.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 pub(super) fn status_counts<'r>(results: impl IntoIterator<Item = &'r CheckResult>) -> Vec<Chip> {
@@ -154,7 +185,15 @@ impl Index<'_> {
             requirements: fw
                 .requirements
                 .iter()
-                .map(|req| self.requirement(fw, req))
+                .enumerate()
+                .map(|(i, req)| {
+                    let mut view = self.requirement(fw, req);
+                    let previous = i.checked_sub(1).map(|j| &fw.requirements[j].section);
+                    if req.section.is_some() && previous != Some(&req.section) {
+                        view.section_start = req.section.clone();
+                    }
+                    view
+                })
                 .collect(),
             slug,
         }
@@ -163,19 +202,20 @@ impl Index<'_> {
     fn requirement(&self, fw: &FrameworkResult, req: &RequirementResult) -> RequirementView {
         RequirementView {
             id: req.id.clone(),
+            id_parts: id_parts(&req.id),
             anchor: self
                 .requirement_anchor
                 .get(&(fw.id.as_str(), req.id.as_str()))
                 .cloned()
                 .unwrap_or_default(),
             title: req.title.clone(),
-            section: req.section.clone().unwrap_or_default(),
-            level: req.level.clone().unwrap_or_default(),
-            mode: mode_name(req.mode),
+            section_start: None,
+            level: req.level.as_deref().map(capitalised).unwrap_or_default(),
+            mode: req.mode.label(),
             state: req.state.as_str(),
             tone: req.state.tone().as_str(),
             state_label: fw.label(req.state),
-            technical: req.technical.label(),
+            technical: technical_note(req),
             attested: req.attestation.as_ref().map(|t| {
                 format!(
                     "Attested {} by {} on {}; evidence: {}",

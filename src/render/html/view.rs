@@ -15,7 +15,7 @@ use super::findings::requirement_finding_count;
 use super::index::Index;
 use super::registers::{self, AttestationView, RegisterCounts, TrendView, WaiverView};
 use super::sections::{CheckView, FrameworkView};
-use crate::assessment::{Assessment, ResourceKind, Severity, Status};
+use crate::assessment::{Assessment, RequirementState, ResourceKind, Severity, Status, Vocabulary};
 
 /// Reports with at most this many filterable entries start with every group open.
 const OPEN_LIMIT: usize = 80;
@@ -47,8 +47,19 @@ pub(super) struct Report {
     waivers: Vec<WaiverView>,
     attestations: Vec<AttestationView>,
     registers: RegisterCounts,
-    /// Scores over earlier scans, with `--history`.
+    /// Requirement counts over earlier scans, with `--history`.
     trend: Option<TrendView>,
+    /// What the requirement evidence states mean.
+    legend: Vec<LegendRow>,
+}
+
+#[derive(Serialize)]
+struct LegendRow {
+    tone: &'static str,
+    label: &'static str,
+    meaning: &'static str,
+    /// `CIS Docker Benchmark: Fail; …`, or empty.
+    also: String,
 }
 
 /// A label and its value (also used for `<option>`: label shown, value submitted).
@@ -72,6 +83,9 @@ struct SummaryView {
 struct Filters {
     frameworks: Vec<Field>,
     statuses: Vec<Field>,
+    /// Requirement evidence states present in the report, worst first, in generic words (the
+    /// matrix shows each framework's own).
+    states: Vec<Field>,
     severities: Vec<Field>,
     kinds: Vec<Field>,
 }
@@ -181,6 +195,10 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
                 .map(|s| option(s.as_str(), s.label()))
                 .chain((a.summary.waived > 0).then(|| option("waived", "Waived")))
                 .collect(),
+            states: (RequirementState::ALL.iter())
+                .filter(|s| (a.frameworks.iter()).any(|f| f.counts.get(s).is_some_and(|n| *n > 0)))
+                .map(|s| option(s.as_str(), s.label(Vocabulary::Generic)))
+                .collect(),
             severities: (Severity::ALL.iter())
                 .map(|s| option(s.as_str(), s.label()))
                 .collect(),
@@ -197,5 +215,14 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
         attestations: registers::attestations(a),
         registers: registers::register_counts(a),
         trend: registers::trend(a),
+        legend: super::legend::entries(a)
+            .into_iter()
+            .map(|e| LegendRow {
+                tone: e.state.tone().as_str(),
+                label: e.label,
+                meaning: e.meaning,
+                also: e.also.join("; "),
+            })
+            .collect(),
     }
 }
