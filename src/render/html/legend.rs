@@ -1,7 +1,17 @@
 //! The legend of requirement evidence states, shared by the HTML and PDF reports: which states a
-//! report explains, what each means, and the words each framework of the report shows it in.
+//! report explains, what each means, the words each framework of the report shows it in, and the
+//! note on technical evidence a matrix row adds where its state does not say it.
 
-use crate::assessment::{Assessment, RequirementState, Vocabulary};
+use crate::assessment::{Assessment, RequirementResult, RequirementState, Technical, Vocabulary};
+
+/// `Technical evidence: passed` where the state does not tell what the deciding checks showed: a
+/// requirement awaiting manual evidence, or one an assessor attested. `None` otherwise (a failed
+/// or incomplete state already says it).
+pub(in crate::render) fn technical_note(r: &RequirementResult) -> Option<String> {
+    let shown = r.state == RequirementState::AwaitingManualEvidence || r.state.is_attested();
+    (shown && r.technical != Technical::None)
+        .then(|| format!("Technical evidence: {}", r.technical.label()))
+}
 
 /// The states every legend explains, whether or not a requirement is in them: the reader needs
 /// them to read the figures.

@@ -11,8 +11,8 @@ use super::counts::{self, Chip, Segment};
 use super::index::Index;
 use super::view::https_only;
 use crate::assessment::{
-    AssessmentMode, CheckInfo, CheckMode, CheckResult, EvidenceRole, FrameworkResult,
-    RequirementResult, RequirementState, Technical,
+    CheckInfo, CheckMode, CheckResult, EvidenceRole, FrameworkResult, RequirementResult,
+    RequirementState,
 };
 
 #[derive(Serialize)]
@@ -115,14 +115,6 @@ fn role_name(role: EvidenceRole) -> &'static str {
     }
 }
 
-/// `Technical evidence: passed`, where the state alone does not tell what the deciding checks
-/// showed: a requirement that also needs manual evidence, or one an assessor attested.
-fn technical_note(req: &RequirementResult) -> Option<String> {
-    let shown = req.mode != AssessmentMode::Automated || req.state.is_attested();
-    (shown && req.technical != Technical::None)
-        .then(|| format!("Technical evidence: {}", req.technical.label()))
-}
-
 /// `164.308(a)(1)(i)` → `164.308(a)`, `(1)`, `(i)`.
 fn id_parts(id: &str) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
@@ -215,7 +207,7 @@ impl Index<'_> {
             state: req.state.as_str(),
             tone: req.state.tone().as_str(),
             state_label: fw.label(req.state),
-            technical: technical_note(req),
+            technical: crate::render::html::legend::technical_note(req),
             attested: req.attestation.as_ref().map(|t| {
                 format!(
                     "Attested {} by {} on {}; evidence: {}",

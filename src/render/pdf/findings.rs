@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::layout::{leading, Face, Pages, GREY, MARGIN, TEXT_W};
 use super::sections::{BODY, SMALL};
-use super::{severity_color, status_color, RESULTS_PER_CHECK};
+use super::{requirement_color, severity_color, status_color, RESULTS_PER_CHECK};
 use crate::assessment::{Assessment, CheckResult, Severity, Status};
 
 /// Longest evidence value printed; the JSON bundle has the full value.
@@ -26,7 +26,7 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
     p.new_page();
     p.heading("Findings detail", 16.0, Some("Findings detail"));
     p.body(&format!(
-        "Failed and errored results, grouped by the requirement whose status they decide. A \
+        "Failed and errored results, grouped by the requirement whose evidence state they decide. A \
              check is detailed once, where it first appears; at most {RESULTS_PER_CHECK} results \
              are listed per check. findings.csv and assessment.json hold every result."
     ));
@@ -60,6 +60,18 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
                 10.5,
                 None,
             );
+            // A waived requirement says under which waiver, until when, right under its name.
+            if let Some(note) = a.waiver_note(r) {
+                let lines = p.fonts.wrap(Face::Bold, SMALL, &note, TEXT_W);
+                p.lines(
+                    MARGIN,
+                    Face::Bold,
+                    SMALL,
+                    requirement_color(r.state.tone()),
+                    &lines,
+                );
+                p.gap(4.0);
+            }
             for c in &r.checks {
                 let Some(results) = by_check.get(c.as_str()) else {
                     continue;

@@ -75,6 +75,11 @@ impl FontEntry {
         })
     }
 
+    /// Width of `s` in ems.
+    fn width_em(&self, s: &str) -> f32 {
+        s.chars().map(|c| self.em(c)).sum()
+    }
+
     fn em(&self, c: char) -> f32 {
         match self.widths.get(c as usize) {
             Some(w) => *w,
@@ -159,14 +164,27 @@ impl Fonts {
                     line_w = word_w;
                     continue;
                 }
+                // Prefer to break a long word where it has parts (`164.308(a)` | `(1)(i)`,
+                // `path/` | `rest`); between any two characters only when it has none.
+                let mut soft: Option<usize> = None;
                 for c in word.chars() {
                     let cw = e.em(c) * size;
                     if line_w + cw > max && !line.is_empty() {
-                        lines.push(std::mem::take(&mut line));
-                        line_w = 0.0;
+                        let rest = match soft.take() {
+                            Some(at) if at > 0 && at < line.len() => line.split_off(at),
+                            _ => String::new(),
+                        };
+                        lines.push(std::mem::replace(&mut line, rest));
+                        line_w = e.width_em(&line) * size;
+                    }
+                    if c == '(' {
+                        soft = Some(line.len());
                     }
                     line.push(c);
                     line_w += cw;
+                    if matches!(c, '/' | '-' | '_' | '.' | ',' | ':' | ')') {
+                        soft = Some(line.len());
+                    }
                 }
             }
             lines.push(line);

@@ -28,8 +28,9 @@ pub(super) fn waivers(p: &mut Pages, a: &Assessment) {
         BODY,
         &format!(
             "{} waiver(s) were supplied; the active ones cover {covered} failed result(s). A \
-             waived result keeps its verdict (fail) and is shown as waived; scores are given with \
-             and without waivers. Expired, not yet valid and unmatched waivers cover nothing.",
+             waived result keeps its verdict (fail) and is shown as waived; the requirements it \
+             decides stay not in place, with the risk accepted under the waiver until it \
+             expires. Expired, not yet valid and unmatched waivers cover nothing.",
             a.waivers.len()
         ),
     );
@@ -115,9 +116,9 @@ pub(super) fn attestations(p: &mut Pages, a: &Assessment) {
         Face::Sans,
         BODY,
         &format!(
-            "{} attestation(s) were supplied and {applied} decided a requirement. An attestation \
-             decides a manual or partial requirement; it never overrides technical evidence that \
-             failed or could not be read.",
+            "{} attestation(s) were supplied and {applied} decided a requirement. An applied \
+             attestation records the assessor's own finding for its requirement; it never \
+             overrides technical evidence that failed or could not be read.",
             a.attestations.len()
         ),
     );

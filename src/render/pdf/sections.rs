@@ -10,19 +10,23 @@ use crate::assessment::{Assessment, FrameworkResult, RequirementResult, Severity
 
 /// What this document is, on the cover.
 pub(super) const DISCLAIMER: &str = "This report is technical evidence collected from one Docker \
-host, not a statement of compliance. Requirements marked partial or manual need evidence that \
-only a person can collect (policies, procedures, interviews, attestations).";
+host, not a statement of compliance. Each framework requirement carries an evidence state for the \
+assessor to confirm; requirements awaiting manual evidence need documents, interviews or \
+attestations that only a person can supply, and are open, not failed.";
 
 /// How results were produced, in the scope section.
 pub(super) const METHOD: &str = "Every check of the catalogs was evaluated against each resource \
 it applies to, using only the snapshot named on the cover. A result is pass (the rule held), fail \
 (it did not), error (the data the rule needs was missing or the rule could not be evaluated; \
 never counted as a pass), not applicable, or manual (a person has to decide). A framework \
-requirement is decided by its deciding checks: not satisfied when any failed, error when any \
-could not be evaluated and none failed, partial when technical evidence shows no failure but \
-manual evidence is needed too. Supporting checks are shown but do not decide. A failure covered \
-by an active waiver keeps its verdict and counts as accepted risk; an attestation by a named \
-person decides a manual or partial requirement but never overrides a technical failure.";
+requirement takes an evidence state from its deciding checks: not in place when one failed, \
+incomplete when one could not be evaluated and none failed, consistent with in place when all \
+passed and technical evidence alone decides the requirement, and otherwise awaiting manual \
+evidence. Supporting checks are shown but do not decide. A failure covered by an active waiver \
+keeps its verdict: the requirement stays not in place, with the risk accepted under the named \
+waiver. An attestation records the assessor's own finding for its requirement and never \
+overrides a technical failure. There is no percentage score; every figure is a count with its \
+denominator.";
 
 pub(super) const BODY: f32 = 9.5;
 pub(super) const SMALL: f32 = 8.5;
@@ -280,12 +284,51 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
             Face::Sans,
             SMALL,
             &format!(
-                "{} failed result(s) are covered by active waivers: they stay not in place, with \
-                 the risk accepted; see the waiver register.",
+                "{} failed result(s) are covered by active waivers: their requirements stay not \
+                 in place, with the risk accepted; see the waiver register.",
                 a.summary.waived
             ),
         );
+        p.gap(4.0);
     }
+    legend(p, a);
+}
+
+/// What the evidence states mean, each in its colour, with the words each framework uses.
+fn legend(p: &mut Pages, a: &Assessment) {
+    // The legend reads as one block: start it on a new page unless most of it fits here.
+    p.ensure(220.0);
+    p.heading("Requirement evidence states", 11.5, None);
+    p.paragraph(
+        MARGIN,
+        TEXT_W,
+        Face::Sans,
+        SMALL,
+        "dockproof reports evidence, not findings: a framework's finding terms (PCI DSS In Place, \
+         HIPAA alternative measure) appear only where an attestation records the assessor's own \
+         finding, and Not Tested is never used. CIS recommendations keep pass, fail and manual.",
+    );
+    p.gap(4.0);
+    let mut t = Table::start(
+        p,
+        columns(&[("State", 150.0), ("Meaning", TEXT_W - 150.0)]),
+        SMALL,
+    );
+    for e in crate::render::html::legend::entries(a) {
+        let mut meaning = e.meaning.to_string();
+        if !e.also.is_empty() {
+            meaning.push_str("\nShown as: ");
+            meaning.push_str(&e.also.join("; "));
+        }
+        t.row(
+            p,
+            &[
+                Cell::styled(e.label, Face::Bold, requirement_color(e.state.tone())),
+                Cell::plain(meaning),
+            ],
+        );
+    }
+    t.end(p);
 }
 
 /// "2 fail, 1 error, 3 pass" over the statuses with a count.
@@ -305,14 +348,27 @@ fn result_counts(counts: &std::collections::BTreeMap<Status, usize>) -> String {
 }
 
 /// The state as the matrix shows it, in the framework's words, with the waivers that accepted
-/// the risk of its failures.
+/// the risk of its failures and, where the state does not say it, what the deciding checks showed.
 fn requirement_label(a: &Assessment, fw: &FrameworkResult, r: &RequirementResult) -> String {
     let mut label = fw.label(r.state).to_string();
     if let Some(note) = a.waiver_note(r) {
         label.push('\n');
         label.push_str(&note);
     }
+    if let Some(note) = crate::render::html::legend::technical_note(r) {
+        label.push('\n');
+        label.push_str(&note);
+    }
     label
+}
+
+/// "1 check: 2 fail, 1 pass": how many checks decide, and their results.
+fn deciding_results(r: &RequirementResult) -> String {
+    match r.checks.len() {
+        0 => "no deciding check".into(),
+        1 => format!("1 check: {}", result_counts(&r.counts)),
+        n => format!("{n} checks: {}", result_counts(&r.counts)),
+    }
 }
 
 pub(super) fn matrix(p: &mut Pages, a: &Assessment, fw: &FrameworkResult) {
@@ -329,40 +385,64 @@ pub(super) fn matrix(p: &mut Pages, a: &Assessment, fw: &FrameworkResult) {
         Face::Sans,
         SMALL,
         &format!(
-            "{}. {} Checks: how many checks decide the requirement; their results are counted \
-             per resource.",
+            "{}. {} The evidence state is for the assessor to confirm (see the legend in the \
+             executive summary); results of the deciding checks are counted per resource.",
             fw.publisher,
             fw.description.trim_end()
         ),
     );
     p.gap(6.0);
-    let spec = [
-        ("ID", 56.0),
-        ("Title", 170.0),
-        ("Status", 82.0),
-        ("Mode", 56.0),
-        ("Checks", 44.0),
-        ("Results of the deciding checks", TEXT_W - 408.0),
-    ];
+    // HIPAA implementation specifications are Required or Addressable: a column of its own.
+    let levels = fw.requirements.iter().any(|r| r.level.is_some());
+    let spec: Vec<(&'static str, f32)> = if levels {
+        vec![
+            ("ID", 74.0),
+            ("Title", 112.0),
+            ("Level", 60.0),
+            ("Evidence state", 132.0),
+            ("Mode", 50.0),
+            ("Deciding checks", TEXT_W - 428.0),
+        ]
+    } else {
+        vec![
+            ("ID", 50.0),
+            ("Title", 150.0),
+            ("Evidence state", 142.0),
+            ("Mode", 56.0),
+            ("Deciding checks", TEXT_W - 398.0),
+        ]
+    };
     let mut t = Table::start(p, columns(&spec), SMALL);
     for r in &fw.requirements {
-        t.row(
-            p,
-            &[
-                Cell::styled(r.id.as_str(), Face::Bold, BLACK),
-                Cell::plain(r.title.as_str()),
-                Cell::styled(
-                    requirement_label(a, fw, r),
-                    Face::Bold,
-                    requirement_color(r.state.tone()),
-                ),
-                Cell::plain(mode_label(r.mode)),
-                Cell::plain(r.checks.len().to_string()),
-                Cell::plain(result_counts(&r.counts)),
-            ],
-        );
+        let mut cells = vec![
+            Cell::styled(r.id.as_str(), Face::Bold, BLACK),
+            Cell::plain(r.title.as_str()),
+        ];
+        if levels {
+            cells.push(Cell::plain(
+                r.level.as_deref().map(capitalised).unwrap_or_default(),
+            ));
+        }
+        cells.extend([
+            Cell::styled(
+                requirement_label(a, fw, r),
+                Face::Bold,
+                requirement_color(r.state.tone()),
+            ),
+            Cell::plain(mode_label(r.mode)),
+            Cell::plain(deciding_results(r)),
+        ]);
+        t.row(p, &cells);
     }
     t.end(p);
+}
+
+/// `addressable` → `Addressable`.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|first| first.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 pub(super) fn appendix(p: &mut Pages, a: &Assessment, written: &[(String, String)]) {
