@@ -273,16 +273,108 @@ mod tests {
         for fw in &a.frameworks {
             assert!(html.contains(&escaped(&fw.id)), "framework {}", fw.id);
             for req in &fw.requirements {
-                let cell = format!(r#"<th scope="row" class="mono">{}</th>"#, escaped(&req.id));
-                assert!(html.contains(&cell), "requirement {} {}", fw.id, req.id);
+                let anchor = format!("req-{}-{}", anchors::slug(&fw.id), anchors::slug(&req.id));
+                let row = format!(r#"<tr id="{anchor}" data-state="{}">"#, req.state.as_str());
+                assert!(html.contains(&row), "requirement {} {}", fw.id, req.id);
             }
         }
         for check in &a.checks {
             let anchor = format!("id=\"check-{}\"", anchors::slug(&check.id));
             assert!(html.contains(&anchor), "check {}", check.id);
         }
-        // Prompts for partial and manual requirements are shown.
+        // Prompts of requirements awaiting manual evidence are shown.
         assert!(html.contains("Obtain the documented procedure for 7.2.1 and interview its owner."));
+        // Ids break between their parts, never inside `(a)`.
+        assert!(html
+            .contains(r#"<th scope="row" class="mono">164.308(a)<wbr>(1)<wbr>(ii)<wbr>(D)</th>"#));
+        assert!(html.contains(r#"<th scope="row" class="mono">2.2.5</th>"#));
+        // Sections head their rows instead of taking a column.
+        assert!(html.contains(
+            r#"<tr class="section-head" data-section-head><th scope="colgroup" colspan="7">Technical safeguards</th></tr>"#
+        ));
+        assert!(html.contains(
+            r#"<tr class="section-head" data-section-head><th scope="colgroup" colspan="6">Requirement 2</th></tr>"#
+        ));
+    }
+
+    /// The fixture with the waived `nginx:1.25` failure rolled up: the requirement it decides is
+    /// `risk_accepted` under W-1.
+    fn risk_accepted_assessment() -> (Assessment, String, String) {
+        use crate::assessment::{RequirementState, Technical};
+        let mut a = crate::render::fixture::waived_assessment();
+        let check = a.waivers[0].check_id.clone();
+        let fw = a
+            .frameworks
+            .iter_mut()
+            .find(|f| f.requirements.iter().any(|r| r.checks.contains(&check)))
+            .expect("a requirement decided by the waived check");
+        let req = fw
+            .requirements
+            .iter_mut()
+            .find(|r| r.checks.contains(&check))
+            .expect("requirement");
+        req.state = RequirementState::RiskAccepted;
+        req.technical = Technical::RiskAccepted;
+        req.waived = 1;
+        req.waivers = vec!["W-1".into()];
+        let ids = (fw.id.clone(), req.id.clone());
+        fw.recount();
+        (a, ids.0, ids.1)
+    }
+
+    #[test]
+    fn a_waived_requirement_reads_risk_accepted_in_amber_with_its_waiver() {
+        let (a, fw, req) = risk_accepted_assessment();
+        let html = render(&a);
+        let anchor = format!("req-{}-{}", anchors::slug(&fw), anchors::slug(&req));
+        let start = html
+            .find(&format!(r#"<tr id="{anchor}" data-state="risk_accepted">"#))
+            .expect("the row carries the risk_accepted state");
+        let row = &html[start..start + html[start..].find("</tr>").expect("row ends")];
+        assert!(
+            row.contains(r#"<span class="badge tone-accepted">Not in place: risk accepted under waiver</span><p class="waiver-note">1 failure(s) waived: risk accepted under waiver W-1 (expires 2025-06-30)</p>"#),
+            "{row}"
+        );
+        assert!(
+            !row.contains("tone-good") && !row.contains("tone-consistent"),
+            "{row}"
+        );
+        // The summary counts it as its own state, and the state filter offers it.
+        assert!(html.contains(&format!(
+            r#"data-fw-count="{}:risk_accepted">1 of "#,
+            anchors::slug(&format!("fw-{fw}"))
+        )));
+        assert!(html.contains(
+            r#"<option value="risk_accepted">Not in place: risk accepted under waiver</option>"#
+        ));
+        // The legend explains it.
+        assert!(html.contains(r#"<tr data-legend><th scope="row"><span class="badge tone-accepted">Not in place: risk accepted under waiver</span></th><td>Every deciding failure is covered by an active waiver"#));
+    }
+
+    #[test]
+    fn hipaa_rows_show_their_level_and_awaiting_rows_their_technical_evidence() {
+        let a = sample_assessment();
+        let html = render(&a);
+        assert!(html.contains(r#"<th scope="col">Level</th>"#));
+        assert!(html.contains("<td>Required</td>") && html.contains("<td>Addressable</td>"));
+        assert!(!html.contains("<td>required</td>"));
+        // Modes read as what they need, not as a status.
+        assert!(html.contains("<td>Technical + manual</td>"));
+        assert!(!html.contains("<td>partial</td>"));
+        for fw in &a.frameworks {
+            for r in &fw.requirements {
+                let note = format!("Technical evidence: {}", r.technical.label());
+                let shown = r.state == crate::assessment::RequirementState::AwaitingManualEvidence
+                    && r.technical != crate::assessment::Technical::None;
+                if shown {
+                    assert!(
+                        html.contains(&format!(r#"<p class="note">{note}</p>"#)),
+                        "{}",
+                        r.id
+                    );
+                }
+            }
+        }
     }
 
     #[test]

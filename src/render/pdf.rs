@@ -318,6 +318,10 @@ mod tests {
             let lower = s.to_lowercase();
             let without = lower.replace("not a statement of compliance", "");
             assert!(!without.contains("compliant"), "{s}");
+            // The states of the old model: a requirement is never "satisfied" or "partial".
+            for old in ["satisf", "partial", "%"] {
+                assert!(!lower.contains(old), "{old:?} in {s}");
+            }
         }
     }
 }

@@ -28,7 +28,8 @@ pub(in crate::render) struct Entry {
     /// The state in generic words.
     pub(in crate::render) label: &'static str,
     pub(in crate::render) meaning: &'static str,
-    /// `CIS Docker Benchmark: Fail`: where a framework of the report words the state otherwise.
+    /// `CIS Docker Benchmark: Fail`: where a framework with requirements in this state words it
+    /// otherwise.
     pub(in crate::render) also: Vec<String>,
 }
 
@@ -46,7 +47,9 @@ pub(in crate::render) fn entries(a: &Assessment) -> Vec<Entry> {
         .map(|state| {
             let label = state.label(Vocabulary::Generic);
             let mut also: Vec<String> = Vec::new();
-            for fw in &a.frameworks {
+            let using =
+                (a.frameworks.iter()).filter(|f| f.counts.get(&state).is_some_and(|n| *n > 0));
+            for fw in using {
                 let own = fw.label(state);
                 let line = format!("{}: {own}", fw.name);
                 if own != label && !also.contains(&line) {

@@ -382,3 +382,34 @@ impl<'f> Pages<'f> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_words_break_between_their_parts() {
+        let mut doc = PdfDocument::new("t");
+        let fonts = Fonts::load(&mut doc).expect("fonts");
+        let w = |s: &str| fonts.width(Face::Bold, 8.5, s);
+        // Room for `164.308(a)(1)` but not for the whole id.
+        let max = w("164.308(a)(1)") + 0.5;
+        let lines = fonts.wrap(Face::Bold, 8.5, "164.308(a)(1)(ii)(B)", max);
+        assert_eq!(lines, ["164.308(a)(1)", "(ii)(B)"]);
+        let lines = fonts.wrap(
+            Face::Bold,
+            8.5,
+            "164.308(a)(1)(ii)(B)",
+            w("164.308(a)") + 0.5,
+        );
+        assert_eq!(lines, ["164.308(a)", "(1)(ii)(B)"]);
+        // Without parts, a word still breaks between characters, and nothing is lost.
+        let hash = "a".repeat(200);
+        let lines = fonts.wrap(Face::Mono, 8.5, &hash, 100.0);
+        assert!(lines.len() > 1);
+        assert_eq!(lines.concat(), hash);
+        assert!(lines
+            .iter()
+            .all(|l| fonts.width(Face::Mono, 8.5, l) <= 100.0));
+    }
+}
