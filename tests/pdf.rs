@@ -9,12 +9,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::Command as BinCommand;
+use dockproof::assessment::{Assessment, RequirementState, Vocabulary};
 use serde_json::Value;
 
 const INSECURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/samples/insecure-host.snapshot.json"
 );
+const HARDENED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/hardened-host.snapshot.json"
+);
+const WAIVERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/waivers.yaml");
+const ATTESTATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/attestations.yaml");
 
 /// Whether the poppler tools can be run; fails under CI when they cannot.
 fn poppler_available() -> bool {
@@ -121,11 +128,17 @@ fn insecure_sample_pdf_reads_back_with_poppler() {
 
 /// Renders `snapshot` to a bundle with the PDF and the assessment in `dir`.
 fn render(snapshot: &Path, dir: &Path) -> (PathBuf, Value) {
+    render_with(snapshot, dir, &[])
+}
+
+/// Like [`render`], with more arguments for `report` (waivers, attestations).
+fn render_with(snapshot: &Path, dir: &Path, args: &[&str]) -> (PathBuf, Value) {
     let bundle = dir.join("bundle");
     let out = BinCommand::cargo_bin("dockproof")
         .expect("binary built")
         .arg("report")
         .arg(snapshot)
+        .args(args)
         .args(["--format", "pdf,json", "--out"])
         .arg(&bundle)
         .output()
@@ -185,12 +198,31 @@ fn chart(text: &str, from: &str, to: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// Every label a requirement state can have, in every framework's words.
+fn state_labels() -> Vec<&'static str> {
+    let mut labels: Vec<&str> = RequirementState::ALL
+        .iter()
+        .flat_map(|s| {
+            [
+                Vocabulary::Benchmark,
+                Vocabulary::PciDss,
+                Vocabulary::Hipaa,
+                Vocabulary::Generic,
+            ]
+            .map(|v| s.label(v))
+        })
+        .collect();
+    labels.sort_unstable();
+    labels.dedup();
+    labels
+}
+
 /// Requirement headings of the findings detail that end a page, away from their content.
 fn orphaned_headings(layout_text: &str) -> Vec<String> {
-    let heading = regex::Regex::new(
-        r"^\S+ .+: (Not satisfied|Error|Partial|Manual|Satisfied|Not applicable)$",
-    )
-    .expect("regex");
+    let alternatives: Vec<String> = state_labels().iter().map(|l| regex::escape(l)).collect();
+    // `5.16 Host PID ns not shared: Fail`: an id, a title, the state.
+    let heading = regex::Regex::new(&format!(r"^\d[\w.()]* .+: ({})$", alternatives.join("|")))
+        .expect("regex");
     layout_text
         .split('\x0c')
         .filter_map(|page| {
@@ -262,32 +294,35 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
         .collect();
     assert_eq!(severities, expected);
 
-    // One row per framework: not satisfied, error, partial, manual, satisfied, not applicable.
-    for fw in a["frameworks"].as_array().expect("frameworks") {
-        let name = fw["name"].as_str().expect("name");
-        let prefix: String = name.split(' ').take(2).collect::<Vec<_>>().join(" ");
-        let line = raw
-            .lines()
-            .find(|l| l.starts_with(&prefix) && l.split_whitespace().count() > 6)
-            .unwrap_or_else(|| panic!("no summary row for {name}"));
-        let counts: Vec<u64> = [
-            "not_satisfied",
-            "error",
-            "partial",
-            "manual",
-            "satisfied",
-            "not_applicable",
-        ]
-        .iter()
-        .map(|k| fw["counts"][k].as_u64().unwrap_or(0))
-        .collect();
-        assert_eq!(trailing_numbers(line, 6), counts, "{name}: {line:?}");
+    // Each framework's figures, each with its denominator, in the words every report uses.
+    let assessment: Assessment = serde_json::from_value(a.clone()).expect("assessment reads");
+    for fw in &assessment.frameworks {
+        let heading = format!("{} {}", fw.name, fw.version);
+        let at = flat
+            .find(&format!("{heading} Technical evidence on"))
+            .unwrap_or_else(|| panic!("no figures for {heading}"));
+        let mut rest = &flat[at + heading.len() + 1..];
+        for line in fw.figures.lines() {
+            assert!(
+                rest.starts_with(&line),
+                "{heading}: {line:?} not next in {rest:.200}"
+            );
+            rest = rest[line.len()..].trim_start();
+        }
     }
+    assert_eq!(
+        assessment.frameworks[0].figures.lines()[..2],
+        [
+            "Technical evidence on 74 of 117 requirements: 30 of 74 consistent with in place",
+            "Not in place per evidence: 44 of 117",
+        ]
+    );
+    assert!(!flat.contains('%'), "a percentage in the PDF");
 
     // Every page's footer numbers it out of the page count pdfinfo reports.
     let meta = info(&pdf);
     let pages: usize = meta["Pages"].parse().expect("page count");
-    assert_eq!(pages, 36);
+    assert_eq!(pages, 37);
     let texts: Vec<&str> = raw.split('\x0c').filter(|p| !p.trim().is_empty()).collect();
     assert_eq!(texts.len(), pages);
     for (i, page) in texts.iter().enumerate() {
@@ -345,6 +380,150 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
         // emb, sub, uni: printpdf does not tag subset names, so `sub` reads "no".
         assert_eq!(flags, &["yes", "no", "yes"], "{name}");
     }
+}
+
+/// The cells of the matrix rows (laid out in columns, unlike the findings headings) whose
+/// id starts with `id` and whose first line holds `first`: the
+/// row's lines (up to the empty line that ends it) cut to the column where `first` starts.
+fn matrix_cells(layout_text: &str, id: &str, first: &str) -> Vec<String> {
+    let lines: Vec<&str> = layout_text.lines().collect();
+    let starts = (0..lines.len())
+        .filter(|&i| {
+            (lines[i].starts_with(&format!("{id} ")) && lines[i].contains("   "))
+                || lines[i].starts_with(&format!("{id}("))
+        })
+        .filter(|&i| lines[i].contains(first));
+    starts
+        .map(|start| {
+            let column = lines[start].find(first).expect("cell start");
+            let mut cell = Vec::new();
+            for (i, line) in lines[start..].iter().enumerate() {
+                if i > 0 && line.trim().is_empty() {
+                    break;
+                }
+                let part: String = line.chars().skip(column).collect();
+                // The cell ends where the next column's text starts (two spaces or more).
+                let part = part.split("  ").next().unwrap_or_default().trim();
+                if !part.is_empty() {
+                    cell.push(part.to_string());
+                }
+            }
+            cell.join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn the_hardened_sample_shows_counts_with_denominators_and_no_percentage() {
+    if !poppler_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (pdf, a) = render(Path::new(HARDENED), dir.path());
+    let raw = run_tool("pdftotext", &["-layout"], &pdf);
+    let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    // What once read "PCI 0.0%, HIPAA 0.0%".
+    assert!(
+        !flat.contains("0.0%") && !flat.contains('%'),
+        "a percentage"
+    );
+    assert!(!flat.to_lowercase().contains("satisfied"));
+    assert!(!flat.contains("Score"));
+    let assessment: Assessment = serde_json::from_value(a).expect("assessment reads");
+    let figures = |id: &str| {
+        (assessment.frameworks.iter())
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .figures
+            .lines()
+    };
+    assert_eq!(
+        figures("pci-dss-4.0.1"),
+        [
+            "Technical evidence on 31 of 167 requirements: 13 of 31 consistent with in place",
+            "Not in place per evidence: 18 of 167",
+            "Awaiting manual evidence: 147 of 167",
+            "Attested by an assessor: 0 of 167",
+            "Not applicable: 2 of 167",
+        ]
+    );
+    assert_eq!(
+        figures("hipaa-security-rule")[2],
+        "Awaiting manual evidence: 51 of 59"
+    );
+    for fw in &assessment.frameworks {
+        for line in fw.figures.lines() {
+            assert!(flat.contains(&line), "{line:?} not in the PDF");
+        }
+    }
+    // The legend explains the states the figures count.
+    for needle in [
+        "Requirement evidence states",
+        "Evidence indicates not in place",
+        "Awaiting manual evidence A person has to supply evidence",
+    ] {
+        assert!(flat.contains(needle), "{needle:?} not in the PDF");
+    }
+}
+
+#[test]
+fn the_waived_5_16_reads_risk_accepted_under_its_waiver_and_hipaa_rows_show_their_level() {
+    if !poppler_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (pdf, a) = render_with(
+        Path::new(INSECURE),
+        dir.path(),
+        &["--waivers", WAIVERS, "--attestations", ATTESTATIONS],
+    );
+    let raw = run_tool("pdftotext", &["-layout"], &pdf);
+    let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cis = (a["frameworks"].as_array().expect("frameworks").iter())
+        .find(|f| f["id"] == "cis-docker-1.6")
+        .expect("cis");
+    let row = (cis["requirements"].as_array().expect("requirements").iter())
+        .find(|r| r["id"] == "5.16")
+        .expect("5.16");
+    assert_eq!(row["state"], "risk_accepted");
+    assert_eq!(row["waivers"], serde_json::json!(["W-2026-001"]));
+
+    // The matrix cell: the state in the benchmark's words, then the waiver with its expiry.
+    assert_eq!(
+        matrix_cells(&raw, "5.16", "Fail, risk"),
+        [
+            "Fail, risk accepted under waiver 1 failure(s) waived: risk accepted under waiver \
+          W-2026-001 (expires 2027-08-31)"
+        ]
+    );
+    // The findings heading says the same, with the waiver right under it.
+    assert!(
+        flat.contains(
+            "5.16 Host PID ns not shared: Fail, risk accepted under waiver 1 failure(s) waived: \
+             risk accepted under waiver W-2026-001 (expires 2027-08-31)"
+        ),
+        "findings heading of 5.16"
+    );
+    assert!(!flat.contains("5.16 Host PID ns not shared: Pass"));
+    assert!(!flat.to_lowercase().contains("satisfied"));
+
+    // HIPAA specifications carry their level; a requirement awaiting manual evidence shows
+    // what its deciding checks found.
+    // 164.308(a)(1)(i) and (ii)(A), (ii)(B), (ii)(C), (ii)(D): all Required.
+    assert_eq!(
+        matrix_cells(&raw, "164.308(a)(1)", "Required"),
+        ["Required"; 5]
+    );
+    assert_eq!(
+        matrix_cells(&raw, "164.308(a)(1)", "Awaiting")[..2],
+        [
+            "Awaiting manual evidence",
+            "Awaiting manual evidence Technical evidence: passed"
+        ]
+    );
+    assert!(raw.contains("Addressable"), "no Addressable specification");
+    // The attested PCI requirement uses the ROC's words, as the assessor's finding.
+    assert!(flat.contains("In Place (assessor finding)"));
 }
 
 /// A container name meant to break a layout: a right-to-left override, markup, several scripts

@@ -311,6 +311,20 @@ mod tests {
     }
 
     #[test]
+    fn a_waived_failure_is_amber_and_only_an_attested_finding_is_green() {
+        use crate::assessment::RequirementState as S;
+        let green = status_color(Status::Pass);
+        let color = |s: S| requirement_color(s.tone());
+        let (r, g, b) = color(S::RiskAccepted);
+        assert!(r > g && g > b, "amber: {:?}", (r, g, b));
+        for s in S::ALL {
+            assert_eq!(color(s) == green, s.tone() == Tone::Good, "{s:?}");
+        }
+        assert_ne!(color(S::RiskAccepted), color(S::NotInPlace));
+        assert_ne!(color(S::Incomplete), color(S::RiskAccepted));
+    }
+
+    #[test]
     fn never_claims_compliance() {
         // Text is glyph-encoded in the file; check the sentences the renderer itself writes
         // (tests/pdf.rs checks the extracted text of a whole report).
