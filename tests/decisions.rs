@@ -28,7 +28,7 @@ fn the_sample_waivers_and_attestations_land_in_the_registers() {
         "report",
         INSECURE,
         "--format",
-        "json,csv,pdf",
+        "json,csv,pdf,html",
         "--waivers",
         WAIVERS,
         "--attestations",
@@ -74,15 +74,24 @@ fn the_sample_waivers_and_attestations_land_in_the_registers() {
     assert_eq!(scan.assessment["summary"]["waived"], 1);
 
     let pci = requirement(&scan, "pci-dss-4.0.1", "2.2.1");
-    assert_eq!(pci["status"], "satisfied");
+    assert_eq!(pci["state"], "attested_in_place");
+    assert_eq!(pci["technical"], "consistent");
     assert_eq!(
         pci["attestation"]["attested_by"],
         "Dana Reyes, Infrastructure Security Lead"
     );
     let hipaa = requirement(&scan, "hipaa-security-rule", "164.308(a)(6)(i)");
-    assert_eq!(hipaa["status"], "not_satisfied");
+    assert_eq!(hipaa["state"], "attested_not_in_place");
     let cis = requirement(&scan, "cis-docker-1.6", "5.9");
-    assert_eq!(cis["status"], "manual", "the 5.9 attestation has expired");
+    assert_eq!(
+        cis["state"], "awaiting_manual_evidence",
+        "the 5.9 attestation has expired"
+    );
+    // The waived critical failure: not in place, the risk accepted under W-2026-001.
+    let host_pid = requirement(&scan, "cis-docker-1.6", "5.16");
+    assert_eq!(host_pid["state"], "risk_accepted");
+    assert_eq!(host_pid["waivers"], serde_json::json!(["W-2026-001"]));
+    report_parts_say_risk_accepted(&scan);
 
     let stdout = String::from_utf8_lossy(&scan.output.stdout);
     assert!(
@@ -97,6 +106,50 @@ fn the_sample_waivers_and_attestations_land_in_the_registers() {
     assert!(scan
         .file("findings.csv")
         .contains(",waived,fail,W-2026-001,"));
+}
+
+/// The HTML and PDF reports of the sample bundle state 5.16 as waived, never in place: the same
+/// state as assessment.json, in the benchmark's words, with the waiver and its expiry.
+fn report_parts_say_risk_accepted(scan: &Scan) {
+    const NOTE: &str =
+        "1 failure(s) waived: risk accepted under waiver W-2026-001 (expires 2027-08-31)";
+    let html = scan.file("report.html");
+    let start = html
+        .find(r#"<tr id="req-cis-docker-1-6-5-16" data-state="risk_accepted">"#)
+        .expect("the 5.16 matrix row carries its state");
+    let row = &html[start..start + html[start..].find("</tr>").expect("row ends")];
+    assert!(
+        row.contains(&format!(
+            r#"<span class="badge tone-accepted">Fail, risk accepted under waiver</span><p class="waiver-note">{NOTE}</p>"#
+        )),
+        "{row}"
+    );
+    for green in ["tone-good", "tone-consistent", ">Pass<"] {
+        assert!(!row.contains(green), "{green} in {row}");
+    }
+    // Under "Findings by requirement" too, with the filter's state.
+    assert!(html.contains(
+        r#"<details data-group data-state="risk_accepted">
+<summary><span class="mono sum-title">5.16</span> <span class="sum-title">Host PID ns not shared</span> <span class="badge tone-accepted">Fail, risk accepted under waiver</span>"#
+    ));
+
+    let out = std::process::Command::new("pdftotext")
+        .arg(scan.bundle.join("report.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(&format!(
+            "5.16 Host PID ns not shared: Fail, risk accepted under waiver {NOTE}"
+        )),
+        "the PDF's findings heading of 5.16"
+    );
+    assert!(
+        !flat.contains("Host PID ns not shared: Pass") && !flat.contains("Satisfied"),
+        "5.16 reads as in place in the PDF"
+    );
 }
 
 #[test]
@@ -242,6 +295,11 @@ fn history_adds_earlier_scans_of_the_same_host_to_the_trend() {
         earlier.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // The earlier scan was evaluated with other catalogs: the trend marks where they changed.
+    let path = earlier.join("assessment.json");
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    doc["catalog"]["sha256"] = "0".repeat(64).into();
+    std::fs::write(&path, doc.to_string()).unwrap();
     // A second bundle of the same snapshot as this scan is not a separate point.
     let same = history.path().join("same");
     let out = dockproof(&[
@@ -263,7 +321,14 @@ fn history_adds_earlier_scans_of_the_same_host_to_the_trend() {
     std::fs::write(other.join("assessment.json"), doc.to_string()).unwrap();
 
     let h = history.path().to_str().unwrap();
-    let scan = run_to_bundle(&["report", INSECURE, "--format", "json,pdf", "--history", h]);
+    let scan = run_to_bundle(&[
+        "report",
+        INSECURE,
+        "--format",
+        "json,pdf,html",
+        "--history",
+        h,
+    ]);
     assert!(scan.output.status.success(), "{}", stderr(&scan.output));
     let trend = scan.assessment["trend"].as_array().expect("trend");
     assert_eq!(trend.len(), 1, "{trend:#?}");
@@ -280,13 +345,26 @@ fn history_adds_earlier_scans_of_the_same_host_to_the_trend() {
         text.contains("over the last 2"),
         "the trend section names its scans"
     );
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Requirements not in place per evidence (waived or not), per framework"));
+    assert!(flat.contains("Scans marked * were evaluated with other catalogs"));
+    // This scan (collected 01:11:10) is the one after the change.
+    assert!(
+        flat.contains("2026-11-29T01:11:10Z *"),
+        "no catalog-change mark"
+    );
+    assert!(!flat.contains("2026-11-29T01:11:07Z *"));
+    let html = scan.file("report.html");
+    assert_eq!(html.matches(r#"class="catalog-change""#).count(), 1);
+    assert!(html.contains(r#"<td class="mono">2026-11-29T01:11:10Z *</td>"#));
+    assert!(!html.contains("Score") && !html.contains("core:"));
 
     // A damaged earlier assessment is named, not skipped.
     std::fs::write(earlier.join("assessment.json"), "{\"snapshot\": ").unwrap();
     let out = dockproof(&["report", INSECURE, "--format", "json", "--history", h]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("earlier/assessment.json is not a dockproof assessment"),
+        stderr(&out).contains("earlier/assessment.json is not valid JSON"),
         "{}",
         stderr(&out)
     );
@@ -344,14 +422,24 @@ fn diff_reports_the_waivers_and_attestations_added_between_two_reports() {
         .iter()
         .find(|f| f["id"] == "pci-dss-4.0.1")
         .expect("pci in the diff");
-    let changed: Vec<(&str, &str)> = pci["requirements"]
+    let changed: Vec<(&str, &str, &str)> = pci["requirements"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["id"].as_str().unwrap(), r["new_status"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap(),
+                r["old_state"].as_str().unwrap(),
+                r["new_state"].as_str().unwrap(),
+            )
+        })
         .collect();
+    let attested = ("awaiting_manual_evidence", "attested_in_place");
     assert_eq!(
         changed,
-        vec![("1.1.1", "satisfied"), ("2.2.1", "satisfied")]
+        vec![
+            ("1.1.1", attested.0, attested.1),
+            ("2.2.1", attested.0, attested.1)
+        ]
     );
 }
