@@ -337,6 +337,18 @@ fn filters_show_exactly_the_matching_rows() {
     function (o) { return o.textContent.indexOf("PCI DSS") === 0; });
   if (pci.length !== 1) { throw new Error("no single PCI DSS option"); }
   dpSet("f-fw", pci[0].value, "change"); out.pci = dpState(); out.pci_slug = pci[0].value; reset();
+  function dpReqs() {
+    var vis = function (sel) {
+      return Array.prototype.slice.call(document.querySelectorAll(sel)).filter(dpVisible);
+    };
+    return { rows: vis("#matrix tr[data-state]").map(function (r) { return r.dataset.state; }),
+             groups: vis("#by-requirement details[data-state]").map(function (r) { return r.dataset.state; }),
+             heads: vis("#matrix tr[data-section-head]").length, state: dpState() };
+  }
+  out.reqs_initial = dpReqs();
+  dpSet("f-state", "not_in_place", "change"); out.nip = dpReqs(); reset();
+  dpSet("f-fw", pci[0].value, "change"); dpSet("f-state", "not_in_place", "change");
+  out.pci_nip = dpReqs(); reset();
   dpSet("f-text", "LEGACY-admin", "input"); out.search_now = dpState();
   await dpWait(400); out.search = dpState();
   reset(); out.reset = dpState();
@@ -403,6 +415,74 @@ fn filters_show_exactly_the_matching_rows() {
         "{slugs:?}"
     );
 
+    // The requirement-state filter narrows the matrix and the requirement groups to that state,
+    // keeps only the section headings with a row left, and leaves the results alone.
+    let requirements: Vec<(String, String, String)> = (a["frameworks"].as_array())
+        .expect("frameworks")
+        .iter()
+        .flat_map(|f| {
+            f["requirements"]
+                .as_array()
+                .expect("requirements")
+                .iter()
+                .map(move |r| {
+                    (
+                        f["id"].as_str().unwrap_or_default().to_string(),
+                        r["section"].as_str().unwrap_or_default().to_string(),
+                        r["state"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+        })
+        .collect();
+    let in_state = |fw: Option<&str>| {
+        requirements
+            .iter()
+            .filter(|(f, _, s)| s == "not_in_place" && fw.is_none_or(|fw| fw == f))
+            .collect::<Vec<_>>()
+    };
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|s| s.as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        v["reqs_initial"]["rows"].as_array().map(Vec::len),
+        Some(requirements.len())
+    );
+    let nip = in_state(None);
+    assert!(!nip.is_empty() && nip.len() < requirements.len());
+    assert_eq!(strings(&v["nip"]["rows"]), vec!["not_in_place"; nip.len()]);
+    assert_eq!(
+        strings(&v["nip"]["groups"]),
+        vec!["not_in_place"; nip.len()]
+    );
+    let sections: std::collections::BTreeSet<(&String, &String)> =
+        nip.iter().map(|(f, s, _)| (f, s)).collect();
+    assert_eq!(v["nip"]["heads"], sections.len());
+    assert_eq!(
+        v["nip"]["state"]["resource_rows"].as_array().map(Vec::len),
+        Some(total)
+    );
+    assert_eq!(
+        v["nip"]["state"]["count"],
+        format!("{total} results; {} requirements in this state", nip.len())
+    );
+    let pci_nip = in_state(Some("pci-dss-4.0.1"));
+    assert!(!pci_nip.is_empty() && pci_nip.len() < nip.len());
+    assert_eq!(
+        strings(&v["pci_nip"]["rows"]),
+        vec!["not_in_place"; pci_nip.len()]
+    );
+    assert_eq!(
+        v["pci_nip"]["state"]["count"],
+        format!(
+            "{pci} of {total} results match; {} requirements in this state",
+            pci_nip.len()
+        )
+    );
+
     // The search box waits for typing to pause, then narrows (case-insensitively).
     assert_eq!(rows("search_now").len(), total, "filtered before the pause");
     let legacy = count_where(a, |r| r["resource"]["name"] == "legacy-admin");
@@ -461,6 +541,7 @@ fn page_fetches_nothing_and_every_control_and_link_is_usable_by_keyboard() {
         serde_json::json!([
             "f-fw",
             "f-status",
+            "f-state",
             "f-severity",
             "f-kind",
             "f-text",
