@@ -170,15 +170,6 @@ fn info(pdf: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The integers at the end of `line`, in order.
-fn trailing_numbers(line: &str, n: usize) -> Vec<u64> {
-    let nums: Vec<u64> = line
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
-    nums[nums.len().saturating_sub(n)..].to_vec()
-}
-
 /// `label -> number` for the bar-chart lines between two headings of the layout text.
 fn chart(text: &str, from: &str, to: &str) -> BTreeMap<String, u64> {
     let start = text
