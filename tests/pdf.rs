@@ -447,6 +447,21 @@ fn the_hardened_sample_shows_counts_with_denominators_and_no_percentage() {
             assert!(flat.contains(&line), "{line:?} not in the PDF");
         }
     }
+    // The cover gives each framework's figures in one line.
+    let pci = (assessment.frameworks.iter())
+        .find(|f| f.id == "pci-dss-4.0.1")
+        .expect("pci");
+    assert_eq!(
+        pci.figures.compact(),
+        "13/31 with technical evidence consistent, 18 not in place, 147 awaiting manual \
+         evidence, 0 attested, 2 not applicable, of 167 requirements"
+    );
+    let cover = raw.split('\x0c').next().expect("cover page");
+    let cover = cover.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        cover.contains(&format!("PCI DSS 4.0.1 {}", pci.figures.compact())),
+        "{cover}"
+    );
     // The legend explains the states the figures count.
     for needle in [
         "Requirement evidence states",

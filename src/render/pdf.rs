@@ -15,6 +15,7 @@
 
 mod findings;
 mod layout;
+mod matrix;
 mod registers;
 mod sections;
 mod subset;
@@ -78,7 +79,7 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     sections::summary(&mut pages, a);
     trend::trend(&mut pages, a);
     for fw in &a.frameworks {
-        sections::matrix(&mut pages, a, fw);
+        matrix::matrix(&mut pages, a, fw);
     }
     findings::findings(&mut pages, a);
     registers::waivers(&mut pages, a);

@@ -1,12 +1,13 @@
-//! The sections of `report.pdf`, in reading order: cover, scope and method, executive summary,
-//! requirement matrices and the appendix (the findings detail is in `findings.rs`).
+//! The sections of `report.pdf`, in reading order: cover, scope and method, executive summary and
+//! the appendix (the requirement matrices and the states' legend are in `matrix.rs`, the findings
+//! detail in `findings.rs`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::layout::{leading, Face, Pages, BLACK, GREY, MARGIN, PAGE_H, TEXT_W};
 use super::table::{Cell, Column, Table};
-use super::{host_name, mode_label, requirement_color, severity_color, status_color};
-use crate::assessment::{Assessment, FrameworkResult, RequirementResult, Severity, Status};
+use super::{host_name, severity_color, status_color};
+use crate::assessment::{Assessment, Severity, Status};
 
 /// What this document is, on the cover.
 pub(super) const DISCLAIMER: &str = "This report is technical evidence collected from one Docker \
@@ -96,6 +97,23 @@ pub(super) fn cover(p: &mut Pages, a: &Assessment) {
             ("Snapshot SHA-256", s.sha256.clone(), Face::Mono),
         ],
     );
+    // The figures, each with its denominator: the first thing a reader takes away.
+    if !a.frameworks.is_empty() {
+        p.gap(12.0);
+        let rows: Vec<(String, String)> = (a.frameworks.iter())
+            .map(|fw| (format!("{} {}", fw.name, fw.version), fw.figures.compact()))
+            .collect();
+        for (name, figures) in &rows {
+            let lines = p.fonts.wrap(Face::Sans, SMALL, figures, TEXT_W - 150.0);
+            let names = p.fonts.wrap(Face::Bold, SMALL, name, 142.0);
+            let top = p.y;
+            p.lines(MARGIN, Face::Bold, SMALL, GREY, &names);
+            let below_names = p.y;
+            p.y = top;
+            p.lines(MARGIN + 150.0, Face::Sans, SMALL, BLACK, &lines);
+            p.y = p.y.min(below_names) - 4.0;
+        }
+    }
     p.gap(24.0);
     let lines = p.fonts.wrap(Face::Sans, 10.0, DISCLAIMER, TEXT_W - 24.0);
     let h = lines.len() as f32 * leading(10.0) + 20.0;
@@ -291,158 +309,7 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
         );
         p.gap(4.0);
     }
-    legend(p, a);
-}
-
-/// What the evidence states mean, each in its colour, with the words each framework uses.
-fn legend(p: &mut Pages, a: &Assessment) {
-    // The legend reads as one block: start it on a new page unless most of it fits here.
-    p.ensure(220.0);
-    p.heading("Requirement evidence states", 11.5, None);
-    p.paragraph(
-        MARGIN,
-        TEXT_W,
-        Face::Sans,
-        SMALL,
-        "dockproof reports evidence, not findings: a framework's finding terms (PCI DSS In Place, \
-         HIPAA alternative measure) appear only where an attestation records the assessor's own \
-         finding, and Not Tested is never used. CIS recommendations keep pass, fail and manual.",
-    );
-    p.gap(4.0);
-    let mut t = Table::start(
-        p,
-        columns(&[("State", 150.0), ("Meaning", TEXT_W - 150.0)]),
-        SMALL,
-    );
-    for e in crate::render::html::legend::entries(a) {
-        let mut meaning = e.meaning.to_string();
-        if !e.also.is_empty() {
-            meaning.push_str("\nShown as: ");
-            meaning.push_str(&e.also.join("; "));
-        }
-        t.row(
-            p,
-            &[
-                Cell::styled(e.label, Face::Bold, requirement_color(e.state.tone())),
-                Cell::plain(meaning),
-            ],
-        );
-    }
-    t.end(p);
-}
-
-/// "2 fail, 1 error, 3 pass" over the statuses with a count.
-fn result_counts(counts: &std::collections::BTreeMap<Status, usize>) -> String {
-    let parts: Vec<String> = Status::ALL
-        .iter()
-        .filter_map(|s| {
-            let n = counts.get(s).copied().unwrap_or(0);
-            (n > 0).then(|| format!("{n} {}", s.label().to_lowercase()))
-        })
-        .collect();
-    if parts.is_empty() {
-        "no results".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
-/// The state as the matrix shows it, in the framework's words, with the waivers that accepted
-/// the risk of its failures and, where the state does not say it, what the deciding checks showed.
-fn requirement_label(a: &Assessment, fw: &FrameworkResult, r: &RequirementResult) -> String {
-    let mut label = fw.label(r.state).to_string();
-    if let Some(note) = a.waiver_note(r) {
-        label.push('\n');
-        label.push_str(&note);
-    }
-    if let Some(note) = crate::render::html::legend::technical_note(r) {
-        label.push('\n');
-        label.push_str(&note);
-    }
-    label
-}
-
-/// "1 check: 2 fail, 1 pass": how many checks decide, and their results.
-fn deciding_results(r: &RequirementResult) -> String {
-    match r.checks.len() {
-        0 => "no deciding check".into(),
-        1 => format!("1 check: {}", result_counts(&r.counts)),
-        n => format!("{n} checks: {}", result_counts(&r.counts)),
-    }
-}
-
-pub(super) fn matrix(p: &mut Pages, a: &Assessment, fw: &FrameworkResult) {
-    p.new_page();
-    let title = format!("Requirement matrix: {} {}", fw.name, fw.version);
-    p.heading(
-        &title,
-        16.0,
-        Some(&format!("Requirement matrix: {}", fw.name)),
-    );
-    p.paragraph(
-        MARGIN,
-        TEXT_W,
-        Face::Sans,
-        SMALL,
-        &format!(
-            "{}. {} The evidence state is for the assessor to confirm (see the legend in the \
-             executive summary); results of the deciding checks are counted per resource.",
-            fw.publisher,
-            fw.description.trim_end()
-        ),
-    );
-    p.gap(6.0);
-    // HIPAA implementation specifications are Required or Addressable: a column of its own.
-    let levels = fw.requirements.iter().any(|r| r.level.is_some());
-    let spec: Vec<(&'static str, f32)> = if levels {
-        vec![
-            ("ID", 74.0),
-            ("Title", 112.0),
-            ("Level", 60.0),
-            ("Evidence state", 132.0),
-            ("Mode", 50.0),
-            ("Deciding checks", TEXT_W - 428.0),
-        ]
-    } else {
-        vec![
-            ("ID", 50.0),
-            ("Title", 150.0),
-            ("Evidence state", 142.0),
-            ("Mode", 56.0),
-            ("Deciding checks", TEXT_W - 398.0),
-        ]
-    };
-    let mut t = Table::start(p, columns(&spec), SMALL);
-    for r in &fw.requirements {
-        let mut cells = vec![
-            Cell::styled(r.id.as_str(), Face::Bold, BLACK),
-            Cell::plain(r.title.as_str()),
-        ];
-        if levels {
-            cells.push(Cell::plain(
-                r.level.as_deref().map(capitalised).unwrap_or_default(),
-            ));
-        }
-        cells.extend([
-            Cell::styled(
-                requirement_label(a, fw, r),
-                Face::Bold,
-                requirement_color(r.state.tone()),
-            ),
-            Cell::plain(mode_label(r.mode)),
-            Cell::plain(deciding_results(r)),
-        ]);
-        t.row(p, &cells);
-    }
-    t.end(p);
-}
-
-/// `addressable` → `Addressable`.
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|first| first.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    super::matrix::legend(p, a);
 }
 
 pub(super) fn appendix(p: &mut Pages, a: &Assessment, written: &[(String, String)]) {
