@@ -352,6 +352,7 @@ fn filters_show_exactly_the_matching_rows() {
   dpSet("f-text", "LEGACY-admin", "input"); out.search_now = dpState();
   await dpWait(400); out.search = dpState();
   reset(); out.reset = dpState();
+  dpSet("f-text", "2.2.6", "input"); await dpWait(400); out.req_search = dpState(); reset();
   return out;
 });"##,
         ),
@@ -491,6 +492,15 @@ fn filters_show_exactly_the_matching_rows() {
     assert_eq!(field(&rows("search"), "resource"), ["legacy-admin"]);
 
     assert_eq!(rows("reset").len(), total);
+    // A requirement id finds the results of the checks that bear on it.
+    let on_226 = count_where(a, |r| {
+        let check = (a["checks"].as_array().expect("checks").iter())
+            .find(|c| c["check_id"] == r["check_id"] || c["id"] == r["check_id"])
+            .expect("check of the result");
+        (check["mappings"].as_array().into_iter().flatten()).any(|m| m["requirement"] == "2.2.6")
+    });
+    assert!(on_226 > 0 && on_226 < total, "{on_226}");
+    assert_eq!(rows("req_search").len(), on_226);
     assert_eq!(v["reset"]["count"], format!("{total} results"));
 }
 

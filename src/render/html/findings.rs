@@ -339,9 +339,10 @@ fn check_title(h: &mut Html, link: &CheckLink, title: &str) {
 
 /// The `data-*` attributes the filter script reads.
 fn data_attributes(h: &mut Html, ix: &Index, r: &CheckResult, frameworks: &str) {
-    let title = ix.checks.get(r.check_id.as_str()).map_or("", |c| &c.title);
+    let info = ix.checks.get(r.check_id.as_str());
+    let title = info.map_or("", |c| &c.title);
     let res = &r.resource;
-    let search = [
+    let mut search = [
         r.check_id.as_str(),
         title,
         res.kind.as_str(),
@@ -349,8 +350,15 @@ fn data_attributes(h: &mut Html, ix: &Index, r: &CheckResult, frameworks: &str) 
         res.id.as_str(),
         r.message.as_deref().unwrap_or(""),
     ]
-    .join(" ")
-    .to_lowercase();
+    .join(" ");
+    // The requirement and CIS ids the check bears on, so searching "2.2.6" or "5.32" finds it.
+    if let Some(c) = info {
+        for id in (c.mappings.iter().map(|m| &m.requirement)).chain(&c.references.cis_docker) {
+            search.push(' ');
+            search.push_str(id);
+        }
+    }
+    let search = search.to_lowercase();
     h.raw("data-finding data-fw=\"").text(frameworks);
     h.raw("\" data-status=\"").text(r.shown_status());
     h.raw("\" data-severity=\"").text(r.severity.as_str());
