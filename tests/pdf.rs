@@ -313,7 +313,7 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
     // Every page's footer numbers it out of the page count pdfinfo reports.
     let meta = info(&pdf);
     let pages: usize = meta["Pages"].parse().expect("page count");
-    assert_eq!(pages, 37);
+    assert_eq!(pages, 51);
     let texts: Vec<&str> = raw.split('\x0c').filter(|p| !p.trim().is_empty()).collect();
     assert_eq!(texts.len(), pages);
     for (i, page) in texts.iter().enumerate() {
@@ -348,7 +348,8 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
     // The three faces are embedded as subsets with a Unicode map (the text above extracted);
     // whole, they made the file about 1 MB.
     let size = std::fs::metadata(&pdf).expect("pdf").len();
-    assert!(size < 200_000, "report.pdf is {size} bytes");
+    // 51 pages, with the manual-evidence checklist, come to about 190 kB.
+    assert!(size < 250_000, "report.pdf is {size} bytes");
     let fonts = Command::new("pdffonts")
         .arg(&pdf)
         .output()
@@ -528,6 +529,29 @@ fn the_waived_5_16_reads_risk_accepted_under_its_waiver_and_hipaa_rows_show_thei
         ]
     );
     assert!(raw.contains("Addressable"), "no Addressable specification");
+    // The assessor's checklist: every requirement awaiting manual evidence, with its request.
+    assert!(flat.contains("Manual evidence to collect"));
+    let awaiting = |id: &str| {
+        let fw = (a["frameworks"].as_array().expect("frameworks").iter())
+            .find(|f| f["id"] == id)
+            .expect("framework");
+        (fw["requirements"].as_array().expect("requirements").iter())
+            .filter(|r| r["state"] == "awaiting_manual_evidence")
+            .count()
+    };
+    assert_eq!(awaiting("pci-dss-4.0.1"), 142);
+    for (heading, n) in [
+        ("CIS Docker Benchmark 1.6.0", awaiting("cis-docker-1.6")),
+        ("PCI DSS 4.0.1", 142),
+    ] {
+        let of = if heading.starts_with("PCI") { 167 } else { 117 };
+        let line = format!("{heading}: {n} of {of} requirements");
+        assert!(flat.contains(&line), "{line:?} not in the PDF");
+    }
+    assert!(flat.contains(
+        "5.19 ulimit overridden only if needed Obtain the reason for each ulimit this container \
+         overrides and check it against the workload's needs."
+    ));
     // The attested PCI requirement uses the ROC's words, as the assessor's finding.
     assert!(flat.contains("In Place (assessor finding)"));
 }

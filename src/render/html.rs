@@ -358,6 +358,10 @@ mod tests {
         assert!(html.contains(r#"<th scope="col">Level</th>"#));
         assert!(html.contains("<td>Required</td>") && html.contains("<td>Addressable</td>"));
         assert!(!html.contains("<td>required</td>"));
+        // Whom to ask for the manual evidence.
+        assert!(html.contains(
+            "Obtain the documented procedure for 7.2.1 and interview its owner. <em>Ask: security officer.</em>"
+        ));
         // Modes read as what they need, not as a status.
         assert!(html.contains("<td>Technical + manual</td>"));
         assert!(!html.contains("<td>partial</td>"));

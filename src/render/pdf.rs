@@ -3,7 +3,8 @@
 //! Pages are laid out directly with printpdf's operations (no HTML engine): a cover page with the
 //! evidence's identity, scope and method, an executive summary with bar charts drawn from
 //! rectangles, one requirement matrix per framework (a table whose header row repeats on every
-//! page), the failed and errored results grouped by requirement, and an appendix with the hashes.
+//! page), the failed and errored results grouped by requirement, the manual evidence to collect,
+//! and an appendix with the hashes.
 //! Every page carries "page N of M"; the outline has an entry per section and per framework.
 //!
 //! DejaVu Sans, DejaVu Sans Bold and DejaVu Sans Mono are compiled into the binary
@@ -82,6 +83,7 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
         matrix::matrix(&mut pages, a, fw);
     }
     findings::findings(&mut pages, a);
+    matrix::manual_evidence(&mut pages, a);
     registers::waivers(&mut pages, a);
     registers::attestations(&mut pages, a);
     sections::appendix(&mut pages, a, written);

@@ -65,6 +65,8 @@ struct RequirementView {
     supporting: Vec<CheckLink>,
     counts: Vec<Chip>,
     prompt: Option<String>,
+    /// Who the assessor asks for the manual evidence (a role).
+    owner: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -223,6 +225,7 @@ impl Index<'_> {
             supporting: req.supporting.iter().map(|c| self.link_view(c)).collect(),
             counts: counts::status_chips(&req.counts),
             prompt: req.prompt.clone(),
+            owner: req.evidence_owner.clone(),
         }
     }
 
