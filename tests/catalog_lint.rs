@@ -81,6 +81,12 @@ fn each_broken_mapping_fails_lint_with_its_file_and_line() {
             "pci-dss-4.0.1 requirement 3.6.1.1: the standard applies this requirement to service providers only",
         ),
         (
+            "frameworks/pci-dss-4.0.1.yaml",
+            "    checks: [container.privileged, container.capabilities-added, container.host-pid, container.host-userns, container.sensitive-mounts, container.docker-socket, container.root-user, container.host-devices]\n",
+            "",
+            "pci-dss-4.0.1 requirement 7.2.5: automated requirement lists no deciding `checks`",
+        ),
+        (
             "frameworks/hipaa-security-rule.yaml",
             "  - id: \"164.314(a)(1)\"",
             "  - id: \"164.314(a)-(b)\"",
