@@ -287,7 +287,7 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
     // Every page's footer numbers it out of the page count pdfinfo reports.
     let meta = info(&pdf);
     let pages: usize = meta["Pages"].parse().expect("page count");
-    assert_eq!(pages, 36);
+    assert_eq!(pages, 31);
     let texts: Vec<&str> = raw.split('\x0c').filter(|p| !p.trim().is_empty()).collect();
     assert_eq!(texts.len(), pages);
     for (i, page) in texts.iter().enumerate() {
@@ -421,7 +421,7 @@ fn a_hostile_container_name_reads_back_whole_and_stays_on_the_page() {
             );
         }
     }
-    assert!(words > 10_000, "only {words} words");
+    assert!(words > 9_000, "only {words} words");
     assert!(longest < width - 100.0, "a word as wide as the text column");
 }
 
