@@ -263,7 +263,7 @@ fn catalog_commands_list_and_lint() {
     let out = dockproof(&["controls", "list", "--framework", "pci-dss-4.0.1"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("container.privileged"), "{text}");
-    assert!(text.contains("167 requirements"), "{text}");
+    assert!(text.contains("180 requirements"), "{text}");
 
     let out = dockproof(&["controls", "show", "container.docker-socket"]);
     let text = String::from_utf8_lossy(&out.stdout);

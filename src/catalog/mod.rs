@@ -8,6 +8,8 @@
 //! declared, framework requirements that point at no check. This module never evaluates a rule
 //! against data.
 
+mod ids;
+mod lint;
 pub mod model;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -229,37 +231,6 @@ impl Catalog {
             sources: files.into_iter().map(|f| f.display).collect(),
             sha256: hex::encode(hasher.finalize()),
         })
-    }
-
-    /// Stricter checks for authors: every check is used by a framework, and every automated
-    /// check declares the evidence it shows.
-    pub fn lint(&self) -> Vec<Diagnostic> {
-        let used: BTreeSet<&str> = self
-            .frameworks
-            .iter()
-            .flat_map(|f| f.requirements.iter())
-            .flat_map(|r| r.checks.iter().chain(r.supporting.iter()))
-            .map(String::as_str)
-            .collect();
-        let mut diags = Vec::new();
-        for check in &self.checks {
-            if !used.contains(check.def.id.as_str()) {
-                diags.push(Diagnostic {
-                    location: check.location.clone(),
-                    message: format!("check `{}` is not used by any framework", check.def.id),
-                });
-            }
-            if check.def.mode == CheckMode::Automated && check.evidence.is_empty() {
-                diags.push(Diagnostic {
-                    location: check.location.clone(),
-                    message: format!(
-                        "check `{}` shows no evidence: add an `evidence` map",
-                        check.def.id
-                    ),
-                });
-            }
-        }
-        diags
     }
 
     /// A check by id.

@@ -112,6 +112,11 @@ pub struct RequirementDef {
     /// `service_provider` is true, it is not applicable to the assessed entity.
     #[serde(default)]
     pub service_provider_only: bool,
+    /// Who the assessor asks for the manual evidence (`security officer`, `platform team`,
+    /// `network team`, `HR`, ...); `controls lint` requires it on partial and manual
+    /// requirements.
+    #[serde(default)]
+    pub evidence_owner: Option<String>,
 }
 
 /// `controls/params.yaml`: site parameters with their defaults.

@@ -79,7 +79,7 @@ pub fn framework(
                 checks: req.checks.clone(),
                 supporting: req.supporting.clone(),
                 prompt: req.prompt.clone(),
-                evidence_owner: None,
+                evidence_owner: req.evidence_owner.clone(),
                 counts,
                 waived,
                 waivers: waivers.into_iter().collect(),
