@@ -562,6 +562,28 @@ fn the_waived_5_16_reads_risk_accepted_under_its_waiver_and_hipaa_rows_show_thei
         "5.19 ulimit overridden only if needed platform team Obtain the reason for each ulimit \
          this container overrides and check it against the workload's needs."
     ));
+    // A check detailed earlier is referred to by its page, and its detail is on that page.
+    let pages: Vec<&str> = raw.split('\x0c').collect();
+    let refs = regex::Regex::new(
+        r"\(([a-z]+\.[a-z0-9-]+)\): (\d+) failed or errored results?, detailed under [^()]+ \(page (\d+)\)",
+    )
+    .expect("regex");
+    let mut checked = 0;
+    for m in refs.captures_iter(&flat) {
+        let page: usize = m[3].parse().expect("page number");
+        let detail = pages[page - 1]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            detail.contains(&format!("({}) Severity:", &m[1])),
+            "{} is not detailed on page {page}",
+            &m[1]
+        );
+        assert_eq!(&m[2] == "1", m[0].contains(" result,"), "{}", &m[0]);
+        checked += 1;
+    }
+    assert!(checked > 10, "only {checked} cross-references");
     // The attested PCI requirement uses the ROC's words, as the assessor's finding.
     assert!(flat.contains("In Place (assessor finding)"));
 }

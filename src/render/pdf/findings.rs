@@ -79,16 +79,20 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
                 match shown.get(c.as_str()) {
                     Some(place) => {
                         let title = a.check(c).map_or(c.as_str(), |ci| ci.title.as_str());
+                        let n = results.len();
+                        let noun = if n == 1 { "result" } else { "results" };
                         let line = format!(
-                            "{title} ({c}): {} failed or errored results, detailed under {place}.",
-                            results.len()
+                            "{title} ({c}): {n} failed or errored {noun}, detailed under {place}."
                         );
                         p.paragraph(MARGIN + 8.0, TEXT_W - 8.0, Face::Sans, SMALL, &line);
                         p.gap(4.0);
                     }
                     None => {
+                        // `check_detail` starts with the same room check: this is its page.
+                        p.ensure(60.0);
+                        let page = p.page_number();
                         check_detail(p, a, c, results);
-                        shown.insert(c.as_str(), format!("{} {}", fw.name, r.id));
+                        shown.insert(c.as_str(), format!("{} {} (page {page})", fw.name, r.id));
                     }
                 }
             }

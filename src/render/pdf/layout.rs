@@ -245,6 +245,11 @@ impl<'f> Pages<'f> {
         }
     }
 
+    /// Number of the current page, from 1 (pages are only ever appended, so it is final).
+    pub(super) fn page_number(&self) -> usize {
+        self.pages.len().max(1)
+    }
+
     /// Adds an outline entry pointing at the current page.
     pub(super) fn bookmark(&mut self, title: &str) {
         self.bookmarks.push((title.to_string(), self.pages.len()));

@@ -301,11 +301,17 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
             TEXT_W,
             Face::Sans,
             SMALL,
-            &format!(
-                "{} failed result(s) are covered by active waivers: their requirements stay not \
-                 in place, with the risk accepted; see the waiver register.",
-                a.summary.waived
-            ),
+            &if a.summary.waived == 1 {
+                "1 failed result is covered by an active waiver: the requirements it decides stay \
+                 not in place, with the risk accepted; see the waiver register."
+                    .to_string()
+            } else {
+                format!(
+                    "{} failed results are covered by active waivers: the requirements they \
+                     decide stay not in place, with the risk accepted; see the waiver register.",
+                    a.summary.waived
+                )
+            },
         );
         p.gap(4.0);
     }
