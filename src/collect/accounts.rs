@@ -92,6 +92,43 @@ impl Accounts {
             members,
         })
     }
+
+    /// The group dockerd's unix sockets belong to, as dockerd and systemd decide it: with socket
+    /// activation (`-H fd://`) the socket unit's `SocketGroup=` (`root` when unset); otherwise the
+    /// last `-G`/`--group`, else daemon.json `group`, else `docker`. A numeric value is a GID and is
+    /// named from /etc/group when it can be.
+    pub(crate) fn socket_group(
+        &self,
+        args: Option<&[String]>,
+        config: Option<&serde_json::Value>,
+        activated_group: Option<String>,
+    ) -> String {
+        let flag = |names: &[&str]| {
+            args.map(|a| super::daemon::flag_values(a, names))
+                .unwrap_or_default()
+        };
+        let mut hosts = flag(&["-H", "--host"]);
+        if let Some(list) = config.and_then(|c| c.get("hosts")).and_then(|h| h.as_array()) {
+            hosts.extend(list.iter().filter_map(|h| h.as_str()).map(str::to_string));
+        }
+        let group = if hosts.iter().any(|h| h.starts_with("fd://")) {
+            activated_group.unwrap_or_else(|| "root".to_string())
+        } else {
+            flag(&["-G", "--group"])
+                .pop()
+                .or_else(|| {
+                    config
+                        .and_then(|c| c.get("group"))
+                        .and_then(|g| g.as_str())
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| "docker".to_string())
+        };
+        match group.parse::<u32>() {
+            Ok(gid) => self.group_name(gid).unwrap_or(group),
+            Err(_) => group,
+        }
+    }
 }
 
 /// Lines of a colon-separated account file, skipping blanks, comments and NIS `+`/`-` entries.

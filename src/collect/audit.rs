@@ -7,6 +7,9 @@
 //! comment lines are dropped and exact duplicates (audit.rules is usually generated from
 //! rules.d) kept once. `source` says which of these was used and why.
 //!
+//! Whether an `auditd` process runs is read from the host's `/proc` (`auditd_running`): rules
+//! that nobody writes to a log record nothing.
+//!
 //! No rule file at all is an observation ("auditing not configured": `Some` with no rules); a
 //! file that exists but cannot be read is a gap and `None`. This module runs no other command
 //! and writes nothing.
@@ -28,6 +31,32 @@ const RULES_D: &str = "/etc/audit/rules.d";
 
 /// Reads the audit rules in effect (or configured) on the host.
 pub(crate) fn collect_audit_rules(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<AuditRules> {
+    let mut audit = rules_in_force(root, gaps)?;
+    audit.auditd_running = auditd_running(root);
+    Some(audit)
+}
+
+/// Whether a process named `auditd` runs, from the host's `/proc`; `None` when `/proc` cannot
+/// be listed or shows no process at all (not the host's own).
+fn auditd_running(root: &HostRoot) -> Option<bool> {
+    let entries = std::fs::read_dir(root.join("/proc")).ok()?;
+    let mut seen = false;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else {
+            continue;
+        };
+        seen = true;
+        if let Ok(comm) = std::fs::read_to_string(root.join(&format!("/proc/{pid}/comm"))) {
+            if comm.trim_end() == "auditd" {
+                return Some(true);
+            }
+        }
+    }
+    seen.then_some(false)
+}
+
+fn rules_in_force(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<AuditRules> {
     let mut why_not_auditctl = None;
     if root.is_system_root() {
         match run_auditctl() {
@@ -35,6 +64,7 @@ pub(crate) fn collect_audit_rules(root: &HostRoot, gaps: &mut Vec<Gap>) -> Optio
                 return Some(AuditRules {
                     source: "auditctl -l".to_string(),
                     rules,
+                    auditd_running: None,
                 })
             }
             Err(why) => {
@@ -95,7 +125,11 @@ fn read_rule_files(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<AuditRules> {
     } else {
         format!("files: {}", read.join(", "))
     };
-    Some(AuditRules { source, rules })
+    Some(AuditRules {
+        source,
+        rules,
+        auditd_running: None,
+    })
 }
 
 /// Non-empty, non-comment lines.

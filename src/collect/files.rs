@@ -7,7 +7,8 @@
 //!   `exists: false` fact at the first candidate.
 //! * `etc-docker`: `/etc/docker`. `daemon.json`: `--config-file`, else `/etc/docker/daemon.json`.
 //! * `docker.sock`: every `unix://PATH` in dockerd's `-H`/`--host` and daemon.json `hosts`; for
-//!   `fd://` (socket activation) the absolute `ListenStream=` paths of the docker.socket unit;
+//!   `fd://` (socket activation) the absolute `ListenStream=` paths of the docker.socket unit
+//!   with its drop-ins merged ([`super::units`]);
 //!   `/var/run/docker.sock` when no host is configured at all (or an activated unit names none).
 //! * `containerd.sock`: `/run/containerd/containerd.sock`, plus `--containerd` / daemon.json
 //!   `containerd` when set.
@@ -38,6 +39,7 @@ use super::accounts::Accounts;
 use super::daemon::flag_values;
 use super::gap;
 use super::host::{is_missing, HostRoot};
+use super::units;
 
 const UNIT_DIRS: [&str; 3] = [
     "/etc/systemd/system",
@@ -99,7 +101,7 @@ pub(crate) fn collect_files(
         ("etc-docker", "/etc/docker".to_string()),
         ("daemon.json", sources.daemon_json_path.to_string()),
     ];
-    for path in docker_sockets(root, sources, &socket_unit) {
+    for path in docker_sockets(root, sources) {
         planned.push(("docker.sock", path));
     }
     planned.push(("containerd.sock", DEFAULT_CONTAINERD_SOCKET.to_string()));
@@ -227,7 +229,7 @@ fn find_program(root: &HostRoot, name: &str) -> String {
 }
 
 /// Unix sockets dockerd listens on, as configured.
-fn docker_sockets(root: &HostRoot, sources: &Sources<'_>, socket_unit: &str) -> Vec<String> {
+fn docker_sockets(root: &HostRoot, sources: &Sources<'_>) -> Vec<String> {
     let mut hosts = sources.flag(&["-H", "--host"]);
     if let Some(list) = sources
         .daemon_json
@@ -251,7 +253,7 @@ fn docker_sockets(root: &HostRoot, sources: &Sources<'_>, socket_unit: &str) -> 
                 .to_string(),
             );
         } else if host.starts_with("fd://") {
-            let listed = listen_streams(root, socket_unit);
+            let listed = listen_streams(root);
             if listed.is_empty() {
                 sockets.push(DEFAULT_SOCKET.to_string());
             }
@@ -261,16 +263,13 @@ fn docker_sockets(root: &HostRoot, sources: &Sources<'_>, socket_unit: &str) -> 
     sockets
 }
 
-/// Absolute `ListenStream=` paths of a socket unit (unreadable unit: none; its fact says why).
-fn listen_streams(root: &HostRoot, unit_path: &str) -> Vec<String> {
-    let Ok(text) = root.read_to_string(unit_path) else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("ListenStream="))
-        .map(str::trim)
+/// Absolute `ListenStream=` paths of the docker.socket unit with its drop-ins merged
+/// (unreadable unit: none; its fact says why).
+fn listen_streams(root: &HostRoot) -> Vec<String> {
+    units::merged_values(root, "docker.socket", "Socket", "ListenStream")
+        .unwrap_or_default()
+        .into_iter()
         .filter(|p| p.starts_with('/'))
-        .map(str::to_string)
         .collect()
 }
 

@@ -18,7 +18,7 @@
 //! * `pathCovers(path, target)`: true iff exposing `path` exposes `target`, that is `target`
 //!   equals `path` or lies below it (mounting `/var/run` exposes `/var/run/docker.sock`).
 
-mod docker;
+pub mod docker;
 mod matches;
 
 use std::collections::HashMap;
