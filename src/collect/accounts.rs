@@ -108,7 +108,10 @@ impl Accounts {
                 .unwrap_or_default()
         };
         let mut hosts = flag(&["-H", "--host"]);
-        if let Some(list) = config.and_then(|c| c.get("hosts")).and_then(|h| h.as_array()) {
+        if let Some(list) = config
+            .and_then(|c| c.get("hosts"))
+            .and_then(|h| h.as_array())
+        {
             hosts.extend(list.iter().filter_map(|h| h.as_str()).map(str::to_string));
         }
         let group = if hosts.iter().any(|h| h.starts_with("fd://")) {

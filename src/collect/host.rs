@@ -194,12 +194,14 @@ pub(crate) fn collect_host(root: &Path) -> (HostFacts, Vec<Gap>) {
     );
     let facts = HostFacts {
         audit_rules: audit::collect_audit_rules(&root, &mut gaps),
-        docker_group: accounts.group_fact(&accounts.socket_group(
-            args,
-            config,
-            units::merged_values(&root, "docker.socket", "Socket", "SocketGroup")
-                .and_then(|mut v| v.pop()),
-        )),
+        docker_group: accounts.group_fact(
+            &accounts.socket_group(
+                args,
+                config,
+                units::merged_values(&root, "docker.socket", "Socket", "SocketGroup")
+                    .and_then(|mut v| v.pop()),
+            ),
+        ),
         socket_activation: units::merged_values(&root, "docker.socket", "Socket", "ListenStream"),
         mounts: read_mounts(&root, &mut gaps),
         client_env: read_client_env(&root, &mut gaps),

@@ -102,27 +102,54 @@ mod tests {
 
     #[test]
     fn dropins_append_and_an_empty_assignment_resets() {
-        let unit = "[Unit]\nDescription=x\n[Socket]\nListenStream=/run/docker.sock\nSocketMode=0660\n";
-        assert_eq!(merge(&[unit.to_string()], "Socket", "ListenStream"), ["/run/docker.sock"]);
+        let unit =
+            "[Unit]\nDescription=x\n[Socket]\nListenStream=/run/docker.sock\nSocketMode=0660\n";
+        assert_eq!(
+            merge(&[unit.to_string()], "Socket", "ListenStream"),
+            ["/run/docker.sock"]
+        );
         let texts = [
             unit.to_string(),
             "[Socket]\nListenStream=\nListenStream=2375\n".to_string(),
             "[Socket]\nListenStream=[::]:2376\n# ListenStream=9\n[Install]\nListenStream=1\n"
                 .to_string(),
         ];
-        assert_eq!(merge(&texts, "Socket", "ListenStream"), ["2375", "[::]:2376"]);
+        assert_eq!(
+            merge(&texts, "Socket", "ListenStream"),
+            ["2375", "[::]:2376"]
+        );
     }
 
     #[test]
     fn dropins_are_read_in_name_order_across_directories() {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path();
-        write(r, "/lib/systemd/system/docker.socket", "[Socket]\nListenStream=/run/docker.sock\n");
-        write(r, "/etc/systemd/system/docker.socket.d/20-tcp.conf", "[Socket]\nListenStream=0.0.0.0:2375\n");
-        write(r, "/lib/systemd/system/docker.socket.d/10-reset.conf", "[Socket]\nListenStream=\n");
+        write(
+            r,
+            "/lib/systemd/system/docker.socket",
+            "[Socket]\nListenStream=/run/docker.sock\n",
+        );
+        write(
+            r,
+            "/etc/systemd/system/docker.socket.d/20-tcp.conf",
+            "[Socket]\nListenStream=0.0.0.0:2375\n",
+        );
+        write(
+            r,
+            "/lib/systemd/system/docker.socket.d/10-reset.conf",
+            "[Socket]\nListenStream=\n",
+        );
         // Hidden by the /etc file of the same name.
-        write(r, "/lib/systemd/system/docker.socket.d/20-tcp.conf", "[Socket]\nListenStream=9999\n");
-        write(r, "/etc/systemd/system/docker.socket.d/notes.txt", "[Socket]\nListenStream=1\n");
+        write(
+            r,
+            "/lib/systemd/system/docker.socket.d/20-tcp.conf",
+            "[Socket]\nListenStream=9999\n",
+        );
+        write(
+            r,
+            "/etc/systemd/system/docker.socket.d/notes.txt",
+            "[Socket]\nListenStream=1\n",
+        );
         let root = HostRoot::new(r);
         assert_eq!(
             merged_values(&root, "docker.socket", "Socket", "ListenStream"),

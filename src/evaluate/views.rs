@@ -271,7 +271,11 @@ fn listeners(settings: &Map<String, Value>, activated: Option<&[String]>) -> Opt
     let hosts: Vec<String> = match settings.get("hosts").and_then(Value::as_array) {
         Some(list) if !list.is_empty() => list
             .iter()
-            .map(|h| h.as_str().map(str::to_string).unwrap_or_else(|| h.to_string()))
+            .map(|h| {
+                h.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| h.to_string())
+            })
             .collect(),
         _ => vec!["unix:///var/run/docker.sock".to_string()],
     };
@@ -469,7 +473,10 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(
-            listeners(&settings(json!(["fd://", "tcp://127.0.0.1:2380"])), Some(&streams)),
+            listeners(
+                &settings(json!(["fd://", "tcp://127.0.0.1:2380"])),
+                Some(&streams)
+            ),
             Some(vec![
                 "unix:///run/docker.sock".to_string(),
                 "tcp://0.0.0.0:2375".to_string(),

@@ -28,47 +28,54 @@ use super::{from_json, to_json};
 /// Registers every function of this module on `ctx`.
 pub(super) fn register(ctx: &mut Context) {
     let results = [
-    ctx.add_function("dockerBool", |v: Value| {
-        wrap("dockerBool", docker_bool(&to_json(&v)).map(Json::Bool))
-    }),
-    ctx.add_function("noNewPrivileges", |opts: Value, default: Value| {
-        wrap(
-            "noNewPrivileges",
-            no_new_privileges(&to_json(&opts), &to_json(&default)).map(Json::Bool),
-        )
-    }),
-    ctx.add_function("seccompState", |opts: Value, privileged: Value, info: Value| {
-        wrap(
+        ctx.add_function("dockerBool", |v: Value| {
+            wrap("dockerBool", docker_bool(&to_json(&v)).map(Json::Bool))
+        }),
+        ctx.add_function("noNewPrivileges", |opts: Value, default: Value| {
+            wrap(
+                "noNewPrivileges",
+                no_new_privileges(&to_json(&opts), &to_json(&default)).map(Json::Bool),
+            )
+        }),
+        ctx.add_function(
             "seccompState",
-            seccomp_state(&to_json(&opts), &to_json(&privileged), &to_json(&info)).map(Json::String),
-        )
-    }),
-    ctx.add_function("isRootUser", |user: Arc<String>| {
-        wrap("isRootUser", is_root_user(&user).map(Json::Bool))
-    }),
-    ctx.add_function("capsBeyondDefault", |add: Value, drop: Value| {
-        wrap(
-            "capsBeyondDefault",
-            caps_beyond_default(&to_json(&add), &to_json(&drop))
-                .map(|c| Json::Array(c.into_iter().map(Json::String).collect())),
-        )
-    }),
-    ctx.add_function("addSteps", |history: Value| {
-        wrap(
-            "addSteps",
-            add_steps(&to_json(&history))
-                .map(|c| Json::Array(c.into_iter().map(Json::String).collect())),
-        )
-    }),
-    ctx.add_function("auditVerdict", |rules: Value, path: Arc<String>| {
-        wrap(
-            "auditVerdict",
-            audit::verdict(&to_json(&rules), &path).map(|v| Json::String(v.describe())),
-        )
-    }),
-    ctx.add_function("auditWatched", |rules: Value, path: Arc<String>| {
-        wrap("auditWatched", audit::watched(&to_json(&rules), &path).map(Json::Bool))
-    }),
+            |opts: Value, privileged: Value, info: Value| {
+                wrap(
+                    "seccompState",
+                    seccomp_state(&to_json(&opts), &to_json(&privileged), &to_json(&info))
+                        .map(Json::String),
+                )
+            },
+        ),
+        ctx.add_function("isRootUser", |user: Arc<String>| {
+            wrap("isRootUser", is_root_user(&user).map(Json::Bool))
+        }),
+        ctx.add_function("capsBeyondDefault", |add: Value, drop: Value| {
+            wrap(
+                "capsBeyondDefault",
+                caps_beyond_default(&to_json(&add), &to_json(&drop))
+                    .map(|c| Json::Array(c.into_iter().map(Json::String).collect())),
+            )
+        }),
+        ctx.add_function("addSteps", |history: Value| {
+            wrap(
+                "addSteps",
+                add_steps(&to_json(&history))
+                    .map(|c| Json::Array(c.into_iter().map(Json::String).collect())),
+            )
+        }),
+        ctx.add_function("auditVerdict", |rules: Value, path: Arc<String>| {
+            wrap(
+                "auditVerdict",
+                audit::verdict(&to_json(&rules), &path).map(|v| Json::String(v.describe())),
+            )
+        }),
+        ctx.add_function("auditWatched", |rules: Value, path: Arc<String>| {
+            wrap(
+                "auditWatched",
+                audit::watched(&to_json(&rules), &path).map(Json::Bool),
+            )
+        }),
     ];
     for r in results {
         if let Err(e) = r {
@@ -131,8 +138,8 @@ fn split_security_opt(opt: &str) -> Option<(&str, &str)> {
 /// The container's no-new-privileges: the daemon default, replaced by each explicit
 /// `no-new-privileges` entry in turn (dockerd's `parseSecurityOpt`; the last one wins).
 pub fn no_new_privileges(opts: &Json, daemon_default: &Json) -> Result<bool, String> {
-    let mut effective = docker_bool(daemon_default)
-        .map_err(|e| format!("daemon no-new-privileges: {e}"))?;
+    let mut effective =
+        docker_bool(daemon_default).map_err(|e| format!("daemon no-new-privileges: {e}"))?;
     for opt in string_list(opts, "SecurityOpt")? {
         if let Some(("no-new-privileges", value)) = split_security_opt(&opt) {
             effective = parse_bool(value).ok_or_else(|| {
@@ -174,7 +181,9 @@ pub fn seccomp_state(opts: &Json, privileged: &Json, info: &Json) -> Result<Stri
         .last();
     match chosen.as_deref() {
         Some("unconfined") => Ok("unconfined: seccomp=unconfined".into()),
-        Some("builtin") | Some("default") => Ok("confined: Docker's built-in profile (seccomp=builtin)".into()),
+        Some("builtin") | Some("default") => {
+            Ok("confined: Docker's built-in profile (seccomp=builtin)".into())
+        }
         Some(profile) => profile_state(profile),
         None => daemon_seccomp(info),
     }
@@ -191,9 +200,13 @@ fn profile_state(profile: &str) -> Result<String, String> {
     if ALLOWING_ACTIONS.contains(&action) {
         Ok(format!("unconfined: custom profile with defaultAction {action} allows every system call it does not list"))
     } else if DENYING_ACTIONS.contains(&action) {
-        Ok(format!("confined: custom profile with defaultAction {action}"))
+        Ok(format!(
+            "confined: custom profile with defaultAction {action}"
+        ))
     } else {
-        Err(format!("seccomp profile defaultAction `{action}` is not an action Docker knows"))
+        Err(format!(
+            "seccomp profile defaultAction `{action}` is not an action Docker knows"
+        ))
     }
 }
 
@@ -208,7 +221,9 @@ fn daemon_seccomp(info: &Json) -> Result<String, String> {
         .unwrap_or("default");
     match profile {
         "default" | "builtin" => Ok(format!("confined: the daemon's default profile ({entry})")),
-        "unconfined" => Ok(format!("unconfined: the daemon's default is unconfined ({entry})")),
+        "unconfined" => Ok(format!(
+            "unconfined: the daemon's default is unconfined ({entry})"
+        )),
         other => Err(format!(
             "the daemon's default seccomp profile is the file {other}, which is not collected: \
              examine its defaultAction (SCMP_ACT_ALLOW or SCMP_ACT_LOG confine nothing)"
@@ -236,22 +251,65 @@ pub fn is_root_user(user: &str) -> Result<bool, String> {
 
 /// Every capability the runtime knows, as Docker names them.
 const ALL_CAPS: &[&str] = &[
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 ];
 
 /// Docker's default capability set (Docker 20.10 and later).
 pub const DEFAULT_CAPS: &[&str] = &[
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
 ];
 
 /// `NormalizeLegacyCapabilities`: upper case, `CAP_` prefix, `ALL` kept; unknown names refused.
@@ -263,11 +321,17 @@ fn normalize_caps(v: &Json, what: &str) -> Result<Vec<String>, String> {
             if upper == "ALL" {
                 return Ok(upper);
             }
-            let name = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+            let name = if upper.starts_with("CAP_") {
+                upper
+            } else {
+                format!("CAP_{upper}")
+            };
             if ALL_CAPS.contains(&name.as_str()) {
                 Ok(name)
             } else {
-                Err(format!("{what}: unknown capability `{c}`; Docker refuses to create such a container"))
+                Err(format!(
+                    "{what}: unknown capability `{c}`; Docker refuses to create such a container"
+                ))
             }
         })
         .collect()
@@ -316,7 +380,12 @@ pub fn add_steps(history: &Json) -> Result<Vec<String>, String> {
     };
     let steps: Vec<String> = entries
         .iter()
-        .map(|h| h.get("CreatedBy").and_then(Json::as_str).unwrap_or_default().to_string())
+        .map(|h| {
+            h.get("CreatedBy")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     let last = steps.len().saturating_sub(1);
     Ok(steps
@@ -341,8 +410,15 @@ fn instruction_args<'a>(created_by: &'a str, instruction: &str) -> Option<&'a st
 
 /// Whether ADD arguments put their source at the root of the filesystem.
 fn adds_at_root(args: &str) -> bool {
-    let args = args.split(" # ").next().unwrap_or(args).trim_end_matches("# buildkit");
-    let words: Vec<&str> = args.split_whitespace().filter(|w| !w.starts_with("--")).collect();
+    let args = args
+        .split(" # ")
+        .next()
+        .unwrap_or(args)
+        .trim_end_matches("# buildkit");
+    let words: Vec<&str> = args
+        .split_whitespace()
+        .filter(|w| !w.starts_with("--"))
+        .collect();
     match words.as_slice() {
         [_, "in", "/"] | [_, "/"] => true,
         _ => false,

@@ -71,7 +71,11 @@ fn parse(text: &str) -> Option<(bool, Rule<'_>)> {
             "-a" | "-A" => {
                 prepend = tokens[i] == "-A";
                 let (a, b) = value?.split_once(',')?;
-                let (list, action) = if matches!(a, "always" | "never") { (b, a) } else { (a, b) };
+                let (list, action) = if matches!(a, "always" | "never") {
+                    (b, a)
+                } else {
+                    (a, b)
+                };
                 rule.list = list.to_string();
                 rule.action = action.to_string();
             }
@@ -150,7 +154,10 @@ pub fn verdict(audit: &Json, path: &str) -> Result<Verdict, String> {
                         (*k == "dir" && covers(v, path)) || (*k == "path" && *v == path)
                     });
                 let has_path_filter = rule.watch.is_some()
-                    || rule.fields.iter().any(|(k, _)| matches!(*k, "dir" | "path"));
+                    || rule
+                        .fields
+                        .iter()
+                        .any(|(k, _)| matches!(*k, "dir" | "path"));
                 if action == "never" && (on_path || (!has_path_filter && all_events)) {
                     return Ok(Verdict::Excluded(rule.text.to_string()));
                 }

@@ -47,26 +47,75 @@ fn seccomp_is_judged_by_what_the_profile_does() {
     };
     let confined = |r: Result<String, String>| r.unwrap().starts_with("confined");
     assert!(confined(state(json!([]), false, &info)));
-    assert!(confined(state(json!(null), false, &json!(["name=seccomp,profile=builtin"]))));
+    assert!(confined(state(
+        json!(null),
+        false,
+        &json!(["name=seccomp,profile=builtin"])
+    )));
     assert!(!confined(state(json!([]), true, &info)));
-    assert!(!confined(state(json!(["seccomp=unconfined"]), false, &info)));
-    assert!(!confined(state(json!(["seccomp:unconfined"]), false, &info)));
-    assert!(confined(state(json!(["seccomp=builtin"]), false, &json!(["name=seccomp,profile=unconfined"]))));
-    assert!(!confined(state(json!([]), false, &json!(["name=seccomp,profile=unconfined"]))));
-    assert!(!confined(state(json!([]), false, &json!(["name=apparmor"]))));
+    assert!(!confined(state(
+        json!(["seccomp=unconfined"]),
+        false,
+        &info
+    )));
+    assert!(!confined(state(
+        json!(["seccomp:unconfined"]),
+        false,
+        &info
+    )));
+    assert!(confined(state(
+        json!(["seccomp=builtin"]),
+        false,
+        &json!(["name=seccomp,profile=unconfined"])
+    )));
+    assert!(!confined(state(
+        json!([]),
+        false,
+        &json!(["name=seccomp,profile=unconfined"])
+    )));
+    assert!(!confined(state(
+        json!([]),
+        false,
+        &json!(["name=apparmor"])
+    )));
     let allow = r#"seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ERRNO"}]}"#;
     let r = state(json!([allow]), false, &info).unwrap();
-    assert!(r.starts_with("unconfined") && r.contains("SCMP_ACT_ALLOW"), "{r}");
-    assert!(!confined(state(json!([r#"seccomp={"defaultAction": "SCMP_ACT_LOG"}"#]), false, &info)));
-    assert!(confined(state(json!([r#"seccomp={"defaultAction":"SCMP_ACT_ERRNO"}"#]), false, &info)));
+    assert!(
+        r.starts_with("unconfined") && r.contains("SCMP_ACT_ALLOW"),
+        "{r}"
+    );
+    assert!(!confined(state(
+        json!([r#"seccomp={"defaultAction": "SCMP_ACT_LOG"}"#]),
+        false,
+        &info
+    )));
+    assert!(confined(state(
+        json!([r#"seccomp={"defaultAction":"SCMP_ACT_ERRNO"}"#]),
+        false,
+        &info
+    )));
     assert!(state(json!(["seccomp={not json"]), false, &info).is_err());
     assert!(state(json!([r#"seccomp={"syscalls":[]}"#]), false, &info).is_err());
-    assert!(state(json!([]), false, &json!(["name=seccomp,profile=/etc/docker/sec.json"])).is_err());
+    assert!(state(
+        json!([]),
+        false,
+        &json!(["name=seccomp,profile=/etc/docker/sec.json"])
+    )
+    .is_err());
 }
 
 #[test]
 fn root_is_uid_zero_in_every_spelling() {
-    for u in ["", "0", "00", "0:0", "root", "root:root", "0:1000", "000:users"] {
+    for u in [
+        "",
+        "0",
+        "00",
+        "0:0",
+        "root",
+        "root:root",
+        "0:1000",
+        "000:users",
+    ] {
         assert_eq!(is_root_user(u), Ok(true), "{u}");
     }
     for u in ["1000", "1000:1000", "65534:0", "10"] {
@@ -81,16 +130,27 @@ fn root_is_uid_zero_in_every_spelling() {
 #[test]
 fn capabilities_are_counted_against_dockers_default_set() {
     let caps = |a: serde_json::Value, d: serde_json::Value| caps_beyond_default(&a, &d);
-    assert_eq!(caps(json!(["ALL"]), json!([])).unwrap().len(), ALL_CAPS.len() - 14);
-    assert_eq!(caps(json!(["NET_BIND_SERVICE"]), json!(["ALL"])), Ok(vec![]));
+    assert_eq!(
+        caps(json!(["ALL"]), json!([])).unwrap().len(),
+        ALL_CAPS.len() - 14
+    );
+    assert_eq!(
+        caps(json!(["NET_BIND_SERVICE"]), json!(["ALL"])),
+        Ok(vec![])
+    );
     assert_eq!(caps(json!(["chown"]), json!(null)), Ok(vec![]));
     assert_eq!(caps(json!(["CAP_CHOWN"]), json!([])), Ok(vec![]));
     assert_eq!(
         caps(json!(["sys_admin", "CAP_NET_ADMIN"]), json!(["all"])),
-        Ok(vec!["CAP_NET_ADMIN".to_string(), "CAP_SYS_ADMIN".to_string()])
+        Ok(vec![
+            "CAP_NET_ADMIN".to_string(),
+            "CAP_SYS_ADMIN".to_string()
+        ])
     );
     assert_eq!(
-        caps(json!(["ALL"]), json!(["SYS_ADMIN"])).unwrap().contains(&"CAP_SYS_ADMIN".to_string()),
+        caps(json!(["ALL"]), json!(["SYS_ADMIN"]))
+            .unwrap()
+            .contains(&"CAP_SYS_ADMIN".to_string()),
         false
     );
     assert!(caps(json!(["CAP_FLY"]), json!([])).is_err());
@@ -99,7 +159,10 @@ fn capabilities_are_counted_against_dockers_default_set() {
 #[test]
 fn base_layers_of_every_builder_are_not_add_steps() {
     let h = |steps: &[&str]| {
-        json!(steps.iter().map(|s| json!({"CreatedBy": s})).collect::<Vec<_>>())
+        json!(steps
+            .iter()
+            .map(|s| json!({"CreatedBy": s}))
+            .collect::<Vec<_>>())
     };
     for base in [
         "/bin/sh -c #(nop) ADD file:4a1b2c3d in / ",
@@ -111,7 +174,10 @@ fn base_layers_of_every_builder_are_not_add_steps() {
         assert_eq!(add_steps(&h(&["CMD [\"sh\"]", base])), Ok(vec![]), "{base}");
     }
     let later = "ADD https://example.com/app.tgz /opt/ # buildkit";
-    assert_eq!(add_steps(&h(&[later, "ADD rootfs.tar.xz / # buildkit"])), Ok(vec![later.to_string()]));
+    assert_eq!(
+        add_steps(&h(&[later, "ADD rootfs.tar.xz / # buildkit"])),
+        Ok(vec![later.to_string()])
+    );
     // A root-filesystem ADD that is not the oldest step is an ADD like any other.
     let mid = "/bin/sh -c #(nop) ADD file:abc in / ";
     assert_eq!(add_steps(&h(&[mid, "COPY a b"])), Ok(vec![mid.to_string()]));
@@ -130,43 +196,86 @@ fn rules(lines: &[&str], running: Option<bool>) -> serde_json::Value {
 fn audit_rules_apply_in_order_and_first_match_wins() {
     let p = "/usr/sbin/dockerd";
     let v = |lines: &[&str]| audit::verdict(&rules(lines, Some(true)), p).unwrap();
-    assert!(matches!(v(&["-w /usr/sbin/dockerd -k docker"]), Verdict::Watched(_)));
-    assert!(matches!(v(&["-w /usr/sbin -p wa"]), Verdict::Watched(_)));
-    assert!(matches!(v(&["-a always,exit -F path=/usr/sbin/dockerd -F perm=wa -k d"]), Verdict::Watched(_)));
-    assert!(matches!(v(&["-a exit,always -F dir=/usr/sbin -F perm=w"]), Verdict::Watched(_)));
     assert!(matches!(
-        v(&["-a never,exit -F dir=/usr/sbin", "-w /usr/sbin/dockerd -k docker"]),
+        v(&["-w /usr/sbin/dockerd -k docker"]),
+        Verdict::Watched(_)
+    ));
+    assert!(matches!(v(&["-w /usr/sbin -p wa"]), Verdict::Watched(_)));
+    assert!(matches!(
+        v(&["-a always,exit -F path=/usr/sbin/dockerd -F perm=wa -k d"]),
+        Verdict::Watched(_)
+    ));
+    assert!(matches!(
+        v(&["-a exit,always -F dir=/usr/sbin -F perm=w"]),
+        Verdict::Watched(_)
+    ));
+    assert!(matches!(
+        v(&[
+            "-a never,exit -F dir=/usr/sbin",
+            "-w /usr/sbin/dockerd -k docker"
+        ]),
         Verdict::Excluded(_)
     ));
     // -A puts the exclusion in front of a watch written before it.
     assert!(matches!(
-        v(&["-w /usr/sbin/dockerd -k docker", "-A exit,never -F path=/usr/sbin/dockerd"]),
+        v(&[
+            "-w /usr/sbin/dockerd -k docker",
+            "-A exit,never -F path=/usr/sbin/dockerd"
+        ]),
         Verdict::Excluded(_)
     ));
     // An exclusion after the watch comes too late.
     assert!(matches!(
-        v(&["-w /usr/sbin/dockerd -k docker", "-a never,exit -F dir=/usr/sbin"]),
+        v(&[
+            "-w /usr/sbin/dockerd -k docker",
+            "-a never,exit -F dir=/usr/sbin"
+        ]),
         Verdict::Watched(_)
     ));
     assert_eq!(v(&["-w /usr/sbin/dockerd -p x -k docker"]), Verdict::NoRule);
     assert_eq!(v(&["-w /usr/sbin/dockerd -p r"]), Verdict::NoRule);
-    assert_eq!(v(&["-a always,exit -F path=/usr/sbin/dockerd -F perm=rx"]), Verdict::NoRule);
+    assert_eq!(
+        v(&["-a always,exit -F path=/usr/sbin/dockerd -F perm=rx"]),
+        Verdict::NoRule
+    );
     assert_eq!(v(&["-w /usr/sbin/dockerd.bak -p wa"]), Verdict::NoRule);
-    assert_eq!(v(&["-a always,exit -F path=/usr/sbin -F perm=wa"]), Verdict::NoRule);
-    assert!(matches!(v(&["-w /usr/sbin/dockerd", "-e 0"]), Verdict::Disabled(_)));
-    assert!(matches!(v(&["-e 0", "-w /usr/sbin/dockerd", "-e 1"]), Verdict::Watched(_)));
-    assert!(matches!(v(&["-a task,never", "-w /usr/sbin/dockerd"]), Verdict::Disabled(_)));
-    assert!(matches!(v(&["-a never,exit", "-w /usr/sbin/dockerd"]), Verdict::Excluded(_)));
+    assert_eq!(
+        v(&["-a always,exit -F path=/usr/sbin -F perm=wa"]),
+        Verdict::NoRule
+    );
+    assert!(matches!(
+        v(&["-w /usr/sbin/dockerd", "-e 0"]),
+        Verdict::Disabled(_)
+    ));
+    assert!(matches!(
+        v(&["-e 0", "-w /usr/sbin/dockerd", "-e 1"]),
+        Verdict::Watched(_)
+    ));
+    assert!(matches!(
+        v(&["-a task,never", "-w /usr/sbin/dockerd"]),
+        Verdict::Disabled(_)
+    ));
+    assert!(matches!(
+        v(&["-a never,exit", "-w /usr/sbin/dockerd"]),
+        Verdict::Excluded(_)
+    ));
     assert!(matches!(
         v(&["-a never,exit -F auid=4294967295", "-w /usr/sbin/dockerd"]),
         Verdict::Watched(_)
     ));
     assert!(matches!(
-        v(&["-a never,exit -F dir=/usr/sbin", "-D", "-w /usr/sbin/dockerd"]),
+        v(&[
+            "-a never,exit -F dir=/usr/sbin",
+            "-D",
+            "-w /usr/sbin/dockerd"
+        ]),
         Verdict::Watched(_)
     ));
     assert!(matches!(
-        v(&["-a always,exclude -F msgtype=SYSCALL", "-w /usr/sbin/dockerd"]),
+        v(&[
+            "-a always,exclude -F msgtype=SYSCALL",
+            "-w /usr/sbin/dockerd"
+        ]),
         Verdict::Disabled(_)
     ));
 }
@@ -174,8 +283,14 @@ fn audit_rules_apply_in_order_and_first_match_wins() {
 #[test]
 fn a_watch_counts_only_while_auditd_runs() {
     let lines = ["-w /etc/docker -k docker"];
-    assert_eq!(audit::watched(&rules(&lines, Some(true)), "/etc/docker"), Ok(true));
-    assert_eq!(audit::watched(&rules(&lines, Some(false)), "/etc/docker"), Ok(false));
+    assert_eq!(
+        audit::watched(&rules(&lines, Some(true)), "/etc/docker"),
+        Ok(true)
+    );
+    assert_eq!(
+        audit::watched(&rules(&lines, Some(false)), "/etc/docker"),
+        Ok(false)
+    );
     let e = audit::watched(&rules(&lines, None), "/etc/docker").unwrap_err();
     assert!(e.contains("auditd"), "{e}");
     assert_eq!(audit::watched(&rules(&[], None), "/etc/docker"), Ok(false));
