@@ -6,7 +6,7 @@
 //! refuse (dockerd does not start, `docker create` fails) is an evaluation error with a message
 //! naming the value, never a guess. Functions:
 //!
-//! * `dockerBool(v)`: a bool, or a string read as Go's `strconv.ParseBool`.
+//! * `dockerBool(v)`: a boolean daemon setting; a string there is a value dockerd refuses.
 //! * `noNewPrivileges(securityOpt, daemonDefault)`: the container's effective no-new-privileges.
 //! * `seccompState(securityOpt, privileged, infoSecurityOptions)`: `confined: ...` or
 //!   `unconfined: ...`, with the reason.
@@ -99,13 +99,19 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// A JSON bool, or a string that `strconv.ParseBool` accepts.
+/// A boolean option of the effective daemon settings, as dockerd takes it. Command-line flags
+/// are already read with [`parse_bool`] into JSON booleans, so a string left here is a value
+/// dockerd refuses: a flag value ParseBool rejects, or a string in daemon.json, where dockerd
+/// accepts only a JSON boolean ("cannot unmarshal string into Go struct field").
 pub fn docker_bool(v: &Json) -> Result<bool, String> {
     match v {
         Json::Bool(b) => Ok(*b),
-        Json::String(s) => parse_bool(s).ok_or_else(|| {
-            format!("`{s}` is not a boolean Docker accepts (1, t, true, 0, f, false in any of Go's spellings); dockerd refuses it")
-        }),
+        Json::String(s) if parse_bool(s).is_some() => Err(format!(
+            "`{s}` is a string where daemon.json needs a JSON boolean; dockerd refuses to start with it"
+        )),
+        Json::String(s) => Err(format!(
+            "`{s}` is not a boolean dockerd accepts (Go's strconv.ParseBool: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False); it refuses to start with it"
+        )),
         other => Err(format!("`{other}` is not a boolean")),
     }
 }
