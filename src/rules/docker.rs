@@ -184,7 +184,7 @@ pub fn seccomp_state(opts: &Json, privileged: &Json, info: &Json) -> Result<Stri
                 .filter(|(k, _)| *k == "seccomp")
                 .map(|(_, v)| v.to_string())
         })
-        .last();
+        .next_back();
     match chosen.as_deref() {
         Some("unconfined") => Ok("unconfined: seccomp=unconfined".into()),
         Some("builtin") | Some("default") => {
@@ -425,10 +425,7 @@ fn adds_at_root(args: &str) -> bool {
         .split_whitespace()
         .filter(|w| !w.starts_with("--"))
         .collect();
-    match words.as_slice() {
-        [_, "in", "/"] | [_, "/"] => true,
-        _ => false,
-    }
+    matches!(words.as_slice(), [_, "in", "/"] | [_, "/"])
 }
 
 #[cfg(test)]
