@@ -124,6 +124,23 @@ fn option_spellings_get_the_verdict_of_what_the_engine_applied() {
         &["--security-opt", "seccomp:unconfined"],
         true,
     );
+    // `builtin` is Docker's profile on Engine 23+; 20.10 reads it as a profile and cannot start.
+    let seccomp_builtin = c.run(
+        "seccomp-builtin",
+        &["--security-opt", "seccomp=builtin"],
+        false,
+    );
+    let builtin_starts = !docker_refuses(&["start", &seccomp_builtin]);
+    let major: u32 = docker_ok(&["version", "-f", "{{.Server.Version}}"])
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .expect("engine version");
+    assert_eq!(
+        builtin_starts,
+        major >= 23,
+        "seccomp=builtin on Engine {major}"
+    );
     // CPU weight and device cgroup rules.
     let shares_default = c.run("shares1024", &["--cpu-shares", "1024"], true);
     let shares_set = c.run("shares512", &["--cpu-shares", "512"], true);
@@ -205,6 +222,11 @@ fn option_spellings_get_the_verdict_of_what_the_engine_applied() {
         Some("pass")
     );
     assert_eq!(status_of(&seccomp_off)["Seccomp"], "0");
+    assert_eq!(
+        scan.verdict("container.seccomp", &seccomp_builtin)
+            .as_deref(),
+        Some(if builtin_starts { "pass" } else { "error" })
+    );
     assert_eq!(
         scan.verdict("container.seccomp", &seccomp_off).as_deref(),
         Some("fail")

@@ -8,7 +8,7 @@
 //!
 //! * `dockerBool(v)`: a boolean daemon setting; a string there is a value dockerd refuses.
 //! * `noNewPrivileges(securityOpt, daemonDefault)`: the container's effective no-new-privileges.
-//! * `seccompState(securityOpt, privileged, infoSecurityOptions)`: `confined: ...` or
+//! * `seccompState(securityOpt, privileged, info)`: `confined: ...` or
 //!   `unconfined: ...`, with the reason.
 //! * `isRootUser(user)`: whether a `--user` / `USER` value runs as UID 0.
 //! * `capsBeyondDefault(capAdd, capDrop)`: the capabilities the container holds beyond Docker's
@@ -170,9 +170,10 @@ const DENYING_ACTIONS: &[&str] = &[
 ];
 
 /// Whether the container runs under a seccomp filter that confines it, following dockerd's
-/// `WithSeccomp`: `unconfined` and privileged mean no filter; `builtin` (newer engines) or
-/// `default` is Docker's own profile; an inline profile confines only if its `defaultAction`
-/// denies; without an option the daemon's default applies (`info.SecurityOptions`).
+/// `WithSeccomp`: `unconfined` and privileged mean no filter; `builtin` is Docker's own profile
+/// on Engine 23 and later (Engine 20.10 reads the word as a profile and refuses to start the
+/// container: an error); an inline profile confines only if its `defaultAction` denies; without
+/// an option the daemon's default applies (`info.SecurityOptions`). `info` is `GET /info`.
 pub fn seccomp_state(opts: &Json, privileged: &Json, info: &Json) -> Result<String, String> {
     if privileged.as_bool() == Some(true) {
         return Ok("unconfined: privileged containers run without seccomp".into());
@@ -187,11 +188,24 @@ pub fn seccomp_state(opts: &Json, privileged: &Json, info: &Json) -> Result<Stri
         .next_back();
     match chosen.as_deref() {
         Some("unconfined") => Ok("unconfined: seccomp=unconfined".into()),
-        Some("builtin") | Some("default") => {
-            Ok("confined: Docker's built-in profile (seccomp=builtin)".into())
+        Some("builtin") => {
+            let version = info.get("ServerVersion").and_then(Json::as_str).ok_or(
+                "info.ServerVersion is missing: whether the engine knows seccomp=builtin is unknown",
+            )?;
+            match version.split('.').next().and_then(|m| m.parse::<u32>().ok()) {
+                Some(major) if major >= 23 => {
+                    Ok("confined: Docker's built-in profile (seccomp=builtin)".into())
+                }
+                _ => Err(format!(
+                    "Engine {version} does not know seccomp=builtin: it reads it as a profile and refuses to start the container"
+                )),
+            }
         }
         Some(profile) => profile_state(profile),
-        None => daemon_seccomp(info),
+        None => daemon_seccomp(
+            info.get("SecurityOptions")
+                .ok_or("info.SecurityOptions is missing")?,
+        ),
     }
 }
 

@@ -50,45 +50,45 @@ fn explicit_no_new_privileges_overrides_the_daemon_default() {
 
 #[test]
 fn seccomp_is_judged_by_what_the_profile_does() {
-    let info = json!(["name=seccomp,profile=default"]);
+    let info =
+        |opts: &[&str], version: &str| json!({"SecurityOptions": opts, "ServerVersion": version});
+    let default = info(&["name=seccomp,profile=default"], "20.10.24");
     let state = |opts: serde_json::Value, privileged: bool, info: &serde_json::Value| {
         seccomp_state(&opts, &json!(privileged), info)
     };
     let confined = |r: Result<String, String>| r.unwrap().starts_with("confined");
-    assert!(confined(state(json!([]), false, &info)));
-    assert!(confined(state(
-        json!(null),
-        false,
-        &json!(["name=seccomp,profile=builtin"])
-    )));
-    assert!(!confined(state(json!([]), true, &info)));
+    assert!(confined(state(json!([]), false, &default)));
+    let newer = info(&["name=seccomp,profile=builtin", "name=cgroupns"], "27.3.1");
+    assert!(confined(state(json!(null), false, &newer)));
+    assert!(!confined(state(json!([]), true, &default)));
     assert!(!confined(state(
         json!(["seccomp=unconfined"]),
         false,
-        &info
+        &default
     )));
     assert!(!confined(state(
         json!(["seccomp:unconfined"]),
         false,
-        &info
+        &default
     )));
+    let newer_unconfined = info(&["name=seccomp,profile=unconfined"], "25.0.0");
     assert!(confined(state(
         json!(["seccomp=builtin"]),
         false,
-        &json!(["name=seccomp,profile=unconfined"])
+        &newer_unconfined
     )));
+    // Engine 20.10 reads `builtin` as a profile and refuses to start the container.
+    let e = state(json!(["seccomp=builtin"]), false, &default).unwrap_err();
+    assert!(e.contains("20.10.24"), "{e}");
+    assert!(state(json!(["seccomp=default"]), false, &default).is_err());
+    assert!(!confined(state(json!([]), false, &newer_unconfined)));
     assert!(!confined(state(
         json!([]),
         false,
-        &json!(["name=seccomp,profile=unconfined"])
-    )));
-    assert!(!confined(state(
-        json!([]),
-        false,
-        &json!(["name=apparmor"])
+        &info(&["name=apparmor"], "20.10.24")
     )));
     let allow = r#"seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ERRNO"}]}"#;
-    let r = state(json!([allow]), false, &info).unwrap();
+    let r = state(json!([allow]), false, &default).unwrap();
     assert!(
         r.starts_with("unconfined") && r.contains("SCMP_ACT_ALLOW"),
         "{r}"
@@ -96,21 +96,18 @@ fn seccomp_is_judged_by_what_the_profile_does() {
     assert!(!confined(state(
         json!([r#"seccomp={"defaultAction": "SCMP_ACT_LOG"}"#]),
         false,
-        &info
+        &default
     )));
     assert!(confined(state(
         json!([r#"seccomp={"defaultAction":"SCMP_ACT_ERRNO"}"#]),
         false,
-        &info
+        &default
     )));
-    assert!(state(json!(["seccomp={not json"]), false, &info).is_err());
-    assert!(state(json!([r#"seccomp={"syscalls":[]}"#]), false, &info).is_err());
-    assert!(state(
-        json!([]),
-        false,
-        &json!(["name=seccomp,profile=/etc/docker/sec.json"])
-    )
-    .is_err());
+    assert!(state(json!(["seccomp={not json"]), false, &default).is_err());
+    assert!(state(json!([r#"seccomp={"syscalls":[]}"#]), false, &default).is_err());
+    let custom = info(&["name=seccomp,profile=/etc/docker/sec.json"], "20.10.24");
+    assert!(state(json!([]), false, &custom).is_err());
+    assert!(state(json!([]), false, &json!({"ServerVersion": "27.0.1"})).is_err());
 }
 
 #[test]
