@@ -17,7 +17,8 @@
 //!   keys of the same names; only when configured.
 //! * `etc-default-docker`: `/etc/default/docker`; `etc-sysconfig-docker`: `/etc/sysconfig/docker`.
 //! * `containerd-config`: `/etc/containerd/config.toml`.
-//! * `dockerd-binary`: dockerd's `argv[0]` when absolute; it and `containerd-binary`,
+//! * `dockerd-binary`: dockerd's `argv[0]` when absolute (when no dockerd process is visible, the
+//!   program of docker.service's `ExecStart=` after drop-ins); it and `containerd-binary`,
 //!   `containerd-shim`, `containerd-shim-runc-v1`, `containerd-shim-runc-v2` and `runc-binary`
 //!   otherwise the first of `/usr/bin`, `/usr/sbin`, `/usr/local/bin`, `/bin`, `/sbin` that holds
 //!   the program; one `exists: false` fact at `/usr/bin/NAME` when none does. The audit checks
@@ -126,11 +127,10 @@ pub(crate) fn collect_files(
         "containerd-config",
         "/etc/containerd/config.toml".to_string(),
     ));
-    let dockerd_path = sources
-        .dockerd_args
-        .and_then(|a| a.first())
-        .filter(|p| p.starts_with('/'))
-        .cloned();
+    let dockerd_path = match sources.dockerd_args {
+        Some(args) => args.first().filter(|p| p.starts_with('/')).cloned(),
+        None => units::exec_start_program(root),
+    };
     for (role, name) in BINARIES {
         let path = match (&dockerd_path, role) {
             (Some(p), "dockerd-binary") => p.clone(),

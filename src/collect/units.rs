@@ -57,6 +57,17 @@ pub(crate) fn merged_values(
     Some(merge(&texts, section, key))
 }
 
+/// The program docker.service starts: the first word of its last `ExecStart=` after drop-ins
+/// (systemd's `-@:+!` prefixes removed), when it is an absolute path.
+pub(crate) fn exec_start_program(root: &HostRoot) -> Option<String> {
+    let line = merged_values(root, "docker.service", "Service", "ExecStart")?.pop()?;
+    let program = line
+        .trim_start_matches(['-', '@', ':', '+', '!'])
+        .split_whitespace()
+        .next()?;
+    program.starts_with('/').then(|| program.to_string())
+}
+
 /// Applies the assignments of `key` in `[section]` of each text in turn.
 pub(crate) fn merge(texts: &[String], section: &str, key: &str) -> Vec<String> {
     let mut values = Vec::new();
@@ -158,6 +169,32 @@ mod tests {
         assert_eq!(
             merged_values(&root, "missing.socket", "Socket", "ListenStream"),
             Some(vec![])
+        );
+    }
+
+    #[test]
+    fn an_empty_exec_start_in_a_dropin_replaces_the_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        let root = HostRoot::new(r);
+        assert_eq!(exec_start_program(&root), None);
+        write(
+            r,
+            "/lib/systemd/system/docker.service",
+            "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n",
+        );
+        assert_eq!(
+            exec_start_program(&root).as_deref(),
+            Some("/usr/bin/dockerd")
+        );
+        write(
+            r,
+            "/etc/systemd/system/docker.service.d/override.conf",
+            "[Service]\nExecStart=\nExecStart=-/opt/docker/bin/dockerd --config-file /etc/d.json\n",
+        );
+        assert_eq!(
+            exec_start_program(&root).as_deref(),
+            Some("/opt/docker/bin/dockerd")
         );
     }
 }
