@@ -175,8 +175,12 @@ const DENYING_ACTIONS: &[&str] = &[
 /// container: an error); an inline profile confines only if its `defaultAction` denies; without
 /// an option the daemon's default applies (`info.SecurityOptions`). `info` is `GET /info`.
 pub fn seccomp_state(opts: &Json, privileged: &Json, info: &Json) -> Result<String, String> {
-    if privileged.as_bool() == Some(true) {
-        return Ok("unconfined: privileged containers run without seccomp".into());
+    match privileged {
+        Json::Bool(true) => {
+            return Ok("unconfined: privileged containers run without seccomp".into())
+        }
+        Json::Bool(false) => {}
+        other => return Err(format!("HostConfig.Privileged `{other}` is not a boolean")),
     }
     let chosen = string_list(opts, "SecurityOpt")?
         .into_iter()
@@ -400,13 +404,12 @@ pub fn add_steps(history: &Json) -> Result<Vec<String>, String> {
     };
     let steps: Vec<String> = entries
         .iter()
-        .map(|h| {
-            h.get("CreatedBy")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_string()
+        .map(|h| match h.get("CreatedBy") {
+            Some(Json::String(s)) => Ok(s.clone()),
+            None if h.is_object() => Ok(String::new()),
+            _ => Err(format!("History entry `{h}` has no CreatedBy text")),
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let last = steps.len().saturating_sub(1);
     Ok(steps
         .iter()

@@ -108,6 +108,7 @@ fn seccomp_is_judged_by_what_the_profile_does() {
     let custom = info(&["name=seccomp,profile=/etc/docker/sec.json"], "20.10.24");
     assert!(state(json!([]), false, &custom).is_err());
     assert!(state(json!([]), false, &json!({"ServerVersion": "27.0.1"})).is_err());
+    assert!(seccomp_state(&json!([]), &json!("yes"), &default).is_err());
 }
 
 #[test]
@@ -185,6 +186,8 @@ fn base_layers_of_every_builder_are_not_add_steps() {
     let mid = "/bin/sh -c #(nop) ADD file:abc in / ";
     assert_eq!(add_steps(&h(&[mid, "COPY a b"])), Ok(vec![mid.to_string()]));
     assert_eq!(add_steps(&h(&["RUN echo ADD x /"])), Ok(vec![]));
+    assert!(add_steps(&json!([42])).is_err());
+    assert!(add_steps(&json!([{"CreatedBy": 7}])).is_err());
 }
 
 fn rules(lines: &[&str], running: Option<bool>) -> serde_json::Value {
