@@ -200,6 +200,40 @@ mod tests {
     }
 
     #[test]
+    fn the_socket_group_is_the_one_dockerd_or_systemd_gives_the_socket() {
+        let dir = root_with(Some(PASSWD), Some(GROUP));
+        let mut gaps = Vec::new();
+        let acc = Accounts::load(&HostRoot::new(dir.path()), &mut gaps);
+        let args = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_string).collect() };
+        let cfg = serde_json::json!({"group": "ops"});
+        assert_eq!(acc.socket_group(None, None, None), "docker");
+        assert_eq!(
+            acc.socket_group(Some(&args("dockerd -G adm")), None, None),
+            "adm"
+        );
+        assert_eq!(
+            acc.socket_group(Some(&args("dockerd --group=4")), None, None),
+            "adm"
+        );
+        assert_eq!(
+            acc.socket_group(Some(&args("dockerd")), Some(&cfg), None),
+            "ops"
+        );
+        // The flag wins over daemon.json, as dockerd's flags override the file.
+        assert_eq!(
+            acc.socket_group(Some(&args("dockerd -G adm")), Some(&cfg), None),
+            "adm"
+        );
+        // Socket activation: systemd creates the socket with SocketGroup=, root when unset.
+        let fd = args("dockerd -H fd:// -G adm");
+        assert_eq!(
+            acc.socket_group(Some(&fd), None, Some("docker".into())),
+            "docker"
+        );
+        assert_eq!(acc.socket_group(Some(&fd), None, None), "root");
+    }
+
+    #[test]
     fn docker_group_members_include_primary_group_users() {
         let dir = root_with(Some(PASSWD), Some(GROUP));
         let mut gaps = Vec::new();
