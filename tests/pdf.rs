@@ -227,7 +227,7 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
     );
     assert_eq!(
         sentence,
-        "225 results from 125 checks: 74 failed and 0 could not be evaluated."
+        "229 results from 126 checks: 74 failed and 0 could not be evaluated."
     );
     assert!(flat.contains(&sentence), "{sentence:?} not in the summary");
 

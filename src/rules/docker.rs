@@ -12,7 +12,7 @@
 //!   `unconfined: ...`, with the reason.
 //! * `isRootUser(user)`: whether a `--user` / `USER` value runs as UID 0.
 //! * `capsBeyondDefault(capAdd, capDrop)`: the capabilities the container holds beyond Docker's
-//!   default set.
+//!   default set; `effectiveCaps(capAdd, capDrop)`: all it holds.
 //! * `addSteps(history)`: the ADD build steps other than a base image's root filesystem.
 //! * `auditVerdict(auditRules, path)` / `auditWatched(auditRules, path)`: see [`audit`].
 
@@ -54,6 +54,13 @@ pub(super) fn register(ctx: &mut Context) {
             wrap(
                 "capsBeyondDefault",
                 caps_beyond_default(&to_json(&add), &to_json(&drop))
+                    .map(|c| Json::Array(c.into_iter().map(Json::String).collect())),
+            )
+        }),
+        ctx.add_function("effectiveCaps", |add: Value, drop: Value| {
+            wrap(
+                "effectiveCaps",
+                effective_caps(&to_json(&add), &to_json(&drop))
                     .map(|c| Json::Array(c.into_iter().map(Json::String).collect())),
             )
         }),
@@ -361,10 +368,18 @@ fn normalize_caps(v: &Json, what: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// The capabilities a container holds beyond Docker's default set, computed as dockerd's
+/// The capabilities a container holds beyond Docker's default set (see [`effective_caps`]).
+pub fn caps_beyond_default(add: &Json, drop: &Json) -> Result<Vec<String>, String> {
+    Ok(effective_caps(add, drop)?
+        .into_iter()
+        .filter(|c| !DEFAULT_CAPS.contains(&c.as_str()))
+        .collect())
+}
+
+/// The capabilities a non-privileged container holds, sorted, computed as dockerd's
 /// `TweakCapabilities` does: `ALL` in CapAdd adds every capability not dropped; `ALL` in
 /// CapDrop leaves exactly CapAdd; otherwise the defaults minus CapDrop plus CapAdd.
-pub fn caps_beyond_default(add: &Json, drop: &Json) -> Result<Vec<String>, String> {
+pub fn effective_caps(add: &Json, drop: &Json) -> Result<Vec<String>, String> {
     let add = normalize_caps(add, "CapAdd")?;
     let drop = normalize_caps(drop, "CapDrop")?;
     let all = "ALL".to_string();
@@ -384,13 +399,10 @@ pub fn caps_beyond_default(add: &Json, drop: &Json) -> Result<Vec<String>, Strin
             .chain(add)
             .collect()
     };
-    let mut beyond: Vec<String> = effective
-        .into_iter()
-        .filter(|c| !DEFAULT_CAPS.contains(&c.as_str()))
-        .collect();
-    beyond.sort();
-    beyond.dedup();
-    Ok(beyond)
+    let mut effective = effective;
+    effective.sort();
+    effective.dedup();
+    Ok(effective)
 }
 
 /// The ADD steps of an image's history (`GET /images/{id}/history`, newest first), without the

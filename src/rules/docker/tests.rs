@@ -158,6 +158,17 @@ fn capabilities_are_counted_against_dockers_default_set() {
         .unwrap()
         .contains(&"CAP_SYS_ADMIN".to_string()));
     assert!(caps(json!(["CAP_FLY"]), json!([])).is_err());
+    assert_eq!(
+        effective_caps(&json!(null), &json!(null)).unwrap().len(),
+        14
+    );
+    assert_eq!(
+        effective_caps(&json!(["NET_BIND_SERVICE"]), &json!(["ALL"])),
+        Ok(vec!["CAP_NET_BIND_SERVICE".to_string()])
+    );
+    assert!(!effective_caps(&json!([]), &json!(["net_raw"]))
+        .unwrap()
+        .contains(&"CAP_NET_RAW".to_string()));
 }
 
 #[test]
