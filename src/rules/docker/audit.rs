@@ -11,6 +11,8 @@
 //! (`auditd_running`, from the host's /proc); when that was not collected the answer is an
 //! error, not a guess.
 
+use std::collections::VecDeque;
+
 use serde_json::Value as Json;
 
 /// The outcome for one path.
@@ -113,7 +115,8 @@ pub fn verdict(audit: &Json, path: &str) -> Result<Verdict, String> {
         .iter()
         .map(|r| r.as_str().ok_or("audit rule is not a string"))
         .collect::<Result<_, _>>()?;
-    let mut ordered: Vec<Rule> = Vec::new();
+    // A deque, so that a hostile list of many `-A` rules stays linear.
+    let mut ordered: VecDeque<Rule> = VecDeque::new();
     let mut disabled: Option<&str> = None;
     for line in lines {
         let tokens: Vec<&str> = line.split_whitespace().collect();
@@ -123,9 +126,9 @@ pub fn verdict(audit: &Json, path: &str) -> Result<Verdict, String> {
             _ => {
                 if let Some((prepend, rule)) = parse(line) {
                     if prepend {
-                        ordered.insert(0, rule);
+                        ordered.push_front(rule);
                     } else {
-                        ordered.push(rule);
+                        ordered.push_back(rule);
                     }
                 }
             }

@@ -298,6 +298,19 @@ fn audit_rules_apply_in_order_and_first_match_wins() {
 }
 
 #[test]
+fn a_long_hostile_rule_list_is_judged_quickly() {
+    let mut lines: Vec<String> = (0..200_000)
+        .map(|i| format!("-A exit,always -F path=/x/{i} -F perm=r"))
+        .collect();
+    lines.push("-w /etc/docker -k docker".into());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    let v = audit::verdict(&rules(&refs, Some(true)), "/etc/docker").unwrap();
+    assert!(matches!(v, Verdict::Watched(_)));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
 fn a_watch_counts_only_while_auditd_runs() {
     let lines = ["-w /etc/docker -k docker"];
     assert_eq!(
