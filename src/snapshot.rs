@@ -148,6 +148,11 @@ pub struct HostFacts {
     /// Empty when none is set there.
     #[serde(default)]
     pub client_env: Option<std::collections::BTreeMap<String, String>>,
+    /// `ListenStream=` values of the docker.socket unit after its drop-ins are merged (what
+    /// dockerd receives with `-H fd://`), TCP ports and addresses included; absent when the
+    /// unit was not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_activation: Option<Vec<String>>,
 }
 
 /// The daemon configuration file and what it holds.
@@ -208,6 +213,9 @@ pub struct AuditRules {
     pub source: String,
     /// Non-comment, non-empty rule lines.
     pub rules: Vec<String>,
+    /// Whether an auditd process runs on the host (its /proc); absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auditd_running: Option<bool>,
 }
 
 /// Members of a group.

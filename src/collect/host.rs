@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::snapshot::{Gap, HostFacts};
 
 use super::accounts::Accounts;
-use super::{audit, daemon, files, gap};
+use super::{audit, daemon, files, gap, units};
 
 /// Symbolic links followed while resolving one path before giving up (Linux uses 40).
 const MAX_SYMLINK_HOPS: u32 = 40;
@@ -194,7 +194,15 @@ pub(crate) fn collect_host(root: &Path) -> (HostFacts, Vec<Gap>) {
     );
     let facts = HostFacts {
         audit_rules: audit::collect_audit_rules(&root, &mut gaps),
-        docker_group: accounts.group_fact("docker"),
+        docker_group: accounts.group_fact(
+            &accounts.socket_group(
+                args,
+                config,
+                units::merged_values(&root, "docker.socket", "Socket", "SocketGroup")
+                    .and_then(|mut v| v.pop()),
+            ),
+        ),
+        socket_activation: units::merged_values(&root, "docker.socket", "Socket", "ListenStream"),
         mounts: read_mounts(&root, &mut gaps),
         client_env: read_client_env(&root, &mut gaps),
         daemon_json,

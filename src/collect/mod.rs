@@ -29,6 +29,7 @@ mod engine;
 mod files;
 mod host;
 mod redact;
+mod units;
 
 use std::path::PathBuf;
 

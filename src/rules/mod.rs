@@ -18,6 +18,7 @@
 //! * `pathCovers(path, target)`: true iff exposing `path` exposes `target`, that is `target`
 //!   equals `path` or lies below it (mounting `/var/run` exposes `/var/run/docker.sock`).
 
+pub mod docker;
 mod matches;
 
 use std::collections::HashMap;
@@ -298,6 +299,7 @@ fn register_functions(ctx: &mut Context) {
             tracing::warn!("CEL function registration failed: {e:?}");
         }
     }
+    docker::register(ctx);
 }
 
 /// Whether `mode` has no bit outside the octal `mask`. An unparsable mask allows nothing.
