@@ -90,6 +90,7 @@ pub mod json;
 pub mod junit;
 pub mod oscal;
 pub mod pdf;
+pub mod requirements_csv;
 pub mod sarif;
 
 /// Generates [`Format`] from one list of `Variant => module::RendererType` lines.
@@ -122,6 +123,8 @@ formats! {
     Json => json::JsonRenderer,
     /// `findings.csv`: one row per result, for spreadsheets and ticket imports.
     Csv => csv::CsvRenderer,
+    /// `requirements.csv`: one row per framework requirement with its evidence state.
+    RequirementsCsv => requirements_csv::RequirementsCsvRenderer,
     /// `results.sarif`: SARIF 2.1.0 failures and errors, for code-scanning dashboards.
     Sarif => sarif::SarifRenderer,
     /// `junit.xml`: one test suite per check, for CI test reports.
@@ -163,6 +166,7 @@ mod tests {
                 "report.html",
                 "assessment.json",
                 "findings.csv",
+                "requirements.csv",
                 "results.sarif",
                 "junit.xml",
                 "oscal-assessment-results.json",
