@@ -222,8 +222,8 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
         json!(format!(
             "Results of {} checks evaluated by dockproof {} against the snapshot collected from \
              {host}. There is one finding per framework requirement, carrying its evidence state \
-             (prop `evidence-state`): only a requirement an assessor attested is `satisfied`; \
-             every other one is `not-satisfied`, with reason `fail` where the evidence shows it \
+             (prop `evidence-state`): only a requirement an assessor attested in place or not \
+             applicable is `satisfied`; every other one is `not-satisfied`, with reason `fail` where the evidence shows it \
              not in place and `other` where it is pending or still to be confirmed.",
             a.checks.len(),
             a.tool.version
