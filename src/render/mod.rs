@@ -125,11 +125,13 @@ formats! {
     Csv => csv::CsvRenderer,
     /// `requirements.csv`: one row per framework requirement with its evidence state.
     RequirementsCsv => requirements_csv::RequirementsCsvRenderer,
-    /// `results.sarif`: SARIF 2.1.0 failures and errors, for code-scanning dashboards.
+    /// `results.sarif`: SARIF 2.1.0 failures and errors, with the framework requirements as
+    /// taxonomies, for code-scanning dashboards.
     Sarif => sarif::SarifRenderer,
     /// `junit.xml`: one test suite per check, for CI test reports.
     Junit => junit::JunitRenderer,
-    /// `oscal-assessment-results.json`: OSCAL 1.1.2 assessment results, for GRC tools.
+    /// `oscal-assessment-results.json`: OSCAL 1.1.2 assessment results with a finding per
+    /// requirement, for GRC tools.
     Oscal => oscal::OscalRenderer,
     /// `report.pdf`: paginated document for auditors, with outline and page numbers.
     Pdf => pdf::PdfRenderer,

@@ -511,6 +511,15 @@ fn finding(a: &Assessment, ids: &Ids, f: &FrameworkResult, q: &RequirementResult
         attestation.and_then(|_| prop("decided-by", "attestation")),
         attestation.and_then(|t| prop("attested-by", &t.attested_by)),
         attestation.and_then(|t| prop("attestation-verdict", t.verdict.as_str())),
+        attestation
+            .and_then(|_| {
+                a.attestations.iter().find(|t| {
+                    t.state == AttestationState::Applied
+                        && t.framework == f.id
+                        && t.requirement == q.id
+                })
+            })
+            .and_then(|t| prop("attestation-source", &t.source)),
     ]
     .into_iter()
     .flatten()
@@ -1025,6 +1034,10 @@ mod tests {
         assert_eq!(
             prop_value(attested, "attested-by"),
             Some("Dana Reviewer, QSA")
+        );
+        assert_eq!(
+            prop_value(attested, "attestation-source"),
+            Some("attestations.yaml:2")
         );
         assert_eq!(attested["target"]["status"]["state"], "satisfied");
         assert!(attested["description"]
