@@ -11,7 +11,7 @@
 //! `results_waived`).
 //!
 //! Quoting, CRLF line ends and the formula-injection guard are those of `findings.csv`
-//! ([`super::csv::cell`]): titles, prompts and attestation texts come from files a user supplies.
+//! (`csv::cell`): titles, prompts and attestation texts come from files a user supplies.
 
 use std::io::Write;
 
