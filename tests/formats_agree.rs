@@ -9,7 +9,7 @@
 //!   reference carries;
 //! - `oscal-assessment-results.json`: the `evidence-state` props of one finding per requirement,
 //!   and `satisfied` only where an assessor attested;
-//! - `report.html`: the `data-state` attribute of each requirement matrix row;
+//! - `report.html`: the `data-state` attribute and the label of each requirement matrix row;
 //! - `report.pdf`: the state label on the requirement's matrix row, read back with poppler's
 //!   `pdftotext -raw` (Debian `poppler-utils`);
 //! - `junit.xml`: the `requirement` properties of each check's suite.
@@ -391,11 +391,15 @@ fn check_html(r: &Rendered, expected: &BTreeMap<Key, (RequirementState, &'static
         !seen.is_empty(),
         "no requirement matrix rows in report.html"
     );
-    for (key, (state, _)) in &seen {
-        let (s, _) = expected
+    for (key, (state, row)) in &seen {
+        let (s, label) = expected
             .get(key)
             .unwrap_or_else(|| panic!("report.html has a row for unknown {key:?}"));
         assert_eq!(state, s.as_str(), "report.html {key:?}");
+        assert!(
+            row.contains(&format!(">{label}<")),
+            "report.html row {key:?} does not read `{label}`"
+        );
     }
     for key in r.technical() {
         assert!(
