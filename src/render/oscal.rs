@@ -33,6 +33,7 @@
 //! stable names (snapshot hash, check id, fingerprint, …): the same assessment always renders
 //! to the same bytes. OSCAL forbids empty arrays, so empty lists are omitted.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -276,11 +277,16 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
         .map(|w| waiver_risk(a, ids, w))
         .collect();
     put_list(&mut r, "risks", risks);
+    // Results by check, so each requirement finds its deciding results without a full pass.
+    let mut by_check: HashMap<&str, Vec<&CheckResult>> = HashMap::new();
+    for r in &a.results {
+        by_check.entry(r.check_id.as_str()).or_default().push(r);
+    }
     let findings: Vec<Value> = a
         .frameworks
         .iter()
         .flat_map(|f| f.requirements.iter().map(move |q| (f, q)))
-        .map(|(f, q)| findings::finding(a, ids, f, q))
+        .map(|(f, q)| findings::finding(a, ids, &by_check, f, q))
         .collect();
     put_list(&mut r, "findings", findings);
     if !a.snapshot.gaps.is_empty() {

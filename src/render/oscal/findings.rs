@@ -7,10 +7,12 @@
 //! deciding checks, the accepted risks of the waivers covering its failures and the observation
 //! of the attestation that decided it (named with its file and line).
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::assessment::{
-    Assessment, AssessmentMode, AttestationState, FrameworkResult, RequirementResult,
+    Assessment, AssessmentMode, AttestationState, CheckResult, FrameworkResult, RequirementResult,
     RequirementState, Status, Technical, WaiverState,
 };
 
@@ -79,6 +81,7 @@ fn technical_description(f: &FrameworkResult, q: &RequirementResult) -> String {
 pub(super) fn finding(
     a: &Assessment,
     ids: &Ids,
+    by_check: &HashMap<&str, Vec<&CheckResult>>,
     f: &FrameworkResult,
     q: &RequirementResult,
 ) -> Value {
@@ -169,9 +172,11 @@ pub(super) fn finding(
         .map(|_| json!({ "observation-uuid": attestation_uuid(ids, &f.id, &q.id) }))
         .into_iter()
         .chain(
-            a.results
+            q.checks
                 .iter()
-                .filter(|r| q.checks.contains(&r.check_id) && shown.contains(&r.status))
+                .filter_map(|c| by_check.get(c.as_str()))
+                .flatten()
+                .filter(|r| shown.contains(&r.status))
                 .map(|r| json!({ "observation-uuid": observation_uuid(ids, r) })),
         )
         .collect();
