@@ -182,7 +182,7 @@ pub struct EvaluationArgs {
     /// YAML file of attestations: a person's verdict on manual requirements.
     #[arg(long, value_name = "FILE")]
     pub attestations: Option<PathBuf>,
-    /// Directory of earlier bundles of this host; adds a trend of results and scores per
+    /// Directory of earlier bundles of this host; adds a trend of results and figures per
     /// framework over time to the reports.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,

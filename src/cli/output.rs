@@ -85,15 +85,35 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
             Severity::as_str
         )
     )?;
-    for fw in &a.frameworks {
+    if !a.frameworks.is_empty() {
         // Counts with their denominators, never a percentage: open manual requirements are
         // not failures, and a waived failure is not in place.
-        writeln!(out, "{}: {}", fw.id, fw.figures.compact())?;
         writeln!(
             out,
-            "  states: {}",
+            "requirements (evidence for an assessor to confirm, not a compliance verdict):"
+        )?;
+    }
+    for fw in &a.frameworks {
+        writeln!(out, "  {} {} ({})", fw.name, fw.version, fw.id)?;
+        writeln!(out, "    {}", fw.figures.compact())?;
+        writeln!(
+            out,
+            "    states: {}",
             join_counts(&fw.counts, &RequirementState::ALL, RequirementState::as_str)
         )?;
+        for q in fw
+            .requirements
+            .iter()
+            .filter(|q| q.state == RequirementState::RiskAccepted)
+        {
+            writeln!(
+                out,
+                "    {} {}: {}",
+                q.id,
+                q.title,
+                a.waiver_note(q).unwrap_or_default()
+            )?;
+        }
     }
     if !a.waivers.is_empty() {
         let mut states: Vec<String> = Vec::new();

@@ -112,7 +112,8 @@ fn row(assessment: &Assessment, r: &CheckResult) -> [String; 18] {
     ]
 }
 
-fn write_row(
+/// Writes one record: every cell through [`cell`], joined by commas, ended by CRLF.
+pub(crate) fn write_row(
     out: &mut dyn Write,
     cells: impl IntoIterator<Item = String>,
 ) -> Result<(), RenderError> {
@@ -127,7 +128,7 @@ fn write_row(
 }
 
 /// One field: neutralised against formula injection, then quoted if it needs to be.
-fn cell(value: &str) -> String {
+pub(crate) fn cell(value: &str) -> String {
     let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

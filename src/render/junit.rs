@@ -7,6 +7,9 @@
 //! remediation in its body; an `error` result gets `<error>`; `not_applicable` and `manual`
 //! results, and failures covered by a waiver, get `<skipped message=…/>` (for a waiver the
 //! message names it, keeps the underlying verdict and gives the expiry); a pass has no child.
+//! A suite's `<properties>` name the framework requirements its check gives evidence for, each
+//! with the requirement's evidence state (key and label, the waiver sentence when a waiver
+//! accepted its failures): the same state every other format gives it.
 //!
 //! XML is written by hand. Every host string is escaped (`& < > " '`), characters XML 1.0
 //! forbids (control characters other than TAB, LF and CR; U+FFFE, U+FFFF) are removed, and in
@@ -16,7 +19,7 @@ use std::io::Write;
 
 use chrono::SecondsFormat;
 
-use crate::assessment::{Assessment, CheckInfo, CheckResult, Status};
+use crate::assessment::{Assessment, CheckInfo, CheckResult, EvidenceRole, Status};
 
 use super::{RenderError, Renderer};
 
@@ -90,6 +93,7 @@ fn document(a: &Assessment) -> String {
             attr(&check.id),
             Counts::of(results.iter().copied()).attributes()
         ));
+        properties(&mut x, a, check);
         for r in results {
             testcase(&mut x, a, check, r);
         }
@@ -97,6 +101,43 @@ fn document(a: &Assessment) -> String {
     }
     x.push_str("</testsuites>\n");
     x
+}
+
+/// `<properties>` of a check's suite: one `requirement` property per framework requirement the
+/// check gives evidence for, with the requirement's evidence state key and label and the role of
+/// the check (`cis-docker-1.6 5.16 (deciding): risk_accepted: Fail, risk accepted under waiver`).
+fn properties(x: &mut String, a: &Assessment, check: &CheckInfo) {
+    let lines: Vec<String> = check
+        .mappings
+        .iter()
+        .filter_map(|m| {
+            let f = a.frameworks.iter().find(|f| f.id == m.framework)?;
+            let q = f.requirements.iter().find(|q| q.id == m.requirement)?;
+            let role = match m.role {
+                EvidenceRole::Primary => "deciding",
+                EvidenceRole::Supporting => "supporting",
+            };
+            let mut value = format!(
+                "{} {} ({role}): {}: {}",
+                f.id,
+                q.id,
+                q.state.as_str(),
+                f.label(q.state)
+            );
+            if let Some(note) = a.waiver_note(q) {
+                value.push_str(&format!("; {note}"));
+            }
+            Some(format!(
+                "      <property name=\"requirement\" value=\"{}\"/>\n",
+                attr(&value)
+            ))
+        })
+        .collect();
+    if !lines.is_empty() {
+        x.push_str("    <properties>\n");
+        x.push_str(&lines.concat());
+        x.push_str("    </properties>\n");
+    }
 }
 
 fn testcase(x: &mut String, a: &Assessment, check: &CheckInfo, r: &CheckResult) {
@@ -243,6 +284,10 @@ mod tests {
         let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="dockproof" tests="14" failures="4" errors="1" skipped="3" timestamp="2025-03-14T09:26:30Z">
   <testsuite name="container.privileged" tests="3" failures="2" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 2.2.5 (deciding): not_in_place: Evidence indicates not in place"/>
+      <property name="requirement" value="hipaa-security-rule 164.312(a)(1) (deciding): not_in_place: Evidence indicates not in place"/>
+    </properties>
     <testcase classname="container.privileged" name="container web">
       <failure message="Containers do not run privileged" type="high">HostConfig.Privileged = true
 source: engine.containers[0]
@@ -261,6 +306,10 @@ remediation: Change the run options and recreate the container.</failure>
     <testcase classname="container.privileged" name="container db"/>
   </testsuite>
   <testsuite name="container.user" tests="3" failures="0" errors="0" skipped="1">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 2.2.6 (deciding): consistent_with_in_place: Evidence consistent with in place (assessor confirmation pending)"/>
+      <property name="requirement" value="hipaa-security-rule 164.312(a)(1) (deciding): not_in_place: Evidence indicates not in place"/>
+    </properties>
     <testcase classname="container.user" name="container web">
       <skipped message="not applicable: container is stopped"/>
     </testcase>
@@ -268,6 +317,9 @@ remediation: Change the run options and recreate the container.</failure>
     <testcase classname="container.user" name="container db"/>
   </testsuite>
   <testsuite name="daemon.icc" tests="1" failures="1" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 2.2.5 (supporting): not_in_place: Evidence indicates not in place"/>
+    </properties>
     <testcase classname="daemon.icc" name="daemon dockerd">
       <failure message="Inter-container traffic is restricted" type="medium">icc = true
 daemon.json = null
@@ -278,12 +330,23 @@ remediation: Change the run options and recreate the container.</failure>
     </testcase>
   </testsuite>
   <testsuite name="daemon.tls-verify" tests="1" failures="0" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="hipaa-security-rule 164.312(e)(1) (deciding): consistent_with_in_place: Evidence consistent with in place (assessor confirmation pending)"/>
+    </properties>
     <testcase classname="daemon.tls-verify" name="daemon dockerd"/>
   </testsuite>
   <testsuite name="file.docker-sock" tests="1" failures="0" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 7.2.1 (deciding): awaiting_manual_evidence: Awaiting manual evidence"/>
+    </properties>
     <testcase classname="file.docker-sock" name="file /var/run/docker.sock"/>
   </testsuite>
   <testsuite name="host.audit-docker" tests="1" failures="0" errors="1" skipped="0">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 10.2.1 (deciding): incomplete: Evidence incomplete: could not be evaluated"/>
+      <property name="requirement" value="hipaa-security-rule 164.312(b) (deciding): incomplete: Evidence incomplete: could not be evaluated"/>
+      <property name="requirement" value="hipaa-security-rule 164.308(a)(1)(ii)(D) (supporting): awaiting_manual_evidence: Awaiting manual evidence"/>
+    </properties>
     <testcase classname="host.audit-docker" name="host docker-prod-01">
       <error message="evidence missing: host:/etc/audit/audit.rules could not be read" type="error">audit rules = null
 source: engine.containers[0]
@@ -291,11 +354,17 @@ resource id: host</error>
     </testcase>
   </testsuite>
   <testsuite name="host.docker-group" tests="1" failures="0" errors="0" skipped="1">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 7.2.1 (supporting): awaiting_manual_evidence: Awaiting manual evidence"/>
+    </properties>
     <testcase classname="host.docker-group" name="host docker-prod-01">
       <skipped message="manual: Review the members of the docker group."/>
     </testcase>
   </testsuite>
   <testsuite name="image.trusted-registry" tests="2" failures="1" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="hipaa-security-rule 164.312(c)(1) (deciding): not_in_place: Evidence indicates not in place"/>
+    </properties>
     <testcase classname="image.trusted-registry" name="image nginx:1.25">
       <failure message="Images come from trusted registries" type="low">registry = &quot;docker.io&quot;
 source: engine.containers[0]
@@ -306,6 +375,9 @@ remediation: Change the run options and recreate the container.</failure>
     <testcase classname="image.trusted-registry" name="image postgres:16"/>
   </testsuite>
   <testsuite name="swarm.autolock" tests="1" failures="0" errors="0" skipped="1">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 3.6.1 (deciding): not_applicable_per_evidence: Not applicable per evidence (to confirm)"/>
+    </properties>
     <testcase classname="swarm.autolock" name="swarm this node">
       <skipped message="not applicable: swarm mode is inactive"/>
     </testcase>
