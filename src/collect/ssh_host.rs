@@ -1,0 +1,584 @@
+//! Host facts of an `ssh://` engine's host, read through the same ssh connection.
+//!
+//! The remote host is never mixed with this machine: every fact comes from read-only commands
+//! run on it by absolute path, each one ssh session on the scan's master connection:
+//!
+//! * `/usr/bin/id -u`: the login user (a daemon it owns may be a rootless one);
+//! * `/usr/bin/pgrep -x dockerd`: the candidate daemons;
+//! * `/usr/bin/stat -L -c '%f %u %g %n' -- PATH...`: type, mode and owner of every path the
+//!   readers look at (the candidates' `/proc/PID`, units, sockets, binaries, configuration);
+//! * `/bin/cat -- PATH`: the contents of text files (`/proc/PID/cmdline`, `/etc/passwd`,
+//!   `/etc/group`, `/etc/environment`, `/proc/1/mountinfo`, unit files, daemon.json, audit
+//!   rule files);
+//! * `/usr/bin/find DIR -mindepth 1`: the entries of `/etc/docker/certs.d` and
+//!   `/etc/audit/rules.d`.
+//!
+//! The daemon serving the engine is chosen by [`super::identify::choose`] (owner root or the
+//! login user, data root equal to `/info` `DockerRootDir`). What the commands return is staged
+//! in a private temporary directory laid out like the remote root, so the same readers as for a
+//! local host (`files`, `audit`, `accounts`, `daemon`) interpret it; file types, modes and owners
+//! are then taken from the remote `stat`, not from the staged copies. A path the login user may
+//! not read (a root-only daemon.json, audit rules) becomes a gap with the remote error; the audit
+//! rules are read from the rule files, since `auditctl -l` needs root.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::snapshot::{Gap, HostFacts};
+
+use super::identify::{self, Candidate, Served};
+use super::ssh::SshSession;
+use super::{daemon, gap, host};
+
+const CAT: &str = "/bin/cat";
+const STAT: &str = "/usr/bin/stat";
+const FIND: &str = "/usr/bin/find";
+const PGREP: &str = "/usr/bin/pgrep";
+const ID: &str = "/usr/bin/id";
+
+/// Text files whose contents the readers need, besides the daemon's own configuration.
+const TEXT_FILES: [&str; 4] = [
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/environment",
+    "/proc/1/mountinfo",
+];
+/// The paths `files` and `audit` look at whatever the daemon's configuration says; kept in step
+/// with the module documentation of `files`.
+const UNIT_DIRS: [&str; 3] = [
+    "/etc/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
+const FIXED_PATHS: [&str; 9] = [
+    "/etc/docker",
+    "/var/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/etc/default/docker",
+    "/etc/sysconfig/docker",
+    "/etc/containerd/config.toml",
+    "/etc/docker/certs.d",
+    "/etc/audit/audit.rules",
+    "/etc/audit/rules.d",
+];
+const BIN_DIRS: [&str; 5] = ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin", "/sbin"];
+const PROGRAMS: [&str; 6] = [
+    "dockerd",
+    "containerd",
+    "containerd-shim",
+    "containerd-shim-runc-v1",
+    "containerd-shim-runc-v2",
+    "runc",
+];
+
+/// `stat` of one remote path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RemoteStat {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+}
+
+/// What the remote host said about the paths asked for.
+#[derive(Default)]
+struct Remote {
+    stats: BTreeMap<String, RemoteStat>,
+    /// Paths that exist but could not be examined or read, with the remote error.
+    errors: BTreeMap<String, String>,
+    /// Contents read with `cat`.
+    texts: BTreeMap<String, String>,
+}
+
+/// Reads the host facts of the ssh engine's host. Never fails: what cannot be read is a gap.
+pub(crate) fn collect_remote(
+    session: &SshSession,
+    docker_root_dir: Option<&str>,
+) -> (HostFacts, Vec<Gap>) {
+    let mut gaps = Vec::new();
+    let tree = match tempfile::Builder::new()
+        .prefix("dockproof-remote-")
+        .tempdir()
+    {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                HostFacts::default(),
+                vec![gap(
+                    "host",
+                    format!("cannot stage the remote host's files: {e}"),
+                )],
+            )
+        }
+    };
+    let mut remote = Remote::default();
+    for path in TEXT_FILES {
+        fetch(session, &mut remote, path, &mut gaps);
+    }
+    let served = identify_remote(session, &mut remote, docker_root_dir, &mut gaps);
+    let mut paths: Vec<String> = Vec::new();
+    for dir in UNIT_DIRS {
+        for unit in ["docker.service", "docker.socket"] {
+            paths.push(format!("{dir}/{unit}"));
+        }
+    }
+    paths.extend(FIXED_PATHS.iter().map(|p| p.to_string()));
+    for dir in BIN_DIRS {
+        paths.extend(PROGRAMS.iter().map(|p| format!("{dir}/{p}")));
+    }
+    if let Ok(served) = &served {
+        fetch(session, &mut remote, &served.config_path, &mut gaps);
+        paths.push(served.config_path.clone());
+        let config = remote
+            .texts
+            .get(&served.config_path)
+            .and_then(|t| serde_json::from_str::<Value>(t).ok());
+        paths.extend(configured_paths(&served.args, config.as_ref()));
+    }
+    stat_all(session, &mut remote, &paths, &mut gaps);
+    for dir in UNIT_DIRS {
+        let unit = format!("{dir}/docker.socket");
+        if remote.stats.contains_key(&unit) {
+            fetch(session, &mut remote, &unit, &mut gaps);
+            let listed = listen_streams(remote.texts.get(&unit).map(String::as_str));
+            stat_all(session, &mut remote, &listed, &mut gaps);
+        }
+        let service = format!("{dir}/docker.service");
+        if remote.stats.contains_key(&service) {
+            fetch(session, &mut remote, &service, &mut gaps);
+        }
+    }
+    for dir in ["/etc/docker/certs.d", "/etc/audit/rules.d"] {
+        if remote.stats.get(dir).is_some_and(|s| is_dir(s.mode)) {
+            let entries = list_dir(session, dir, &mut remote, &mut gaps);
+            stat_all(session, &mut remote, &entries, &mut gaps);
+            for entry in entries.iter().filter(|e| e.ends_with(".rules")) {
+                fetch(session, &mut remote, entry, &mut gaps);
+            }
+        }
+    }
+    fetch(session, &mut remote, "/etc/audit/audit.rules", &mut gaps);
+
+    if let Err(e) = stage(tree.path(), &remote) {
+        gaps.push(gap(
+            "host",
+            format!("cannot stage the remote host's files: {e}"),
+        ));
+        return (HostFacts::default(), gaps);
+    }
+    let (mut facts, reader_gaps) = host::collect_host(tree.path(), &served);
+    gaps.extend(reader_gaps.into_iter().map(|mut g| {
+        // A staged placeholder stands for a file the login user could not read.
+        if let Some(remote_error) = g
+            .source
+            .strip_prefix("host:")
+            .and_then(|p| remote.errors.get(p))
+        {
+            g.error = remote_error.clone();
+        }
+        g
+    }));
+    overlay_stats(tree.path(), &remote, &mut facts, &mut gaps);
+    if let Some(audit) = &mut facts.audit_rules {
+        audit.source = format!(
+            "{} on {} (over ssh)",
+            audit.source,
+            session.target().display()
+        );
+    }
+    (facts, gaps)
+}
+
+/// Finds the remote daemon that serves the engine.
+fn identify_remote(
+    session: &SshSession,
+    remote: &mut Remote,
+    docker_root_dir: Option<&str>,
+    gaps: &mut Vec<Gap>,
+) -> Result<Served, String> {
+    let login_uid = match session.run(&[ID, "-u"]) {
+        Ok(out) if out.success => String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u32>()
+            .ok(),
+        _ => None,
+    };
+    let pids: Vec<u32> = match session.run(&[PGREP, "-x", "dockerd"]) {
+        Ok(out) => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect(),
+        Err(e) => return Err(format!("cannot list the remote dockerd processes: {e}")),
+    };
+    let proc_dirs: Vec<String> = pids.iter().map(|p| format!("/proc/{p}")).collect();
+    stat_all(session, remote, &proc_dirs, gaps);
+    let passwd = remote.texts.get("/etc/passwd").cloned().unwrap_or_default();
+    let mut candidates = Vec::new();
+    for pid in pids {
+        let cmdline = format!("/proc/{pid}/cmdline");
+        let Ok(out) = session.run(&[CAT, "--", &cmdline]) else {
+            continue;
+        };
+        let (Some(stat), true) = (remote.stats.get(&format!("/proc/{pid}")), out.success) else {
+            continue;
+        };
+        candidates.push(Candidate {
+            pid,
+            uid: stat.uid,
+            args: daemon::split_cmdline(&out.stdout),
+            exe_name: None,
+            home: identify::home_of(&passwd, stat.uid),
+        });
+    }
+    let read_config = |path: &str| -> Result<Option<Value>, String> {
+        let out = session.run(&[CAT, "--", path]).map_err(|e| e.to_string())?;
+        if !out.success {
+            return if is_missing_message(&out.stderr) {
+                Ok(None)
+            } else {
+                Err(out.stderr.trim().to_string())
+            };
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("invalid JSON: {e}"))
+    };
+    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+    identify::choose(&candidates, login_uid, docker_root_dir, &read_config, &same)
+}
+
+/// Paths named by the daemon's flags and daemon.json that `files` examines.
+fn configured_paths(args: &[String], config: Option<&Value>) -> Vec<String> {
+    let mut hosts = daemon::flag_values(args, &["-H", "--host"]);
+    let text = |key: &str| {
+        config
+            .and_then(|c| c.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    if let Some(list) = config
+        .and_then(|c| c.get("hosts"))
+        .and_then(Value::as_array)
+    {
+        hosts.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
+    }
+    let mut paths: Vec<String> = hosts
+        .iter()
+        .filter_map(|h| h.strip_prefix("unix://"))
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    paths.extend(daemon::flag_values(args, &["--containerd"]));
+    for (flag, key) in [
+        ("--tlscacert", "tlscacert"),
+        ("--tlscert", "tlscert"),
+        ("--tlskey", "tlskey"),
+    ] {
+        paths.extend(daemon::flag_values(args, &[flag]));
+        paths.extend(text(key));
+    }
+    paths.extend(text("containerd"));
+    if let Some(argv0) = args.first().filter(|a| a.starts_with('/')) {
+        paths.push(argv0.clone());
+    }
+    paths
+}
+
+/// Absolute `ListenStream=` paths of a socket unit.
+fn listen_streams(unit: Option<&str>) -> Vec<String> {
+    unit.unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("ListenStream="))
+        .map(str::trim)
+        .filter(|p| p.starts_with('/'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn is_missing_message(stderr: &str) -> bool {
+    stderr.contains("No such file or directory") || stderr.contains("Not a directory")
+}
+
+fn is_dir(mode: u32) -> bool {
+    mode & 0o170000 == 0o040000
+}
+
+/// `cat`s one remote file into `remote.texts`; a missing file is simply absent.
+fn fetch(session: &SshSession, remote: &mut Remote, path: &str, gaps: &mut Vec<Gap>) {
+    if remote.texts.contains_key(path) || remote.errors.contains_key(path) {
+        return;
+    }
+    match session.run(&[CAT, "--", path]) {
+        Ok(out) if out.success => match String::from_utf8(out.stdout) {
+            Ok(text) => {
+                remote.texts.insert(path.to_string(), text);
+            }
+            Err(_) => {
+                remote
+                    .errors
+                    .insert(path.to_string(), "not UTF-8 text".into());
+            }
+        },
+        Ok(out) if is_missing_message(&out.stderr) => {}
+        Ok(out) => {
+            remote
+                .errors
+                .insert(path.to_string(), format!("remote: {}", out.stderr.trim()));
+        }
+        Err(e) => gaps.push(gap(format!("host:{path}"), e)),
+    }
+}
+
+/// `stat`s remote paths in one command; results go to `remote.stats` or `remote.errors`.
+fn stat_all(session: &SshSession, remote: &mut Remote, paths: &[String], gaps: &mut Vec<Gap>) {
+    let mut wanted: Vec<&str> = Vec::new();
+    for p in paths {
+        if p.contains('\n') || !p.starts_with('/') {
+            gaps.push(gap(
+                format!("host:{}", p.escape_debug()),
+                "not an absolute one-line path; not examined",
+            ));
+        } else if !remote.stats.contains_key(p.as_str()) && !wanted.contains(&p.as_str()) {
+            wanted.push(p);
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    let mut argv = vec![STAT, "-L", "-c", "%f %u %g %n", "--"];
+    argv.extend(wanted.iter().copied());
+    let out = match session.run(&argv) {
+        Ok(out) => out,
+        Err(e) => {
+            for p in wanted {
+                gaps.push(gap(format!("host:{p}"), &e));
+            }
+            return;
+        }
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut f = line.splitn(4, ' ');
+        let (Some(mode), Some(uid), Some(gid), Some(path)) =
+            (f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        if let (Ok(mode), Ok(uid), Ok(gid)) =
+            (u32::from_str_radix(mode, 16), uid.parse(), gid.parse())
+        {
+            remote
+                .stats
+                .insert(path.to_string(), RemoteStat { mode, uid, gid });
+        }
+    }
+    for p in wanted {
+        if remote.stats.contains_key(p) {
+            continue;
+        }
+        let said = out
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("'{p}'")) || l.contains(&format!("\u{2018}{p}\u{2019}")));
+        match said {
+            Some(line) if is_missing_message(line) => {}
+            Some(line) => {
+                remote
+                    .errors
+                    .insert(p.to_string(), format!("remote: {}", line.trim()));
+            }
+            None => {}
+        }
+    }
+}
+
+/// Entries under a remote directory, as absolute paths.
+fn list_dir(
+    session: &SshSession,
+    dir: &str,
+    remote: &mut Remote,
+    gaps: &mut Vec<Gap>,
+) -> Vec<String> {
+    match session.run(&[FIND, dir, "-mindepth", "1"]) {
+        Ok(out) if out.success => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with(dir))
+            .map(str::to_string)
+            .collect(),
+        Ok(out) => {
+            remote
+                .errors
+                .insert(dir.to_string(), format!("remote: {}", out.stderr.trim()));
+            Vec::new()
+        }
+        Err(e) => {
+            gaps.push(gap(format!("host:{dir}"), e));
+            Vec::new()
+        }
+    }
+}
+
+/// Lays the remote answers out under `tree`: directories, file contents, and empty stand-ins for
+/// the rest (sockets, binaries), whose real type and mode come from [`overlay_stats`]. A file that
+/// exists but could not be read becomes a directory, so reading it fails and its gap is kept.
+fn stage(tree: &Path, remote: &Remote) -> std::io::Result<()> {
+    let local = |p: &str| tree.join(p.trim_start_matches('/'));
+    let mut dirs: Vec<&String> = remote
+        .stats
+        .iter()
+        .filter(|(_, s)| is_dir(s.mode))
+        .map(|(p, _)| p)
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        std::fs::create_dir_all(local(d))?;
+    }
+    for (path, stat) in &remote.stats {
+        if is_dir(stat.mode) || path.starts_with("/proc/") && !remote.texts.contains_key(path) {
+            continue;
+        }
+        let target = local(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if !target.exists() {
+            std::fs::write(
+                &target,
+                remote
+                    .texts
+                    .get(path)
+                    .map(String::as_bytes)
+                    .unwrap_or_default(),
+            )?;
+        }
+    }
+    for (path, text) in &remote.texts {
+        let target = local(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(target, text)?;
+    }
+    for path in remote.errors.keys() {
+        std::fs::create_dir_all(local(path))?;
+    }
+    Ok(())
+}
+
+/// Replaces what the staged copies say about each file with what the remote `stat` said.
+fn overlay_stats(tree: &Path, remote: &Remote, facts: &mut HostFacts, gaps: &mut Vec<Gap>) {
+    let mut scratch = Vec::new();
+    let accounts = super::accounts::Accounts::load(&host::HostRoot::new(tree), &mut scratch);
+    for fact in &mut facts.files {
+        if let Some(stat) = remote.stats.get(&fact.path) {
+            let mode = stat.mode & 0o7777;
+            fact.exists = true;
+            fact.error = None;
+            fact.file_type = Some(
+                match stat.mode & 0o170000 {
+                    0o040000 => "dir",
+                    0o100000 => "file",
+                    0o140000 => "socket",
+                    _ => "other",
+                }
+                .to_string(),
+            );
+            fact.mode = Some(mode);
+            fact.mode_octal = Some(format!("{mode:04o}"));
+            fact.uid = Some(stat.uid);
+            fact.gid = Some(stat.gid);
+            fact.owner = accounts.user_name(stat.uid);
+            fact.group = accounts.group_name(stat.gid);
+        } else if let Some(error) = remote.errors.get(&fact.path) {
+            fact.exists = false;
+            fact.file_type = None;
+            fact.mode = None;
+            fact.mode_octal = None;
+            fact.error = Some(error.clone());
+            let source = format!("host:{}", fact.path);
+            if !gaps.iter().any(|g| g.source == source) {
+                gaps.push(gap(source, error));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_paths_cover_flags_and_daemon_json() {
+        let args: Vec<String> = [
+            "/usr/sbin/dockerd",
+            "-H",
+            "unix:///srv/d.sock",
+            "--tlscacert=/srv/ca.pem",
+            "--containerd",
+            "/run/c.sock",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let config = serde_json::json!({"hosts": ["unix:///run/j.sock", "tcp://0.0.0.0:2376"], "tlskey": "/srv/key.pem"});
+        let got = configured_paths(&args, Some(&config));
+        for want in [
+            "/srv/d.sock",
+            "/run/j.sock",
+            "/srv/ca.pem",
+            "/srv/key.pem",
+            "/run/c.sock",
+            "/usr/sbin/dockerd",
+        ] {
+            assert!(got.contains(&want.to_string()), "{want} missing in {got:?}");
+        }
+        assert_eq!(
+            listen_streams(Some(
+                "[Socket]\nListenStream=/run/docker.sock\nListenStream=2375\n"
+            )),
+            ["/run/docker.sock"]
+        );
+    }
+
+    #[test]
+    fn staged_tree_holds_contents_and_stand_ins() {
+        let tree = tempfile::tempdir().unwrap();
+        let mut remote = Remote::default();
+        remote.stats.insert(
+            "/etc/docker".into(),
+            RemoteStat {
+                mode: 0o040755,
+                uid: 0,
+                gid: 0,
+            },
+        );
+        remote.stats.insert(
+            "/run/docker.sock".into(),
+            RemoteStat {
+                mode: 0o140660,
+                uid: 0,
+                gid: 999,
+            },
+        );
+        remote.texts.insert(
+            "/etc/passwd".into(),
+            "root:x:0:0:root:/root:/bin/sh\n".into(),
+        );
+        remote.errors.insert(
+            "/etc/docker/daemon.json".into(),
+            "remote: Permission denied".into(),
+        );
+        stage(tree.path(), &remote).unwrap();
+        assert!(tree.path().join("etc/docker").is_dir());
+        assert!(tree.path().join("run/docker.sock").is_file());
+        assert!(tree.path().join("etc/docker/daemon.json").is_dir());
+        assert_eq!(
+            std::fs::read_to_string(tree.path().join("etc/passwd")).unwrap(),
+            "root:x:0:0:root:/root:/bin/sh\n"
+        );
+    }
+}
