@@ -118,6 +118,17 @@ pub struct Target {
     pub fallback: Option<String>,
 }
 
+impl Target {
+    /// The endpoint for a report's identity block, with the fallback notice when the evidence
+    /// is a saved sample rather than a live scan.
+    pub fn endpoint_label(&self) -> String {
+        match &self.fallback {
+            Some(note) => format!("{} ({note})", self.docker_host),
+            None => self.docker_host.clone(),
+        }
+    }
+}
+
 /// Objects read from the Engine API, as the API returned them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
