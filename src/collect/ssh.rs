@@ -473,6 +473,17 @@ async fn dial_and_send(
         let _ = child.kill().await;
         result
     });
+    // A connection-level client sends the request as given: HTTP/1.1 wants a Host header and
+    // the origin form of the URI (the path), as the docker CLI's own dial-stdio client sends.
+    let (mut parts, body) = req.into_parts();
+    if let Some(path) = parts.uri.path_and_query().cloned() {
+        parts.uri = hyper::Uri::from(path);
+    }
+    parts.headers.insert(
+        hyper::header::HOST,
+        hyper::header::HeaderValue::from_static("docker"),
+    );
+    let req = BollardRequest::from_parts(parts, body);
     match sender.send_request(req).await {
         Ok(response) => Ok(response),
         Err(e) => {
