@@ -5,6 +5,7 @@
 mod common;
 #[path = "support/dockerd.rs"]
 mod dockerd;
+#[allow(dead_code)]
 #[path = "support/proxy.rs"]
 mod proxy;
 

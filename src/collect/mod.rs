@@ -273,6 +273,22 @@ fn engine_product(version: &bollard::models::SystemVersion) -> Option<String> {
     names.first().map(|n| (*n).to_string())
 }
 
+/// Whether a gap names something read from the engine (as opposed to the host).
+fn is_engine_source(source: &str) -> bool {
+    !source.starts_with("host")
+}
+
+/// Builds a gap; every module of this stage records failures through it so sources read alike.
+pub(crate) fn gap(source: impl Into<String>, error: impl std::fmt::Display) -> Gap {
+    let gap = Gap {
+        source: source.into(),
+        error: error.to_string(),
+    };
+    // The command line lists every gap when collection ends; this is for -v tracing only.
+    tracing::debug!(source = %gap.source, error = %gap.error, "collection gap");
+    gap
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,20 +326,4 @@ mod tests {
         );
         assert_eq!(engine_product(&version(&[])), None);
     }
-}
-
-/// Whether a gap names something read from the engine (as opposed to the host).
-fn is_engine_source(source: &str) -> bool {
-    !source.starts_with("host")
-}
-
-/// Builds a gap; every module of this stage records failures through it so sources read alike.
-pub(crate) fn gap(source: impl Into<String>, error: impl std::fmt::Display) -> Gap {
-    let gap = Gap {
-        source: source.into(),
-        error: error.to_string(),
-    };
-    // The command line lists every gap when collection ends; this is for -v tracing only.
-    tracing::debug!(source = %gap.source, error = %gap.error, "collection gap");
-    gap
 }
