@@ -125,13 +125,13 @@ pub(crate) fn choose(
             continue;
         }
         let config_path = c.config_path();
-        let config = match read_config(&config_path) {
-            Ok(config) => config,
-            Err(e) => {
-                rejected.push(format!("pid {}: cannot read {config_path}: {e}", c.pid));
-                continue;
-            }
-        };
+        // A configuration file that cannot be read now (edited since the daemon started) leaves
+        // the flags and the default to name the data root; its own gap is recorded when it is
+        // read as the daemon's configuration.
+        let config = read_config(&config_path).unwrap_or_else(|e| {
+            tracing::debug!(pid = c.pid, %config_path, %e, "configuration unreadable");
+            None
+        });
         match c.data_root(config.as_ref()) {
             Some(root) if same_dir(&root, want) => accepted.push(Served {
                 pid: c.pid,
@@ -400,6 +400,15 @@ mod tests {
                 .unwrap()
                 .pid,
             5
+        );
+        // A configuration that cannot be read now leaves the default data root.
+        let broken = |_: &str| Err("invalid JSON".to_string());
+        let c = cand(6, 0, &["dockerd"]);
+        assert_eq!(
+            choose(&[c], None, Some("/var/lib/docker"), &broken, &eq)
+                .unwrap()
+                .pid,
+            6
         );
         let rootless = cand(7, 1000, &["dockerd"]);
         assert_eq!(
