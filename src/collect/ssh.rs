@@ -11,9 +11,9 @@
 //!
 //! One connection per scan: a master connection (`-M -N`) with its control socket in a private
 //! temporary directory carries every session. Each Engine API connection is one
-//! `docker system dial-stdio` session (HTTP/1.1, one request at a time), and host-fact commands
-//! ([`SshSession::run`]) are further sessions; at most [`MAX_SESSIONS`] run at once, under
-//! sshd's default `MaxSessions 10`. The master is stopped when the session is dropped.
+//! `docker system dial-stdio` session (HTTP/1.1, kept open and reused), and host-fact commands
+//! ([`SshSession::run`]) are further sessions; at most [`MAX_ENGINE_SESSIONS`] plus
+//! [`MAX_COMMAND_SESSIONS`] are open at once, under sshd's default `MaxSessions 10`. The master is stopped when the session is dropped.
 //!
 //! Failures: a malformed URL is a usage error (exit 2); an ssh client that cannot start, log in
 //! or run the remote command makes the engine unreachable (exit 3) with ssh's own message.
@@ -25,15 +25,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bollard::{BollardRequest, Docker, API_DEFAULT_VERSION};
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::BodyExt;
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::sync::Semaphore;
 
 /// Where the system ssh client is looked for, in order.
 pub(crate) const SSH_CANDIDATES: [&str; 3] = ["/usr/bin/ssh", "/usr/local/bin/ssh", "/bin/ssh"];
 
-/// Sessions open at once on the master connection (sshd allows 10 by default); one is kept
-/// free for host-fact commands.
-pub(crate) const MAX_SESSIONS: usize = 6;
+/// Engine API connections (dial-stdio sessions) open at once on the master connection.
+pub(crate) const MAX_ENGINE_SESSIONS: usize = 4;
+/// Host-fact commands running at once. With the engine's sessions this stays under sshd's
+/// default `MaxSessions 10`.
+pub(crate) const MAX_COMMAND_SESSIONS: usize = 4;
 
 /// Longest wait for the master connection to log in.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -136,7 +142,8 @@ pub(crate) struct SshSession {
     config: Option<PathBuf>,
     control: PathBuf,
     master: std::process::Child,
-    permits: Arc<Semaphore>,
+    engine_permits: Arc<Semaphore>,
+    command_permits: Arc<Semaphore>,
     // Holds the control socket; removed after the master stopped.
     _dir: tempfile::TempDir,
 }
@@ -180,7 +187,8 @@ impl SshSession {
             config: config.map(Path::to_path_buf),
             control,
             master,
-            permits: Arc::new(Semaphore::new(MAX_SESSIONS)),
+            engine_permits: Arc::new(Semaphore::new(MAX_ENGINE_SESSIONS)),
+            command_permits: Arc::new(Semaphore::new(MAX_COMMAND_SESSIONS)),
             _dir: dir,
         };
         session.wait_for_login(&log)?;
@@ -251,14 +259,14 @@ impl SshSession {
         let base = self.session_command(&["docker".into(), "system".into(), "dial-stdio".into()]);
         let program = base.get_program().to_os_string();
         let args: Vec<_> = base.get_args().map(|a| a.to_os_string()).collect();
-        let permits = Arc::clone(&self.permits);
+        let pool = Arc::new(Pool {
+            program,
+            args,
+            permits: Arc::clone(&self.engine_permits),
+            idle: std::sync::Mutex::new(Vec::new()),
+        });
         Docker::connect_with_custom_transport(
-            move |req: BollardRequest| {
-                let program = program.clone();
-                let args = args.clone();
-                let permits = Arc::clone(&permits);
-                async move { dial_and_send(program, args, permits, req).await }
-            },
+            move |req: BollardRequest| Arc::clone(&pool).send(req),
             Some("http://docker.ssh"),
             timeout_secs,
             API_DEFAULT_VERSION,
@@ -276,7 +284,7 @@ impl SshSession {
             message,
         };
         let _permit = loop {
-            match Arc::clone(&self.permits).try_acquire_owned() {
+            match Arc::clone(&self.command_permits).try_acquire_owned() {
                 Ok(p) => break p,
                 Err(_) => std::thread::sleep(Duration::from_millis(10)),
             }
@@ -435,64 +443,110 @@ fn last_lines(text: &str) -> String {
     }
 }
 
-/// Opens one dial-stdio session and sends one request over it. The session (and its permit)
-/// lives until the response body has been read.
-async fn dial_and_send(
+/// A request body with a nameable type, so connections can be kept in a pool.
+type PoolBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Engine API connections over dial-stdio sessions, kept open and reused (HTTP/1.1 keep-alive):
+/// starting a session costs an ssh channel and a remote `docker` process. Each live connection
+/// holds one session permit, so there are never more than [`MAX_ENGINE_SESSIONS`].
+struct Pool {
     program: std::ffi::OsString,
     args: Vec<std::ffi::OsString>,
     permits: Arc<Semaphore>,
-    req: BollardRequest,
-) -> Result<hyper::Response<hyper::body::Incoming>, bollard::errors::Error> {
-    let io_err = |e: String| bollard::errors::Error::IOError {
-        err: std::io::Error::other(e),
-    };
-    let permit = permits
-        .acquire_owned()
-        .await
-        .map_err(|e| io_err(format!("ssh session limit: {e}")))?;
-    let mut child = tokio::process::Command::new(&program)
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| io_err(format!("cannot start ssh: {e}")))?;
-    let (Some(stdin), Some(stdout), Some(mut stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        return Err(io_err("ssh started without its pipes".into()));
-    };
-    let io = TokioIo::new(tokio::io::join(stdout, stdin));
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(bollard::errors::Error::from)?;
-    let driver = tokio::spawn(async move {
-        let result = conn.await;
-        drop(permit);
-        let _ = child.kill().await;
-        result
-    });
-    // A connection-level client sends the request as given: HTTP/1.1 wants a Host header and
-    // the origin form of the URI (the path), as the docker CLI's own dial-stdio client sends.
-    let (mut parts, body) = req.into_parts();
-    if let Some(path) = parts.uri.path_and_query().cloned() {
-        parts.uri = hyper::Uri::from(path);
-    }
-    parts.headers.insert(
-        hyper::header::HOST,
-        hyper::header::HeaderValue::from_static("docker"),
-    );
-    let req = BollardRequest::from_parts(parts, body);
-    match sender.send_request(req).await {
-        Ok(response) => Ok(response),
-        Err(e) => {
-            let _ = driver.await;
-            let mut text = String::new();
-            let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await;
-            let said = last_lines(&text);
-            Err(io_err(format!("ssh session failed ({e}): {said}")))
+    idle: std::sync::Mutex<Vec<SendRequest<PoolBody>>>,
+}
+
+impl Pool {
+    fn take_idle(&self) -> Option<SendRequest<PoolBody>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(sender) = idle.pop() {
+            if !sender.is_closed() && sender.is_ready() {
+                return Some(sender);
+            }
         }
+        None
+    }
+
+    /// Sends one request on an idle connection, a new one, or the first to become free.
+    async fn send(
+        self: Arc<Self>,
+        req: BollardRequest,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, bollard::errors::Error> {
+        let io_err = |e: String| bollard::errors::Error::IOError {
+            err: std::io::Error::other(e),
+        };
+        let mut sender = loop {
+            if let Some(sender) = self.take_idle() {
+                break sender;
+            }
+            if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+                break self.dial(permit).await?;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        // A connection-level client sends the request as given: HTTP/1.1 wants a Host header
+        // and the origin form of the URI (the path), as the docker CLI's dial-stdio client sends.
+        let (mut parts, body) = req.into_parts();
+        if let Some(path) = parts.uri.path_and_query().cloned() {
+            parts.uri = hyper::Uri::from(path);
+        }
+        parts.headers.insert(
+            hyper::header::HOST,
+            hyper::header::HeaderValue::from_static("docker"),
+        );
+        let body: PoolBody = body.map_err(Into::into).boxed_unsync();
+        let response = sender
+            .send_request(hyper::Request::from_parts(parts, body))
+            .await
+            .map_err(|e| io_err(format!("ssh session failed: {e}")))?;
+        // Back to the pool once the response body has been read.
+        let pool = Arc::clone(&self);
+        tokio::spawn(async move {
+            if sender.ready().await.is_ok() {
+                pool.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(sender);
+            }
+        });
+        Ok(response)
+    }
+
+    /// Opens one dial-stdio session; it (and its permit) lives as long as the connection.
+    async fn dial(
+        &self,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<SendRequest<PoolBody>, bollard::errors::Error> {
+        let io_err = |e: String| bollard::errors::Error::IOError {
+            err: std::io::Error::other(e),
+        };
+        let mut child = tokio::process::Command::new(&self.program)
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| io_err(format!("cannot start ssh: {e}")))?;
+        let (Some(stdin), Some(stdout), Some(mut stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(io_err("ssh started without its pipes".into()));
+        };
+        let io = TokioIo::new(tokio::io::join(stdout, stdin));
+        let (sender, conn) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(bollard::errors::Error::from)?;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                let mut text = String::new();
+                let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await;
+                tracing::debug!(error = %e, ssh = %last_lines(&text), "dial-stdio session ended");
+            }
+            drop(permit);
+            let _ = child.kill().await;
+        });
+        Ok(sender)
     }
 }
 

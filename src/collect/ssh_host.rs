@@ -112,10 +112,9 @@ pub(crate) fn collect_remote(
             )
         }
     };
+    // Rounds of commands that do not depend on each other run side by side (each round waits
+    // for the one before, whose answers name the next paths).
     let mut remote = Remote::default();
-    for path in TEXT_FILES {
-        fetch(session, &mut remote, path, &mut gaps);
-    }
     let served = identify_remote(session, &mut remote, docker_root_dir, &mut gaps);
     let mut paths: Vec<String> = Vec::new();
     for dir in UNIT_DIRS {
@@ -128,7 +127,6 @@ pub(crate) fn collect_remote(
         paths.extend(PROGRAMS.iter().map(|p| format!("{dir}/{p}")));
     }
     if let Ok(served) = &served {
-        fetch(session, &mut remote, &served.config_path, &mut gaps);
         paths.push(served.config_path.clone());
         let config = remote
             .texts
@@ -137,28 +135,52 @@ pub(crate) fn collect_remote(
         paths.extend(configured_paths(&served.args, config.as_ref()));
     }
     stat_all(session, &mut remote, &paths, &mut gaps);
+
+    let mut texts: Vec<String> = UNIT_DIRS
+        .iter()
+        .flat_map(|d| [format!("{d}/docker.socket"), format!("{d}/docker.service")])
+        .filter(|unit| remote.stats.contains_key(unit))
+        .collect();
+    texts.push("/etc/audit/audit.rules".to_string());
+    let dirs: Vec<&str> = ["/etc/docker/certs.d", "/etc/audit/rules.d"]
+        .into_iter()
+        .filter(|d| remote.stats.get(*d).is_some_and(|s| is_dir(s.mode)))
+        .collect();
+    let listings: Vec<_> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = dirs
+            .iter()
+            .map(|dir| scope.spawn(move || (*dir, session.run(&[FIND, dir, "-mindepth", "1"]))))
+            .collect();
+        fetch_many(session, &mut remote, &texts, &mut gaps);
+        jobs.into_iter().filter_map(|j| j.join().ok()).collect()
+    });
+    let mut entries = Vec::new();
+    for (dir, listed) in listings {
+        entries.extend(listing(dir, listed, &mut remote, &mut gaps));
+    }
     for dir in UNIT_DIRS {
         let unit = format!("{dir}/docker.socket");
-        if remote.stats.contains_key(&unit) {
-            fetch(session, &mut remote, &unit, &mut gaps);
-            let listed = listen_streams(remote.texts.get(&unit).map(String::as_str));
-            stat_all(session, &mut remote, &listed, &mut gaps);
-        }
-        let service = format!("{dir}/docker.service");
-        if remote.stats.contains_key(&service) {
-            fetch(session, &mut remote, &service, &mut gaps);
-        }
+        entries.extend(listen_streams(remote.texts.get(&unit).map(String::as_str)));
     }
-    for dir in ["/etc/docker/certs.d", "/etc/audit/rules.d"] {
-        if remote.stats.get(dir).is_some_and(|s| is_dir(s.mode)) {
-            let entries = list_dir(session, dir, &mut remote, &mut gaps);
-            stat_all(session, &mut remote, &entries, &mut gaps);
-            for entry in entries.iter().filter(|e| e.ends_with(".rules")) {
-                fetch(session, &mut remote, entry, &mut gaps);
-            }
+    let rules: Vec<String> = entries
+        .iter()
+        .filter(|e| e.starts_with("/etc/audit/rules.d/") && e.ends_with(".rules"))
+        .cloned()
+        .collect();
+    std::thread::scope(|scope| {
+        let stat = scope.spawn(|| {
+            let mut part = Remote::default();
+            let mut part_gaps = Vec::new();
+            stat_all(session, &mut part, &entries, &mut part_gaps);
+            (part, part_gaps)
+        });
+        fetch_many(session, &mut remote, &rules, &mut gaps);
+        if let Ok((part, part_gaps)) = stat.join() {
+            remote.stats.extend(part.stats);
+            remote.errors.extend(part.errors);
+            gaps.extend(part_gaps);
         }
-    }
-    fetch(session, &mut remote, "/etc/audit/audit.rules", &mut gaps);
+    });
 
     if let Err(e) = stage(tree.path(), &remote) {
         gaps.push(gap(
@@ -190,63 +212,76 @@ pub(crate) fn collect_remote(
     (facts, gaps)
 }
 
-/// Finds the remote daemon that serves the engine.
+/// Finds the remote daemon that serves the engine; reads the common text files on the way.
 fn identify_remote(
     session: &SshSession,
     remote: &mut Remote,
     docker_root_dir: Option<&str>,
     gaps: &mut Vec<Gap>,
 ) -> Result<Served, String> {
-    let login_uid = match session.run(&[ID, "-u"]) {
-        Ok(out) if out.success => String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse::<u32>()
-            .ok(),
+    let texts: Vec<String> = TEXT_FILES.iter().map(|p| p.to_string()).collect();
+    let (login, listed) = std::thread::scope(|scope| {
+        let login = scope.spawn(|| session.run(&[ID, "-u"]));
+        let listed = scope.spawn(|| session.run(&[PGREP, "-x", "dockerd"]));
+        fetch_many(session, remote, &texts, gaps);
+        (login.join(), listed.join())
+    });
+    let login_uid = match login {
+        Ok(Ok(out)) if out.success => String::from_utf8_lossy(&out.stdout).trim().parse().ok(),
         _ => None,
     };
-    let pids: Vec<u32> = match session.run(&[PGREP, "-x", "dockerd"]) {
-        Ok(out) => String::from_utf8_lossy(&out.stdout)
+    let pids: Vec<u32> = match listed {
+        Ok(Ok(out)) => String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| l.trim().parse().ok())
             .collect(),
-        Err(e) => return Err(format!("cannot list the remote dockerd processes: {e}")),
+        Ok(Err(e)) => return Err(format!("cannot list the remote dockerd processes: {e}")),
+        Err(_) => return Err("cannot list the remote dockerd processes".into()),
     };
     let proc_dirs: Vec<String> = pids.iter().map(|p| format!("/proc/{p}")).collect();
-    stat_all(session, remote, &proc_dirs, gaps);
-    let passwd = remote.texts.get("/etc/passwd").cloned().unwrap_or_default();
-    let mut candidates = Vec::new();
-    for pid in pids {
-        let cmdline = format!("/proc/{pid}/cmdline");
-        let Ok(out) = session.run(&[CAT, "--", &cmdline]) else {
-            continue;
-        };
-        let (Some(stat), true) = (remote.stats.get(&format!("/proc/{pid}")), out.success) else {
-            continue;
-        };
-        candidates.push(Candidate {
-            pid,
-            uid: stat.uid,
-            args: daemon::split_cmdline(&out.stdout),
-            exe_name: None,
-            home: identify::home_of(&passwd, stat.uid),
+    let cmdlines: Vec<String> = pids.iter().map(|p| format!("/proc/{p}/cmdline")).collect();
+    std::thread::scope(|scope| {
+        let stat = scope.spawn(|| {
+            let mut part = Remote::default();
+            let mut part_gaps = Vec::new();
+            stat_all(session, &mut part, &proc_dirs, &mut part_gaps);
+            (part, part_gaps)
         });
-    }
+        fetch_many(session, remote, &cmdlines, gaps);
+        if let Ok((part, part_gaps)) = stat.join() {
+            remote.stats.extend(part.stats);
+            gaps.extend(part_gaps);
+        }
+    });
+    let passwd = remote.texts.get("/etc/passwd").cloned().unwrap_or_default();
+    let candidates: Vec<Candidate> = pids
+        .iter()
+        .filter_map(|pid| {
+            let stat = remote.stats.get(&format!("/proc/{pid}"))?;
+            let cmdline = remote.texts.get(&format!("/proc/{pid}/cmdline"))?;
+            Some(Candidate {
+                pid: *pid,
+                uid: stat.uid,
+                args: daemon::split_cmdline(cmdline.as_bytes()),
+                exe_name: None,
+                home: identify::home_of(&passwd, stat.uid),
+            })
+        })
+        .collect();
+    let configs: Vec<String> = candidates.iter().map(Candidate::config_path).collect();
+    fetch_many(session, remote, &configs, gaps);
+    let remote = &*remote;
     let read_config = |path: &str| -> Result<Option<Value>, String> {
-        let out = session.run(&[CAT, "--", path]).map_err(|e| e.to_string())?;
-        if !out.success {
-            return if is_missing_message(&out.stderr) {
-                Ok(None)
-            } else {
-                Err(out.stderr.trim().to_string())
-            };
+        if let Some(error) = remote.errors.get(path) {
+            return Err(error.clone());
         }
-        let text = String::from_utf8_lossy(&out.stdout);
-        if text.trim().is_empty() {
-            return Ok(None);
+        match remote.texts.get(path) {
+            None => Ok(None),
+            Some(text) if text.trim().is_empty() => Ok(None),
+            Some(text) => serde_json::from_str(text)
+                .map(Some)
+                .map_err(|e| format!("invalid JSON: {e}")),
         }
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| format!("invalid JSON: {e}"))
     };
     let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
     identify::choose(&candidates, login_uid, docker_root_dir, &read_config, &same)
@@ -308,29 +343,38 @@ fn is_dir(mode: u32) -> bool {
     mode & 0o170000 == 0o040000
 }
 
-/// `cat`s one remote file into `remote.texts`; a missing file is simply absent.
-fn fetch(session: &SshSession, remote: &mut Remote, path: &str, gaps: &mut Vec<Gap>) {
-    if remote.texts.contains_key(path) || remote.errors.contains_key(path) {
-        return;
-    }
-    match session.run(&[CAT, "--", path]) {
-        Ok(out) if out.success => match String::from_utf8(out.stdout) {
-            Ok(text) => {
-                remote.texts.insert(path.to_string(), text);
-            }
-            Err(_) => {
+/// `cat`s remote files side by side into `remote.texts`; a missing file is simply absent.
+fn fetch_many(session: &SshSession, remote: &mut Remote, paths: &[String], gaps: &mut Vec<Gap>) {
+    let mut wanted: Vec<&String> = paths
+        .iter()
+        .filter(|p| !remote.texts.contains_key(*p) && !remote.errors.contains_key(*p))
+        .collect();
+    wanted.dedup();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = wanted
+            .iter()
+            .map(|path| scope.spawn(move || (*path, session.run(&[CAT, "--", path]))))
+            .collect();
+        jobs.into_iter().filter_map(|j| j.join().ok()).collect()
+    });
+    for (path, result) in results {
+        match result {
+            Ok(out) if out.success => match String::from_utf8(out.stdout) {
+                Ok(text) => {
+                    remote.texts.insert(path.clone(), text);
+                }
+                Err(_) => {
+                    remote.errors.insert(path.clone(), "not UTF-8 text".into());
+                }
+            },
+            Ok(out) if is_missing_message(&out.stderr) => {}
+            Ok(out) => {
                 remote
                     .errors
-                    .insert(path.to_string(), "not UTF-8 text".into());
+                    .insert(path.clone(), format!("remote: {}", out.stderr.trim()));
             }
-        },
-        Ok(out) if is_missing_message(&out.stderr) => {}
-        Ok(out) => {
-            remote
-                .errors
-                .insert(path.to_string(), format!("remote: {}", out.stderr.trim()));
+            Err(e) => gaps.push(gap(format!("host:{path}"), e)),
         }
-        Err(e) => gaps.push(gap(format!("host:{path}"), e)),
     }
 }
 
@@ -396,14 +440,14 @@ fn stat_all(session: &SshSession, remote: &mut Remote, paths: &[String], gaps: &
     }
 }
 
-/// Entries under a remote directory, as absolute paths.
-fn list_dir(
-    session: &SshSession,
+/// Entries of a remote directory from its `find` answer, as absolute paths.
+fn listing(
     dir: &str,
+    listed: Result<super::ssh::RemoteOutput, super::ssh::SshError>,
     remote: &mut Remote,
     gaps: &mut Vec<Gap>,
 ) -> Vec<String> {
-    match session.run(&[FIND, dir, "-mindepth", "1"]) {
+    match listed {
         Ok(out) if out.success => String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter(|l| l.starts_with(dir))
