@@ -175,7 +175,7 @@ fn start_sshd(trust_host_key: bool) -> Sshd {
         "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
          AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\n\
          KbdInteractiveAuthentication no\nPermitRootLogin yes\nStrictModes no\nUsePAM no\n\
-         ForceCommand {d}/wrapper.sh\nMaxSessions 10\nLogLevel INFO\n",
+         ForceCommand {d}/wrapper.sh\nMaxSessions 8\nLogLevel INFO\n",
         d = d.display()
     );
     std::fs::write(d.join("sshd_config"), config).unwrap();
@@ -250,6 +250,8 @@ fn an_ssh_engine_is_scanned_with_the_remote_hosts_own_facts() {
         serde_json::from_str(&std::fs::read_to_string(out.join("assessment.json")).unwrap())
             .unwrap();
     assert_eq!(snap["target"]["docker_host"], "ssh://dp-remote");
+    // sshd here allows 8 sessions per connection (the default is 10): none was refused.
+    assert_eq!(snap["gaps"], serde_json::json!([]));
     assert_eq!(
         snap["collection"]["host_root"],
         "ssh://dp-remote (over ssh)"
@@ -384,4 +386,7 @@ fn a_bad_ssh_url_is_a_usage_error() {
         "{}",
         stderr(&run)
     );
+    let run = dockproof(&["collect", "-o", "-", "-H", "ssh://h", "--host-root", "/"]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("--host-root does not apply to ssh://h"));
 }

@@ -101,6 +101,12 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
         .map_err(|e| usage(e.to_string()))?;
     let endpoint = endpoint::resolve(&selection)?;
     if let Some(root) = &opts.host_root {
+        if matches!(endpoint.transport, endpoint::Transport::Ssh(_)) {
+            return Err(usage(format!(
+                "--host-root does not apply to {}: that host's files are read over ssh",
+                endpoint.url
+            )));
+        }
         host::check_host_root(root).map_err(usage)?;
     }
     tracing::debug!(endpoint = %endpoint.url, by = selection.chosen_by, tls = endpoint.tls.is_some(), "connecting");
