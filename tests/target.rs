@@ -498,3 +498,76 @@ fn collect_or_fixture(_path: &Path) -> String {
     });
     snap.to_string()
 }
+
+/// `podman system service` on its own socket, storage and run root; killed on drop.
+struct Podman {
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_podman() -> Option<Podman> {
+    if !Path::new("/usr/bin/podman").exists() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but podman is not installed (apt-get install podman)");
+        }
+        eprintln!("SKIPPED: podman is not installed");
+        return None;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("dpP")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let d = dir.path().display().to_string();
+    let child = Command::new("/usr/bin/podman")
+        .args([
+            "--root",
+            &format!("{d}/root"),
+            "--runroot",
+            &format!("{d}/run"),
+        ])
+        .args(["--storage-driver", "vfs", "system", "service", "--time=0"])
+        .arg(format!("unix://{d}/podman.sock"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("podman starts");
+    let podman = Podman { dir, child };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !podman.dir.path().join("podman.sock").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "podman did not listen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Some(podman)
+}
+
+#[test]
+fn a_podman_engine_is_named_as_such_and_gets_no_dockerd_facts() {
+    let Some(podman) = start_podman() else {
+        return;
+    };
+    let url = format!("unix://{}/podman.sock", podman.dir.path().display());
+    let snap = collect(&["--docker-host", &url], &[]);
+    assert_eq!(snap["target"]["engine_product"], "Podman Engine");
+    assert_eq!(snap["host"]["dockerd"], Value::Null);
+    let gap = snap["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["source"] == "host")
+        .expect("a host gap");
+    let said = gap["error"].as_str().unwrap();
+    assert!(
+        said.contains("podman) is not dockerd, and no dockerd holds the socket"),
+        "{said}"
+    );
+}

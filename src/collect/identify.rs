@@ -200,12 +200,24 @@ pub(crate) fn identify_local(
             ?holders,
             "socket activated; looking for dockerd"
         );
-        holders
+        let found: Vec<Candidate> = holders
             .into_iter()
             .filter(|pid| *pid != peer)
             .filter_map(|pid| read_candidate(root, pid, &passwd))
             .filter(|c| c.is_dockerd())
-            .collect()
+            .collect();
+        if found.is_empty() {
+            return Err(format!(
+                "the process listening on it (pid {peer}, {}) is not dockerd, and no dockerd \
+                 holds the socket",
+                first
+                    .args
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("no command line")
+            ));
+        }
+        found
     };
     let socket_owner = root
         .resolve(socket)
