@@ -33,6 +33,8 @@ mod identify;
 mod redact;
 mod ssh;
 mod ssh_host;
+mod ssh_pool;
+mod ssh_stage;
 
 use std::path::PathBuf;
 use std::sync::Arc;
