@@ -133,7 +133,9 @@ TREE=__TREE__
 printf '%s\n' "$SSH_ORIGINAL_COMMAND" >> __LOG__
 eval "set -- $SSH_ORIGINAL_COMMAND"
 case "$1" in
-  docker) exec /usr/bin/docker -H unix:///var/run/docker.sock "${@:2}" ;;
+  docker)
+    if [ -e __DIR__/no-docker ]; then echo "bash: line 1: docker: command not found" >&2; exit 127; fi
+    exec /usr/bin/docker -H unix:///var/run/docker.sock "${@:2}" ;;
   /usr/bin/id) exec "$@" ;;
   /usr/bin/pgrep)
     for f in "$TREE"/proc/[0-9]*/cmdline; do
@@ -164,7 +166,8 @@ fn start_sshd(trust_host_key: bool) -> Sshd {
     ));
     let wrapper = WRAPPER
         .replace("__TREE__", &tree.display().to_string())
-        .replace("__LOG__", &d.join("commands.log").display().to_string());
+        .replace("__LOG__", &d.join("commands.log").display().to_string())
+        .replace("__DIR__", &d.display().to_string());
     write(d, "/wrapper.sh", wrapper.as_bytes(), 0o755);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -338,6 +341,25 @@ fn an_ssh_engine_is_scanned_with_the_remote_hosts_own_facts() {
     // One ssh connection carried every session.
     let log = std::fs::read_to_string(sshd.path("sshd.log")).unwrap();
     assert_eq!(log.matches("Accepted publickey").count(), 1, "{log}");
+
+    // A host where the docker CLI is missing: unreachable, in ssh's own words.
+    std::fs::write(sshd.path("no-docker"), "").unwrap();
+    let run = dockproof(&[
+        "collect",
+        "-o",
+        "-",
+        "-H",
+        "ssh://dp-remote",
+        "--ssh-config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run));
+    let text = stderr(&run);
+    assert!(
+        text.contains("cannot reach the Docker engine at ssh://dp-remote")
+            && text.contains("docker: command not found"),
+        "{text}"
+    );
 }
 
 #[test]

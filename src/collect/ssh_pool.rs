@@ -26,11 +26,17 @@ type PoolBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 /// Engine API connections over dial-stdio sessions, kept open and reused (HTTP/1.1 keep-alive):
 /// starting a session costs an ssh channel and a remote `docker` process. Each live connection
 /// holds one session permit, so there are never more than [`super::ssh::MAX_ENGINE_SESSIONS`].
+/// One pooled connection and what its ssh process has said on standard error so far.
+struct Conn {
+    sender: SendRequest<PoolBody>,
+    stderr: Arc<std::sync::Mutex<String>>,
+}
+
 pub(crate) struct Pool {
     program: std::ffi::OsString,
     args: Vec<std::ffi::OsString>,
     permits: Arc<Semaphore>,
-    idle: std::sync::Mutex<Vec<SendRequest<PoolBody>>>,
+    idle: std::sync::Mutex<Vec<Conn>>,
 }
 
 impl Pool {
@@ -48,11 +54,11 @@ impl Pool {
         }
     }
 
-    fn take_idle(&self) -> Option<SendRequest<PoolBody>> {
+    fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some(sender) = idle.pop() {
-            if !sender.is_closed() && sender.is_ready() {
-                return Some(sender);
+        while let Some(conn) = idle.pop() {
+            if !conn.sender.is_closed() && conn.sender.is_ready() {
+                return Some(conn);
             }
         }
         None
@@ -66,9 +72,9 @@ impl Pool {
         let io_err = |e: String| bollard::errors::Error::IOError {
             err: std::io::Error::other(e),
         };
-        let mut sender = loop {
-            if let Some(sender) = self.take_idle() {
-                break sender;
+        let mut conn = loop {
+            if let Some(conn) = self.take_idle() {
+                break conn;
             }
             if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
                 break self.dial(permit).await?;
@@ -86,18 +92,33 @@ impl Pool {
             hyper::header::HeaderValue::from_static("docker"),
         );
         let body: PoolBody = body.map_err(Into::into).boxed_unsync();
-        let response = sender
+        let response = match conn
+            .sender
             .send_request(hyper::Request::from_parts(parts, body))
             .await
-            .map_err(|e| io_err(format!("ssh session failed: {e}")))?;
+        {
+            Ok(response) => response,
+            Err(e) => {
+                // Let ssh finish saying why (remote docker missing, session refused).
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let said = conn
+                    .stderr
+                    .lock()
+                    .map(|t| last_lines(&t))
+                    .unwrap_or_default();
+                return Err(io_err(format!(
+                    "the docker system dial-stdio session failed ({e}); ssh said: {said}"
+                )));
+            }
+        };
         // Back to the pool once the response body has been read.
         let pool = Arc::clone(&self);
         tokio::spawn(async move {
-            if sender.ready().await.is_ok() {
+            if conn.sender.ready().await.is_ok() {
                 pool.idle
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(sender);
+                    .push(conn);
             }
         });
         Ok(response)
@@ -107,7 +128,7 @@ impl Pool {
     async fn dial(
         &self,
         permit: tokio::sync::OwnedSemaphorePermit,
-    ) -> Result<SendRequest<PoolBody>, bollard::errors::Error> {
+    ) -> Result<Conn, bollard::errors::Error> {
         let io_err = |e: String| bollard::errors::Error::IOError {
             err: std::io::Error::other(e),
         };
@@ -119,24 +140,41 @@ impl Pool {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| io_err(format!("cannot start ssh: {e}")))?;
-        let (Some(stdin), Some(stdout), Some(mut stderr)) =
+        let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             return Err(io_err("ssh started without its pipes".into()));
         };
+        let said = Arc::new(std::sync::Mutex::new(String::new()));
+        let collector = Arc::clone(&said);
+        tokio::spawn(async move {
+            use tokio::io::AsyncBufReadExt;
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(mut text) = collector.lock() {
+                    // Keep the end: the last lines say why a session ended.
+                    if text.len() > 64 * 1024 {
+                        text.clear();
+                    }
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            }
+        });
         let io = TokioIo::new(tokio::io::join(stdout, stdin));
-        let (sender, conn) = hyper::client::conn::http1::handshake(io)
+        let (sender, connection) = hyper::client::conn::http1::handshake(io)
             .await
             .map_err(bollard::errors::Error::from)?;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                let mut text = String::new();
-                let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await;
-                tracing::debug!(error = %e, ssh = %last_lines(&text), "dial-stdio session ended");
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "dial-stdio session ended");
             }
             drop(permit);
             let _ = child.kill().await;
         });
-        Ok(sender)
+        Ok(Conn {
+            sender,
+            stderr: said,
+        })
     }
 }
