@@ -408,6 +408,17 @@ fn a_bad_ssh_url_is_a_usage_error() {
         "{}",
         stderr(&run)
     );
+    let run = dockproof(&[
+        "collect",
+        "-o",
+        "-",
+        "-H",
+        "ssh://h",
+        "--ssh-config",
+        "/nonexistent",
+    ]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("--ssh-config /nonexistent: no such file"));
     let run = dockproof(&["collect", "-o", "-", "-H", "ssh://h", "--host-root", "/"]);
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
     assert!(stderr(&run).contains("--host-root does not apply to ssh://h"));

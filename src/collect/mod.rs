@@ -111,6 +111,14 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
         }
         host::check_host_root(root).map_err(usage)?;
     }
+    if let Some(config) = &opts.ssh_config {
+        if !config.is_file() {
+            return Err(usage(format!(
+                "--ssh-config {}: no such file",
+                config.display()
+            )));
+        }
+    }
     tracing::debug!(endpoint = %endpoint.url, by = selection.chosen_by, tls = endpoint.tls.is_some(), "connecting");
     let (docker, session) = match &endpoint.transport {
         endpoint::Transport::Ssh(target) => {
