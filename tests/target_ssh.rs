@@ -145,6 +145,10 @@ case "$1" in
     exit 0 ;;
 esac
 prog=$1; shift
+# Paths listed in __DIR__/denied behave as files the login user may not read.
+if [ "$prog" = /bin/cat ] && [ -e __DIR__/denied ] && grep -qxF -- "${@: -1}" __DIR__/denied; then
+  echo "/bin/cat: ${@: -1}: Permission denied" >&2; exit 1
+fi
 args=()
 for a in "$@"; do case "$a" in /*) args+=("$TREE$a") ;; *) args+=("$a") ;; esac; done
 "$prog" "${args[@]}" 2> >(sed "s|$TREE||g" >&2) | sed "s|$TREE||g"
@@ -341,6 +345,56 @@ fn an_ssh_engine_is_scanned_with_the_remote_hosts_own_facts() {
     // One ssh connection carried every session.
     let log = std::fs::read_to_string(sshd.path("sshd.log")).unwrap();
     assert_eq!(log.matches("Accepted publickey").count(), 1, "{log}");
+
+    // Files the login user may not read are gaps with the remote error, and the checks that
+    // need them end in `error`, not in a verdict on this machine's files.
+    std::fs::write(
+        sshd.path("denied"),
+        "/etc/docker/remote.json\n/etc/audit/rules.d/docker.rules\n",
+    )
+    .unwrap();
+    let denied = sshd.path("denied-bundle");
+    let run = dockproof(&[
+        "scan",
+        "-H",
+        "ssh://dp-remote",
+        "--ssh-config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        denied.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let snap: Value =
+        serde_json::from_str(&std::fs::read_to_string(denied.join("snapshot.json")).unwrap())
+            .unwrap();
+    assert_eq!(snap["host"]["daemon_json"], Value::Null);
+    assert_eq!(snap["host"]["audit_rules"], Value::Null);
+    let gaps = snap["gaps"].as_array().unwrap();
+    for path in ["/etc/docker/remote.json", "/etc/audit/rules.d/docker.rules"] {
+        let gap = gaps
+            .iter()
+            .find(|g| g["source"] == format!("host:{path}"))
+            .unwrap_or_else(|| panic!("no gap for {path}: {gaps:?}"));
+        assert_eq!(
+            gap["error"],
+            format!("remote: /bin/cat: {path}: Permission denied")
+        );
+    }
+    let a: Value =
+        serde_json::from_str(&std::fs::read_to_string(denied.join("assessment.json")).unwrap())
+            .unwrap();
+    for id in ["daemon.log-level", "daemon.iptables"] {
+        let r = a["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["check_id"] == id)
+            .unwrap();
+        assert_eq!(r["status"], "error", "{id}: {r}");
+    }
+    std::fs::remove_file(sshd.path("denied")).unwrap();
 
     // A host where the docker CLI is missing: unreachable, in ssh's own words.
     std::fs::write(sshd.path("no-docker"), "").unwrap();

@@ -162,13 +162,7 @@ pub(crate) fn collect_remote(
         }
     });
 
-    if let Err(e) = stage(tree.path(), &remote) {
-        gaps.push(gap(
-            "host",
-            format!("cannot stage the remote host's files: {e}"),
-        ));
-        return (HostFacts::default(), gaps);
-    }
+    stage(tree.path(), &remote, &mut gaps);
     let (mut facts, reader_gaps) = host::collect_host(tree.path(), &served);
     gaps.extend(reader_gaps.into_iter().map(|mut g| {
         // A staged placeholder stands for a file the login user could not read.

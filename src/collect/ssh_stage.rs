@@ -3,8 +3,8 @@
 //! interpret it, and the remote `stat` results put back over the facts they produce.
 //!
 //! The staged copies' own types, modes and owners mean nothing (a socket is staged as an empty
-//! file, an unreadable file as a directory so reading it fails); only [`overlay_stats`] decides
-//! what a file fact says. This module writes only inside the directory it is given.
+//! file, an unreadable file as a link to itself so reading it fails); only [`overlay_stats`]
+//! decides what a file fact says. This module writes only inside the directory it is given.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,50 +37,67 @@ pub(crate) struct Remote {
 }
 
 /// Lays the remote answers out under `tree`: directories, file contents, and empty stand-ins for
-/// the rest (sockets, binaries), whose real type and mode come from [`overlay_stats`]. A file that
-/// exists but could not be read becomes a directory, so reading it fails and its gap is kept.
-pub(crate) fn stage(tree: &Path, remote: &Remote) -> std::io::Result<()> {
+/// the rest (sockets, binaries), whose real type and mode come from [`overlay_stats`]. A path that
+/// exists but could not be read becomes a link to itself, so every reader fails on it and its gap
+/// is kept. A path that cannot be placed (a hostile answer) is a gap.
+pub(crate) fn stage(tree: &Path, remote: &Remote, gaps: &mut Vec<Gap>) {
     let local = |p: &str| tree.join(p.trim_start_matches('/'));
+    let mut failed = |path: &str, e: std::io::Error| {
+        gaps.push(gap(
+            format!("host:{path}"),
+            format!("the remote answer could not be staged: {e}"),
+        ))
+    };
+    let in_parent = |target: &Path| match target.parent() {
+        Some(parent) => std::fs::create_dir_all(parent),
+        None => Ok(()),
+    };
+    // What could not be read first, as a link to itself: every reader fails on it with an error
+    // that is not "missing" (a directory would be skipped by listings, an empty file read as
+    // empty), and its gap then carries the remote error. Then directories, parents first.
+    for path in remote.errors.keys() {
+        let target = local(path);
+        let name = target.file_name().map(std::ffi::OsStr::to_os_string);
+        let placed = in_parent(&target).and_then(|()| match name {
+            Some(name) => std::os::unix::fs::symlink(name, &target),
+            None => Ok(()),
+        });
+        if let Err(e) = placed {
+            failed(path, e);
+        }
+    }
     let mut dirs: Vec<&String> = remote
         .stats
         .iter()
-        .filter(|(_, s)| is_dir(s.mode))
+        .filter(|(p, s)| is_dir(s.mode) && !remote.errors.contains_key(*p))
         .map(|(p, _)| p)
         .collect();
     dirs.sort();
     for d in dirs {
-        std::fs::create_dir_all(local(d))?;
+        if let Err(e) = std::fs::create_dir_all(local(d)) {
+            failed(d, e);
+        }
     }
-    for (path, stat) in &remote.stats {
-        if is_dir(stat.mode) || path.starts_with("/proc/") && !remote.texts.contains_key(path) {
+    let files = remote
+        .stats
+        .iter()
+        .filter(|(path, stat)| !is_dir(stat.mode) && !path.starts_with("/proc/"))
+        .map(|(path, _)| path)
+        .chain(remote.texts.keys());
+    for path in files {
+        let target = local(path);
+        if remote.errors.contains_key(path) || std::fs::symlink_metadata(&target).is_ok() {
             continue;
         }
-        let target = local(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        if !target.exists() {
-            std::fs::write(
-                &target,
-                remote
-                    .texts
-                    .get(path)
-                    .map(String::as_bytes)
-                    .unwrap_or_default(),
-            )?;
+        let content = remote
+            .texts
+            .get(path)
+            .map(String::as_bytes)
+            .unwrap_or_default();
+        if let Err(e) = in_parent(&target).and_then(|()| std::fs::write(&target, content)) {
+            failed(path, e);
         }
     }
-    for (path, text) in &remote.texts {
-        let target = local(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(target, text)?;
-    }
-    for path in remote.errors.keys() {
-        std::fs::create_dir_all(local(path))?;
-    }
-    Ok(())
 }
 
 /// Replaces what the staged copies say about each file with what the remote `stat` said.
@@ -158,10 +175,24 @@ mod tests {
             "/etc/docker/daemon.json".into(),
             "remote: Permission denied".into(),
         );
-        stage(tree.path(), &remote).unwrap();
+        // Known to exist (stat) but unreadable (cat): staged once, as a link to itself.
+        remote.stats.insert(
+            "/etc/docker/daemon.json".into(),
+            RemoteStat {
+                mode: 0o100600,
+                uid: 0,
+                gid: 0,
+            },
+        );
+        let mut gaps = Vec::new();
+        stage(tree.path(), &remote, &mut gaps);
+        assert!(gaps.is_empty(), "{gaps:?}");
         assert!(tree.path().join("etc/docker").is_dir());
         assert!(tree.path().join("run/docker.sock").is_file());
-        assert!(tree.path().join("etc/docker/daemon.json").is_dir());
+        let root = host::HostRoot::new(tree.path());
+        let err = root.read_to_string("/etc/docker/daemon.json").unwrap_err();
+        assert!(!host::is_missing(&err), "{err}");
+        assert!(err.to_string().contains("too many levels"), "{err}");
         assert_eq!(
             std::fs::read_to_string(tree.path().join("etc/passwd")).unwrap(),
             "root:x:0:0:root:/root:/bin/sh\n"
