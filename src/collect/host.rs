@@ -31,12 +31,25 @@ const MAX_SYMLINK_HOPS: u32 = 40;
 #[derive(Debug, Clone)]
 pub(crate) struct HostRoot {
     root: PathBuf,
+    /// For a staged copy of a remote host ([`super::ssh_stage`]): the host paths that were
+    /// asked for. A path outside this set was never read from the remote host, so its absence
+    /// from the copy says nothing: resolving it is an error, never "missing".
+    asked: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
 }
 
 impl HostRoot {
     pub fn new(root: &Path) -> Self {
         HostRoot {
             root: root.to_path_buf(),
+            asked: None,
+        }
+    }
+
+    /// A staged copy of a remote host, where only the `asked` paths were read.
+    pub fn staged(root: &Path, asked: std::collections::BTreeSet<String>) -> Self {
+        HostRoot {
+            root: root.to_path_buf(),
+            asked: Some(std::sync::Arc::new(asked)),
         }
     }
 
@@ -53,6 +66,18 @@ impl HostRoot {
     /// Resolves every symbolic link of a host path within the root and returns the real path
     /// under the root. Fails with `NotFound` for a missing path or a dangling link.
     pub fn resolve(&self, host_path: &str) -> io::Result<PathBuf> {
+        match (self.resolve_within(host_path), &self.asked) {
+            (Err(e), Some(asked)) if is_missing(&e) && !asked.contains(host_path) => {
+                Err(io::Error::other(format!(
+                    "{host_path} was not read from the remote host (dockproof does not fetch \
+                     it over ssh), so whether it exists is unknown"
+                )))
+            }
+            (result, _) => result,
+        }
+    }
+
+    fn resolve_within(&self, host_path: &str) -> io::Result<PathBuf> {
         // Components still to walk, last one on top; `..` is kept as a literal name, which a
         // normal component can never be.
         let mut pending: Vec<OsString> = parts(Path::new(host_path));
@@ -177,8 +202,10 @@ pub(crate) fn is_missing(err: &io::Error) -> bool {
 /// identified, the reason, which becomes the dockerd and daemon.json gaps: another daemon's
 /// process or configuration is never read in its place). Never fails: what cannot be read
 /// becomes a gap.
-pub(crate) fn collect_host(root: &Path, served: &Result<Served, String>) -> (HostFacts, Vec<Gap>) {
-    let root = HostRoot::new(root);
+pub(crate) fn collect_host(
+    root: HostRoot,
+    served: &Result<Served, String>,
+) -> (HostFacts, Vec<Gap>) {
     let mut gaps = Vec::new();
     let accounts = Accounts::load(&root, &mut gaps);
     let (dockerd, daemon_json_path, daemon_json) = match served {
@@ -357,6 +384,25 @@ mod tests {
     }
 
     #[test]
+    fn a_staged_copy_knows_missing_from_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let asked = ["/etc/docker/daemon.json".to_string()]
+            .into_iter()
+            .collect();
+        let root = HostRoot::staged(dir.path(), asked);
+        assert!(is_missing(
+            &root.resolve("/etc/docker/daemon.json").unwrap_err()
+        ));
+        let err = root.resolve("/etc/docker/seccomp.json").unwrap_err();
+        assert!(!is_missing(&err));
+        assert!(
+            err.to_string()
+                .contains("was not read from the remote host"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn symlink_loops_are_reported_not_followed_forever() {
         let dir = tempfile::tempdir().unwrap();
         symlink("/b", dir.path().join("a")).unwrap();
@@ -381,7 +427,7 @@ mod tests {
     fn a_bare_root_yields_gaps_and_nones_never_empty_lists() {
         let dir = tempfile::tempdir().unwrap();
         let served = Err("test: no daemon".to_string());
-        let (facts, gaps) = collect_host(dir.path(), &served);
+        let (facts, gaps) = collect_host(HostRoot::new(dir.path()), &served);
         assert_eq!(facts.mounts, None);
         assert_eq!(facts.dockerd, None);
         assert_eq!(facts.docker_group, None);

@@ -238,7 +238,7 @@ async fn host_facts(
                             ),
                         )],
                     ),
-                    _ => host::collect_host(&root, &served),
+                    _ => host::collect_host(host::HostRoot::new(&root), &served),
                 }
             });
             let (facts, gaps) = task.await.unwrap_or_else(aborted);
@@ -253,8 +253,9 @@ async fn host_facts(
                      from the host's processes",
                     endpoint.url
                 );
-                let task =
-                    tokio::task::spawn_blocking(move || host::collect_host(&root, &Err(why)));
+                let task = tokio::task::spawn_blocking(move || {
+                    host::collect_host(host::HostRoot::new(&root), &Err(why))
+                });
                 let (facts, gaps) = task.await.unwrap_or_else(aborted);
                 (facts, gaps, shown)
             }

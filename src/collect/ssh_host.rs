@@ -19,7 +19,9 @@
 //! local host (`files`, `audit`, `accounts`, `daemon`) interpret it; file types, modes and owners
 //! are then taken from the remote `stat`, not from the staged copies. A path the login user may
 //! not read (a root-only daemon.json, audit rules) becomes a gap with the remote error; the audit
-//! rules are read from the rule files, since `auditctl -l` needs root.
+//! rules are read from the rule files, since `auditctl -l` needs root. A path a reader looks
+//! up that was never asked for (a reader newer than the lists here) is an error, not "missing"
+//! ([`host::HostRoot::staged`]): extend the lists when a reader starts reading a new path.
 
 use serde_json::Value;
 
@@ -158,12 +160,14 @@ pub(crate) fn collect_remote(
         if let Ok((part, part_gaps)) = stat.join() {
             remote.stats.extend(part.stats);
             remote.errors.extend(part.errors);
+            remote.asked.extend(part.asked);
             gaps.extend(part_gaps);
         }
     });
 
     stage(tree.path(), &remote, &mut gaps);
-    let (mut facts, reader_gaps) = host::collect_host(tree.path(), &served);
+    let root = host::HostRoot::staged(tree.path(), remote.asked.clone());
+    let (mut facts, reader_gaps) = host::collect_host(root, &served);
     gaps.extend(reader_gaps.into_iter().map(|mut g| {
         // A staged placeholder stands for a file the login user could not read.
         if let Some(remote_error) = g
@@ -224,6 +228,7 @@ fn identify_remote(
         fetch_many(session, remote, &cmdlines, gaps);
         if let Ok((part, part_gaps)) = stat.join() {
             remote.stats.extend(part.stats);
+            remote.asked.extend(part.asked);
             gaps.extend(part_gaps);
         }
     });
@@ -315,6 +320,7 @@ fn is_missing_message(stderr: &str) -> bool {
 
 /// `cat`s remote files side by side into `remote.texts`; a missing file is simply absent.
 fn fetch_many(session: &SshSession, remote: &mut Remote, paths: &[String], gaps: &mut Vec<Gap>) {
+    remote.asked.extend(paths.iter().cloned());
     let mut wanted: Vec<&String> = paths
         .iter()
         .filter(|p| !remote.texts.contains_key(*p) && !remote.errors.contains_key(*p))
@@ -350,6 +356,7 @@ fn fetch_many(session: &SshSession, remote: &mut Remote, paths: &[String], gaps:
 
 /// `stat`s remote paths in one command; results go to `remote.stats` or `remote.errors`.
 fn stat_all(session: &SshSession, remote: &mut Remote, paths: &[String], gaps: &mut Vec<Gap>) {
+    remote.asked.extend(paths.iter().cloned());
     let mut wanted: Vec<&str> = Vec::new();
     for p in paths {
         if p.contains('\n') || !p.starts_with('/') {

@@ -34,6 +34,8 @@ pub(crate) struct Remote {
     pub errors: BTreeMap<String, String>,
     /// Contents read with `cat`.
     pub texts: BTreeMap<String, String>,
+    /// Every path asked for, found or not.
+    pub asked: std::collections::BTreeSet<String>,
 }
 
 /// Lays the remote answers out under `tree`: directories, file contents, and empty stand-ins for
