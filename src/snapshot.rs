@@ -101,6 +101,32 @@ pub struct Target {
     pub architecture: Option<String>,
     /// Engine's own id (`/info` `ID`), stable across restarts.
     pub engine_id: Option<String>,
+    /// What selected the endpoint: `--docker-host`, `--context`, `DOCKER_HOST`,
+    /// `DOCKER_CONTEXT`, `config.json currentContext` or `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_by: Option<String>,
+    /// The docker context used, when one other than `default` was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Which engine answered, from `/version` `Components`: `Docker Engine`, `Podman Engine`,
+    /// or the first component's name for any other product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_product: Option<String>,
+    /// Set when the evidence is not a live scan: `scan --fallback-snapshot` reported this saved
+    /// sample because the engine could not be reached. Says which file and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl Target {
+    /// The endpoint for a report's identity block, with the fallback notice when the evidence
+    /// is a saved sample rather than a live scan.
+    pub fn endpoint_label(&self) -> String {
+        match &self.fallback {
+            Some(note) => format!("{} ({note})", self.docker_host),
+            None => self.docker_host.clone(),
+        }
+    }
 }
 
 /// Objects read from the Engine API, as the API returned them.

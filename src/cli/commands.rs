@@ -77,7 +77,15 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                         "warning: reporting the saved snapshot {} instead of a live scan",
                         path.display()
                     );
-                    read_snapshot(&path)?
+                    let (mut snapshot, _) = read_snapshot(&path)?;
+                    snapshot.target.fallback = Some(format!(
+                        "not a live scan: the saved sample {} is reported because the engine \
+                         could not be reached ({})",
+                        path.display(),
+                        super::describe(&e.error)
+                    ));
+                    let bytes = snapshot_bytes(&snapshot)?;
+                    (snapshot, bytes)
                 }
                 Err(e) => return Err(e),
             };
@@ -234,7 +242,9 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
 fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
     let opts = CollectOptions {
         docker_host: target.docker_host.clone(),
+        context: target.context.clone(),
         host_root: target.host_root.clone(),
+        ssh_config: target.ssh_config.clone(),
         include_stopped: target.include_stopped,
         concurrency: usize::from(target.concurrency),
     };
@@ -245,9 +255,16 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         .context("cannot start the async runtime")
         .code(EXIT_COLLECT)?;
     let started = Instant::now();
-    let snapshot = runtime
-        .block_on(collect::collect(&opts))
-        .code(EXIT_COLLECT)?;
+    let snapshot = runtime.block_on(collect::collect(&opts)).map_err(|e| {
+        let code = match e {
+            collect::CollectError::Usage { .. } => EXIT_INPUT,
+            _ => EXIT_COLLECT,
+        };
+        CliError {
+            code,
+            error: e.into(),
+        }
+    })?;
     eprintln!(
         "collected {} containers, {} images, {} networks, {} volumes from {} in {:.2} s ({} gaps)",
         snapshot.engine.containers.len(),

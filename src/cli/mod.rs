@@ -147,15 +147,25 @@ pub enum FrameworksAction {
 /// Which engine and host to read.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Engine endpoint (unix:///path or tcp://host:port). Defaults to DOCKER_HOST, else the
-    /// local socket. DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI.
-    #[arg(long, value_name = "URL")]
+    /// Engine endpoint: unix:///PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT] and the other
+    /// forms `docker -H` accepts. Without it (and without --context) the docker CLI's choice
+    /// applies: DOCKER_HOST, DOCKER_CONTEXT, the current docker context, the local socket.
+    /// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI.
+    #[arg(long, short = 'H', value_name = "URL")]
     pub docker_host: Option<String>,
+    /// Docker context to scan (as `docker --context`); its TLS material is used.
+    #[arg(long, short = 'c', value_name = "NAME")]
+    pub context: Option<String>,
     /// Directory the host's files are read under; `/host` when running in a container with
-    /// the host's root mounted read-only. Default `/` for a local engine; host files are not
-    /// read for a remote engine unless this is given.
+    /// the host's root mounted read-only. Must look like a root filesystem (etc/ and usr/ or
+    /// proc/). Default `/` for a local engine whose serving dockerd is identified; ssh://
+    /// engines have their host's files read over ssh.
     #[arg(long, value_name = "DIR")]
     pub host_root: Option<PathBuf>,
+    /// ssh client configuration file for ssh:// engines (passed as `ssh -F`); default: ssh's
+    /// own (~/.ssh/config, /etc/ssh/ssh_config).
+    #[arg(long, value_name = "FILE", env = "DOCKPROOF_SSH_CONFIG")]
+    pub ssh_config: Option<PathBuf>,
     /// Include stopped containers.
     #[arg(long)]
     pub include_stopped: bool,

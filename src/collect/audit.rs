@@ -175,8 +175,16 @@ fn enabled_flag(status: &str) -> Option<u8> {
 }
 
 /// Runs `auditctl ARG` and returns its output; the error says why its answer cannot be used.
+/// Where Debian, Ubuntu, RHEL and SUSE install auditctl. It is called by absolute path, never
+/// looked up through `$PATH`, which the invoking user controls.
+const AUDITCTL_PATHS: [&str; 2] = ["/sbin/auditctl", "/usr/sbin/auditctl"];
+
 fn run_auditctl(arg: &str) -> Result<String, String> {
-    let mut child = Command::new("auditctl")
+    let program = AUDITCTL_PATHS
+        .iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .ok_or_else(|| "auditctl is not installed".to_string())?;
+    let mut child = Command::new(program)
         .arg(arg)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -77,6 +77,9 @@ impl Counts {
 
 fn document(a: &Assessment) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    if let Some(note) = &a.snapshot.target.fallback {
+        x.push_str(&format!("<!-- {} -->\n", note.replace("--", "- -")));
+    }
     x.push_str(&format!(
         "<testsuites name=\"dockproof\" {} timestamp=\"{}\">\n",
         Counts::of(&a.results).attributes(),

@@ -170,7 +170,7 @@ fn document(a: &Assessment) -> Value {
         "assessment-results": {
             "uuid": uuid(&format!("assessment-results|{}", ids.seed)),
             "metadata": {
-                "title": format!("dockproof assessment results for {host}"),
+                "title": format!("dockproof assessment results for {host}{}", a.snapshot.target.fallback.as_ref().map(|f| format!(" ({f})")).unwrap_or_default()),
                 "last-modified": time(&a.generated_at),
                 "version": a.tool.version,
                 "oscal-version": OSCAL_VERSION,

@@ -107,6 +107,7 @@ fn log(a: &Assessment) -> Value {
                 "generatedAt": a.generated_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                 "snapshotSha256": a.snapshot.sha256,
                 "catalogSha256": a.catalog.sha256,
+                "evidence": a.snapshot.target.fallback.as_deref().unwrap_or("live scan"),
             },
         }],
     })
