@@ -11,7 +11,10 @@
 //! inside the temporary directory, so a bundle is either complete with its signature or absent.
 //! [`verify`] re-checks a bundle against its manifest and, given keys, its signature.
 
+mod kinds;
 mod verify;
+
+pub use kinds::{BundleKind, ASSESSMENT_FILE};
 
 pub use verify::{parse_manifest, verify, ManifestEntry, Problem, SignatureStatus, Verification};
 
@@ -53,6 +56,8 @@ pub enum BundleError {
     Render { file: String, source: RenderError },
     #[error(transparent)]
     Sign(#[from] SignError),
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {

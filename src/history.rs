@@ -25,11 +25,8 @@ pub enum HistoryError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("{path} is not a dockproof assessment (line {line}): {message}")]
     Parse {
         path: PathBuf,
@@ -97,8 +94,10 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
         })?;
         let path = entry.path();
         if path.is_dir() {
+            // Anything named assessment.json is read, and a FIFO or device under that name is
+            // an error naming it, never a silent skip or a hang.
             let file = path.join("assessment.json");
-            if file.is_file() {
+            if file.symlink_metadata().is_ok() {
                 files.push(file);
             }
         } else if path.extension().is_some_and(|e| e == "json") && is_assessment_name(&path) {
@@ -108,10 +107,7 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
     let mut history = History::default();
     let mut seen = HashSet::from([current_sha256.to_string()]);
     for file in files {
-        let bytes = std::fs::read(&file).map_err(|source| HistoryError::Read {
-            path: file.clone(),
-            source,
-        })?;
+        let bytes = crate::input::read(&file, "history assessment", crate::input::MAX_ASSESSMENT)?;
         let earlier: Earlier = serde_json::from_slice(&bytes).map_err(|e| HistoryError::Parse {
             path: file.clone(),
             line: e.line(),

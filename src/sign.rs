@@ -21,11 +21,8 @@ pub const NAMESPACE: &str = "file";
 /// full-chain output does not repeat it.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
-    #[error("cannot read key file {path}: {error}")]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error(
         "{path} cannot be read as an OpenSSH ed25519 private key ({error}); expected the file \
          written by `ssh-keygen -t ed25519` (beginning `-----BEGIN OPENSSH PRIVATE KEY-----`)"
@@ -74,10 +71,7 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     /// Loads an unencrypted OpenSSH ed25519 private key.
     pub fn load(path: &Path) -> Result<Self, SignError> {
-        let text = std::fs::read_to_string(path).map_err(|error| SignError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
+        let text = crate::input::read_to_string(path, "private key", crate::input::MAX_KEY)?;
         Self::from_openssh(&text, path)
     }
 
@@ -142,10 +136,7 @@ impl TrustedKeys {
     /// or allowed_signers lines (`identity [options] ssh-ed25519 AAAA...`). Blank lines and `#`
     /// comments are skipped; a file without any key is an error.
     pub fn load(path: &Path) -> Result<Self, SignError> {
-        let text = std::fs::read_to_string(path).map_err(|error| SignError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
+        let text = crate::input::read_to_string(path, "key file", crate::input::MAX_KEY)?;
         Self::parse(&text, path)
     }
 

@@ -4,13 +4,19 @@
 //! Manifest paths are data from a file that may have been tampered with, so a path that is
 //! absolute or climbs out of the bundle (`..`) is rejected before anything is opened, and a
 //! listed path that is, or passes through, a symbolic link is reported, never followed.
+//! The manifest is read as `sha256sum -c` reads it: CRLF line ends, blank lines, `./` prefixes
+//! and `\`-escaped names are accepted with their GNU meaning. A manifest that does not list the
+//! mandatory files of its bundle kind ([`super::kinds`]) fails, so an emptied `SHA256SUMS`
+//! cannot verify, signed or not.
 //! This module reports what it finds; it never prints and never changes the bundle.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path};
 
+use super::kinds::BundleKind;
 use super::{hash_file, BundleError, MANIFEST, SIGNATURE};
+use crate::input::{MAX_MANIFEST, MAX_SIGNATURE};
 use crate::sign::TrustedKeys;
 
 /// One well-formed manifest line.
@@ -43,33 +49,48 @@ pub enum Problem {
     Escapes { line: usize, path: String },
     /// The bundle has no manifest at all.
     NoManifest,
+    /// A file every bundle of this kind holds is not listed in the manifest.
+    Mandatory { file: String, kind: &'static str },
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // File names come from the bundle and the manifest: shown, never obeyed.
+        use crate::text::terminal as t;
         match self {
-            Problem::Changed { file } => {
-                write!(f, "changed: {file} (its SHA-256 differs from {MANIFEST})")
-            }
+            Problem::Changed { file } => write!(
+                f,
+                "changed: {} (its SHA-256 differs from {MANIFEST})",
+                t(file)
+            ),
             Problem::Added { file } => {
-                write!(f, "added: {file} (in the bundle, not in {MANIFEST})")
+                write!(f, "added: {} (in the bundle, not in {MANIFEST})", t(file))
             }
             Problem::Removed { file } => {
-                write!(f, "removed: {file} (in {MANIFEST}, not in the bundle)")
+                write!(f, "removed: {} (in {MANIFEST}, not in the bundle)", t(file))
             }
             Problem::NotRegular { file } => write!(
                 f,
-                "not a regular file: {file} (a directory or symbolic link; not followed)"
+                "not a regular file: {} (a directory, symbolic link, FIFO or device; not followed)",
+                t(file)
             ),
-            Problem::Unreadable { file, error } => write!(f, "unreadable: {file}: {error}"),
+            Problem::Unreadable { file, error } => {
+                write!(f, "unreadable: {}: {}", t(file), t(error))
+            }
             Problem::Malformed { line, reason } => {
-                write!(f, "malformed: {MANIFEST} line {line}: {reason}")
+                write!(f, "malformed: {MANIFEST} line {line}: {}", t(reason))
             }
             Problem::Escapes { line, path } => write!(
                 f,
-                "rejected: {MANIFEST} line {line}: `{path}` points outside the bundle; not opened"
+                "rejected: {MANIFEST} line {line}: `{}` points outside the bundle; not opened",
+                t(path)
             ),
             Problem::NoManifest => write!(f, "missing: {MANIFEST} (nothing to verify against)"),
+            Problem::Mandatory { file, kind } => write!(
+                f,
+                "missing: {} is not listed in {MANIFEST}; every {kind} holds it",
+                t(file)
+            ),
         }
     }
 }
@@ -133,7 +154,8 @@ impl Verification {
     }
 }
 
-/// Parses a `sha256sum` manifest (`<hex>  <file>` or `<hex> *<file>` per line). Returns the
+/// Parses a `sha256sum` manifest (`<hex>  <file>` or `<hex> *<file>` per line, CRLF or LF,
+/// `\`-escaped names, blank lines ignored, as GNU `sha256sum -c` does). Returns the
 /// well-formed entries and a problem, with its line number, for every other line.
 pub fn parse_manifest(text: &str) -> (Vec<ManifestEntry>, Vec<Problem>) {
     let mut entries = Vec::new();
@@ -145,6 +167,10 @@ pub fn parse_manifest(text: &str) -> (Vec<ManifestEntry>, Vec<Problem>) {
     }
     for (i, line) in body.split('\n').enumerate() {
         let n = i + 1;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
         let entry = match parse_line(line) {
             Ok((sha256, path)) => (sha256, path),
             Err(reason) => {
@@ -152,10 +178,10 @@ pub fn parse_manifest(text: &str) -> (Vec<ManifestEntry>, Vec<Problem>) {
                 continue;
             }
         };
-        let Some(path) = normalise(entry.1) else {
+        let Some(path) = normalise(&entry.1) else {
             problems.push(Problem::Escapes {
                 line: n,
-                path: entry.1.to_string(),
+                path: entry.1,
             });
             continue;
         };
@@ -176,14 +202,16 @@ pub fn parse_manifest(text: &str) -> (Vec<ManifestEntry>, Vec<Problem>) {
     (entries, problems)
 }
 
-fn parse_line(line: &str) -> Result<(String, &str), String> {
+fn parse_line(line: &str) -> Result<(String, String), String> {
     const EXPECTED: &str = "expected `<64 hex digits>  <file name>`";
     if line.trim().is_empty() {
-        return Err(format!("empty line; {EXPECTED}"));
+        return Err(format!("a line of blanks; {EXPECTED}"));
     }
-    if line.starts_with('\\') {
-        return Err("escaped file names (a leading `\\`) are not supported".to_string());
-    }
+    // GNU's escaped form: a leading `\` says the name has `\\`, `\n` or `\r` in it.
+    let (escaped, line) = match line.strip_prefix('\\') {
+        Some(rest) => (true, rest),
+        None => (false, line),
+    };
     let b = line.as_bytes();
     if b.len() < 67 || !b[..64].iter().all(u8::is_ascii_hexdigit) {
         return Err(EXPECTED.to_string());
@@ -192,16 +220,41 @@ fn parse_line(line: &str) -> Result<(String, &str), String> {
         return Err(EXPECTED.to_string());
     }
     // The first 66 bytes are ASCII, so slicing there is on a character boundary.
-    Ok((line[..64].to_ascii_lowercase(), &line[66..]))
+    let name = &line[66..];
+    let name = if escaped {
+        unescape(name)?
+    } else {
+        name.to_string()
+    };
+    Ok((line[..64].to_ascii_lowercase(), name))
 }
 
-/// The path as `/`-joined plain components, or `None` if it is absolute, climbs with `..` or
-/// starts with `.`.
+fn unescape(name: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(name.len());
+    let mut chars = name.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            _ => return Err("an escaped name with an unknown `\\` sequence".to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// The path as `/`-joined plain components (`./a` and `a/./b` are `a` and `a/b`, the files
+/// `sha256sum -c` opens for them), or `None` if it is absolute or climbs with `..`.
 fn normalise(path: &str) -> Option<String> {
     let mut parts = Vec::new();
     for c in Path::new(path).components() {
         match c {
             Component::Normal(p) => parts.push(p.to_str()?),
+            Component::CurDir => {}
             _ => return None,
         }
     }
@@ -220,7 +273,11 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
     let manifest_path = dir.join(MANIFEST);
     let mut problems = Vec::new();
     let manifest = match regular_file(dir, MANIFEST) {
-        Ok(true) => Some(std::fs::read(&manifest_path).map_err(read_err(&manifest_path))?),
+        Ok(true) => Some(crate::input::read(
+            &manifest_path,
+            "manifest",
+            MAX_MANIFEST,
+        )?),
         Ok(false) => None,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
             problems.push(Problem::NotRegular {
@@ -245,6 +302,13 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
                     None => matched += 1,
                     Some(p) => problems.push(p),
                 }
+            }
+            let kind = BundleKind::of_listing(&listed);
+            for file in kind.missing(&listed) {
+                problems.push(Problem::Mandatory {
+                    file: file.to_string(),
+                    kind: kind.label(),
+                });
             }
         }
     }
@@ -374,7 +438,8 @@ fn signature_status(
     let Some(manifest) = manifest else {
         return bad(format!("has no {MANIFEST} to be checked against"));
     };
-    let text = match std::fs::read_to_string(dir.join(SIGNATURE)) {
+    let text = match crate::input::read_to_string(&dir.join(SIGNATURE), "signature", MAX_SIGNATURE)
+    {
         Ok(t) => t,
         Err(e) => return bad(format!("cannot be read ({e})")),
     };
@@ -405,7 +470,7 @@ mod tests {
     #[test]
     fn malformed_lines_are_named_by_line_number() {
         let text = format!(
-            "{H}  a\nnot a hash  b\n\n{H}\tc\n{}  d\n\\{H}  e\n",
+            "{H}  a\nnot a hash  b\n  \n{H}\tc\n{}  d\n\\{H}  e\\q\n",
             &H[..60]
         );
         let (entries, problems) = parse_manifest(&text);
@@ -425,13 +490,13 @@ mod tests {
 
     #[test]
     fn paths_leaving_the_bundle_are_rejected() {
-        let text = ["../x", "/etc/passwd", "a/../../x", "./x", "a/.."]
+        let text = ["../x", "/etc/passwd", "a/../../x", "a/.."]
             .iter()
             .map(|p| format!("{H}  {p}\n"))
             .collect::<String>();
         let (entries, problems) = parse_manifest(&text);
         assert_eq!(entries, vec![]);
-        assert_eq!(problems.len(), 5);
+        assert_eq!(problems.len(), 4);
         assert_eq!(
             problems[1],
             Problem::Escapes {
@@ -439,6 +504,16 @@ mod tests {
                 path: "/etc/passwd".into()
             }
         );
+    }
+
+    #[test]
+    fn crlf_dot_slash_blank_and_escaped_lines_read_as_sha256sum_reads_them() {
+        let text = format!("{H}  ./a\r\n\r\n{H}  b/./c\r\n\\{H}  new\\nline\\\\x\n\n");
+        let (entries, problems) = parse_manifest(&text);
+        assert_eq!(problems, vec![]);
+        let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, vec!["a", "b/c", "new\nline\\x"]);
+        assert_eq!(entries[1].line, 3);
     }
 
     #[test]
@@ -478,6 +553,14 @@ mod tests {
                 Problem::NotRegular {
                     file: "link".into()
                 },
+                Problem::Mandatory {
+                    file: "snapshot.json".into(),
+                    kind: "host bundle"
+                },
+                Problem::Mandatory {
+                    file: "assessment.json".into(),
+                    kind: "host bundle"
+                },
                 Problem::Added {
                     file: "extra".into()
                 },
@@ -500,6 +583,14 @@ mod tests {
             v.problems,
             vec![
                 Problem::NotRegular { file: "d/f".into() },
+                Problem::Mandatory {
+                    file: "snapshot.json".into(),
+                    kind: "host bundle"
+                },
+                Problem::Mandatory {
+                    file: "assessment.json".into(),
+                    kind: "host bundle"
+                },
                 // The link itself is not listed either.
                 Problem::Added { file: "d".into() },
             ]

@@ -72,7 +72,8 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 }
                 Err(e) if fallback_snapshot.is_some() && e.code == EXIT_COLLECT => {
                     let path = fallback_snapshot.unwrap_or_default();
-                    eprintln!("warning: {}", super::describe(&e.error));
+                    let why = super::describe(&e.error);
+                    eprintln!("warning: {}", dockproof::text::terminal(&why));
                     eprintln!(
                         "warning: reporting the saved snapshot {} instead of a live scan",
                         path.display()
@@ -209,22 +210,21 @@ struct Decisions {
 }
 
 fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Decisions, CliError> {
-    fn read(path: &Path, what: &str) -> Result<String, CliError> {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the {what} file {}", path.display()))
+    fn read(path: &Path, what: &'static str) -> Result<String, CliError> {
+        dockproof::input::read_to_string(path, what, dockproof::input::MAX_DECISIONS)
             .code(EXIT_INPUT)
     }
     let mut decisions = Decisions::default();
     if let Some(path) = &evaluation.waivers {
         let name = path.display().to_string();
-        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver")?, &name, catalog)
+        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver file")?, &name, catalog)
             .context("invalid waivers")
             .code(EXIT_INPUT)?;
     }
     if let Some(path) = &evaluation.attestations {
         let name = path.display().to_string();
         decisions.attestations =
-            evaluate::parse_attestations(&read(path, "attestation")?, &name, catalog)
+            evaluate::parse_attestations(&read(path, "attestation file")?, &name, catalog)
                 .context("invalid attestations")
                 .code(EXIT_INPUT)?;
     }
@@ -259,7 +259,11 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         snapshot.gaps.len(),
     );
     for gap in &snapshot.gaps {
-        eprintln!("  gap: {}: {}", gap.source, gap.error);
+        eprintln!(
+            "  gap: {}: {}",
+            dockproof::text::terminal(&gap.source),
+            dockproof::text::terminal(&gap.error)
+        );
     }
     Ok(snapshot)
 }
@@ -274,8 +278,7 @@ fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
 }
 
 fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read snapshot {}", path.display()))
+    let bytes = dockproof::input::read(path, "snapshot", dockproof::input::MAX_SNAPSHOT)
         .code(EXIT_INPUT)?;
     let snapshot = Snapshot::from_slice(&bytes, &path.display().to_string()).code(EXIT_INPUT)?;
     Ok((snapshot, bytes))
@@ -454,7 +457,7 @@ fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
             .code(EXIT_INPUT)?;
             let findings = catalog.lint();
             for d in &findings {
-                eprintln!("{d}");
+                eprintln!("{}", dockproof::text::terminal(&d.to_string()));
             }
             if !findings.is_empty() {
                 return Err(anyhow!("{} lint finding(s)", findings.len())).code(EXIT_INPUT);

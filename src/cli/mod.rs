@@ -234,7 +234,12 @@ pub fn main() -> ExitCode {
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", describe(&e.error));
+            // Errors quote paths, host names and catalog text: each line is neutralised.
+            let text = describe(&e.error);
+            for (i, line) in text.split('\n').enumerate() {
+                let prefix = if i == 0 { "error: " } else { "" };
+                eprintln!("{prefix}{}", dockproof::text::terminal(line));
+            }
             ExitCode::from(e.code)
         }
     }
