@@ -12,14 +12,17 @@
 //! [`verify`] re-checks a bundle against its manifest and, given keys, its signature.
 
 mod kinds;
+mod partial;
 mod verify;
 
 pub use kinds::{BundleKind, ASSESSMENT_FILE};
+pub use partial::{sweep as sweep_partials, Leftover};
 
 pub use verify::{parse_manifest, verify, ManifestEntry, Problem, SignatureStatus, Verification};
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -95,9 +98,12 @@ pub fn write_signed(
     };
     fs::create_dir_all(&parent).map_err(io_err(&parent))?;
     let tmp = tempfile::Builder::new()
-        .prefix(".dockproof-partial-")
+        .prefix(&partial::own_prefix())
         .tempdir_in(&parent)
         .map_err(io_err(&parent))?;
+    // Evidence is confidential: the directory is 0700 and every file 0600, whatever the umask.
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o700))
+        .map_err(io_err(tmp.path()))?;
 
     // Each file is hashed once, right after it is written. The data files come first and the
     // human reports last, so a report can list the hashes of everything it summarises.
@@ -132,6 +138,14 @@ pub fn write_signed(
     }
 
     written.sort();
+    let listed: std::collections::BTreeSet<String> =
+        written.iter().map(|(name, _)| name.clone()).collect();
+    if let Some(file) = BundleKind::Host.missing(&listed).first() {
+        return Err(BundleError::Io {
+            path: tmp.path().join(file),
+            source: std::io::Error::other("a mandatory bundle file was not written"),
+        });
+    }
     let mut files: Vec<String> = Vec::with_capacity(written.len() + 2);
     let mut manifest = String::new();
     for (name, sha) in &written {
@@ -164,7 +178,14 @@ fn write_file(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> Result<(), RenderError>,
 ) -> Result<(), BundleError> {
-    let file = File::create(path).map_err(io_err(path))?;
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err(path))?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+        .map_err(io_err(path))?;
     let mut w = BufWriter::new(file);
     body(&mut w).map_err(|source| BundleError::Render {
         file: path

@@ -10,6 +10,7 @@ pub mod assessment;
 pub mod bundle;
 pub mod catalog;
 pub mod collect;
+pub mod destination;
 pub mod diff;
 pub mod evaluate;
 pub mod history;

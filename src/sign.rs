@@ -31,6 +31,11 @@ pub enum SignError {
         path: PathBuf,
         error: ssh_key::Error,
     },
+    #[error(
+        "{path} is readable by others (mode {mode:04o}); a signing key must be private to its \
+         owner, as ssh requires: `chmod 600 {path}`"
+    )]
+    Exposed { path: PathBuf, mode: u32 },
     #[error("{path} is a public key; signing needs the private half (the file without `.pub`)")]
     PublicGiven { path: PathBuf },
     #[error(
@@ -71,6 +76,15 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     /// Loads an unencrypted OpenSSH ed25519 private key.
     pub fn load(path: &Path) -> Result<Self, SignError> {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = crate::input::check_regular(path, "private key")?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(SignError::Exposed {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
         let text = crate::input::read_to_string(path, "private key", crate::input::MAX_KEY)?;
         Self::from_openssh(&text, path)
     }

@@ -95,7 +95,7 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Collect { target, output } => {
             let snapshot = collect_snapshot(&target)?;
             let bytes = snapshot_bytes(&snapshot)?;
-            write_snapshot(&output, &bytes).code(EXIT_INPUT)?;
+            write_output(&output, &bytes).code(EXIT_INPUT)?;
             if output.as_os_str() != "-" {
                 println!("{}", output.display());
             }
@@ -284,24 +284,10 @@ fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
     Ok((snapshot, bytes))
 }
 
-/// Writes a snapshot atomically: a temporary file beside the destination, renamed into place.
-fn write_snapshot(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if path.as_os_str() == "-" {
-        let mut out = std::io::stdout().lock();
-        out.write_all(bytes)?;
-        return Ok(out.flush()?);
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+/// Writes one output file where the user meant it: stdout for `-`, in place for a device,
+/// FIFO or `/dev/stdout`, atomically replaced otherwise (see [`dockproof::destination`]).
+fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    Ok(dockproof::destination::write(path, bytes)?)
 }
 
 fn report(
@@ -344,6 +330,7 @@ fn report(
         .out
         .clone()
         .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
+    report_leftovers(&target);
     let files =
         bundle::write_signed(&target, bytes, &assessment, &out.format, signer).code(EXIT_INPUT)?;
     eprintln!("wrote {} ({})", target.display(), files.join(", "));
@@ -357,6 +344,29 @@ fn report(
             Ok(ExitCode::from(EXIT_FAILURES))
         }
         _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Clears what killed runs left beside the bundle's destination, saying what was done.
+fn report_leftovers(target: &Path) {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    for leftover in bundle::sweep_partials(parent) {
+        match leftover {
+            bundle::Leftover::Removed(p) => eprintln!(
+                "removed {}, left by an earlier run that was killed",
+                p.display()
+            ),
+            bundle::Leftover::InUse(p, pid) => eprintln!(
+                "note: {} belongs to a run still in progress (pid {pid}); left in place",
+                p.display()
+            ),
+            bundle::Leftover::Kept(p, why) => {
+                eprintln!("note: {} left in place: {why}", p.display())
+            }
+        }
     }
 }
 
@@ -395,8 +405,7 @@ fn diff(
     }
     .context("cannot render the diff")
     .code(EXIT_INPUT)?;
-    // The snapshot writer is a plain atomic file write (or stdout for `-`).
-    write_snapshot(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
+    write_output(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
     if let Some(path) = out {
         eprintln!("wrote {}", path.display());
     }
