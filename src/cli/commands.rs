@@ -120,7 +120,11 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 signer.as_ref(),
             )
         }
-        Command::Verify { bundle, key } => verify(&bundle, key.as_deref()),
+        Command::Verify {
+            bundle,
+            key,
+            identity,
+        } => verify(&bundle, key.as_deref(), identity),
         Command::Diff {
             old,
             new,
@@ -148,12 +152,17 @@ fn load_signer(out: &OutputArgs) -> Result<Option<Signer>, CliError> {
         .code(EXIT_INPUT)
 }
 
-fn verify(bundle: &Path, key: Option<&Path>) -> Result<ExitCode, CliError> {
+fn verify(
+    bundle: &Path,
+    key: Option<&Path>,
+    identity: Option<String>,
+) -> Result<ExitCode, CliError> {
     let keys = key
         .map(TrustedKeys::load)
         .transpose()
         .context("--key")
-        .code(EXIT_INPUT)?;
+        .code(EXIT_INPUT)?
+        .map(|k| k.with_identity(identity));
     let result = bundle::verify(bundle, keys.as_ref()).code(EXIT_INPUT)?;
     print_verification(&result, bundle, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
     Ok(if result.ok() {
@@ -173,7 +182,7 @@ fn print_verification(
         writeln!(w, "{problem}")?;
     }
     writeln!(w, "{}", v.signature)?;
-    let dir = dir.display();
+    let dir = dockproof::text::terminal(&dir.display().to_string()).into_owned();
     if v.ok() {
         let signed = match v.signature {
             bundle::SignatureStatus::Good { .. } => "signature good",
