@@ -4,8 +4,9 @@
 //! policies): side-effect free, always terminating, with no access to files, network or clock.
 //! This module owns the CEL environment (the standard library, the strings extension and the few
 //! Docker-specific functions below), the conversion of JSON evidence into CEL values, and the
-//! mapping of CEL outcomes to "true / false / could not evaluate". It knows nothing about checks,
-//! results or frameworks.
+//! mapping of CEL outcomes to "true / false / could not evaluate", and the cost budget of every
+//! evaluation ([`budget`]: rules are untrusted code). It knows nothing about checks, results or
+//! frameworks.
 //!
 //! Functions added to CEL:
 //! * `modeAtMost(mode, "644")`: true iff `mode` sets no permission bit outside the octal mask;
@@ -18,19 +19,25 @@
 //! * `pathCovers(path, target)`: true iff exposing `path` exposes `target`, that is `target`
 //!   equals `path` or lies below it (mounting `/var/run` exposes `/var/run/docker.sock`).
 
+mod budget;
 mod matches;
+
+pub use budget::{Bound, MAX_CONSTANT, MAX_DEGREE, MAX_STEPS, MAX_TIME};
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use cel::objects::{Key, Map};
-use cel::{Context, Env, ExecutionError, Program, Value};
+use cel::{Context, Env, ExecutionError, IdedExpr, Program, Value};
 
 /// A compiled expression, ready to be evaluated many times.
 #[derive(Clone)]
 pub struct Expr {
     source: String,
     program: Arc<Program>,
+    /// The program's tree with every comprehension charged to the budget.
+    metered: Arc<IdedExpr>,
+    bound: Bound,
 }
 
 impl std::fmt::Debug for Expr {
@@ -48,6 +55,8 @@ pub enum RuleError {
     Eval(String),
     #[error("returned {0} where true or false was expected")]
     NotBool(String),
+    #[error("{0}")]
+    Budget(String),
 }
 
 /// The CEL environment shared by every expression: compile once, evaluate per resource.
@@ -107,9 +116,19 @@ impl Engine {
                 )))
             }
         };
+        let bound = budget::bound(program.expression());
+        if !bound.acceptable() {
+            return Err(RuleError::Compile(format!(
+                "cannot be bounded: its cost grows as {bound} (n = the longest list in the data), \
+                 beyond the {MAX_CONSTANT}·n^{MAX_DEGREE} a rule may take; nest fewer \
+                 comprehensions or use shorter literal lists"
+            )));
+        }
         Ok(Expr {
             source: source.to_string(),
+            metered: Arc::new(budget::instrument(program.expression())),
             program: Arc::new(program),
+            bound,
         })
     }
 
@@ -130,9 +149,41 @@ impl Expr {
         &self.source
     }
 
-    /// Evaluates to any value in a scope made by [`bind`].
+    /// The static cost bound computed at compile time.
+    pub fn bound(&self) -> Bound {
+        self.bound
+    }
+
+    /// The program as parsed, for analysis.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Evaluates to any value in a scope made by [`bind`], within the budget of [`MAX_STEPS`]
+    /// comprehension steps and [`MAX_TIME`].
     pub fn eval(&self, scope: &Context) -> Result<Value, RuleError> {
-        self.program.execute(scope).map_err(describe_error)
+        self.eval_within(scope, MAX_STEPS, MAX_TIME)
+    }
+
+    /// [`Self::eval`] with an explicit budget.
+    pub fn eval_within(
+        &self,
+        scope: &Context,
+        steps: u64,
+        time: std::time::Duration,
+    ) -> Result<Value, RuleError> {
+        let (result, exhausted) =
+            budget::metered(steps, time, || Value::resolve(&self.metered, scope));
+        match exhausted {
+            Some(budget::OUT_OF_TIME) => Err(RuleError::Budget(format!(
+                "stopped: evaluation took longer than its budget of {} ms",
+                time.as_millis()
+            ))),
+            Some(_) => Err(RuleError::Budget(format!(
+                "stopped: evaluation needed more than its budget of {steps} comprehension steps"
+            ))),
+            None => result.map_err(describe_error),
+        }
     }
 
     /// Evaluates to a boolean; anything else is an error.
@@ -271,6 +322,7 @@ fn register_functions(ctx: &mut Context) {
     // Registration only fails on a name clash with the standard library, which these names
     // are chosen to avoid; a clash would show up at once in the unit tests below.
     let results = [
+        ctx.add_function(budget::CHARGE, budget::charge),
         ctx.add_function("modeAtMost", |mode: i64, max: Arc<String>| -> bool {
             mode_at_most(mode, &max)
         }),
@@ -423,6 +475,72 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(results, (Ok(true), Ok(true)));
+    }
+
+    #[test]
+    fn rules_over_budget_are_stopped_and_reported_as_errors() {
+        let l: Vec<i64> = (0..1000).collect();
+        let r = json!({ "l": l });
+        let started = std::time::Instant::now();
+        // A billion iterations, and a billion list elements (gigabytes) for the maps.
+        let slow =
+            "resource.l.exists(a, resource.l.exists(b, resource.l.exists(c, a + b + c < 0)))";
+        let big = "size(resource.l.map(a, resource.l.map(b, resource.l.map(c, c)))) > 0";
+        // An `exists` that would absorb the inner error with a later `true`.
+        let absorbed = "resource.l.exists(a, a == 999 || resource.l.exists(b, \
+                        resource.l.exists(c, resource.l.exists(d, d < 0))))";
+        let step_error = RuleError::Budget(
+            "stopped: evaluation needed more than its budget of 100000 comprehension steps".into(),
+        );
+        // The step budget alone decides here (a debug build is slow; the deadline is not tested).
+        let metered = |src: &str| {
+            let engine = Engine::new();
+            let ctx = engine.context(&[]);
+            let expr = engine.compile(src).unwrap();
+            expr.eval_within(
+                &bind(&ctx, &from_json(&r)),
+                100_000,
+                std::time::Duration::from_secs(600),
+            )
+        };
+        assert_eq!(metered(slow), Err(step_error.clone()));
+        assert_eq!(metered(big), Err(step_error.clone()));
+        assert!(matches!(
+            Engine::new().compile(absorbed),
+            Err(RuleError::Compile(m)) if m.starts_with("cannot be bounded: its cost grows as")
+        ));
+        let absorbed3 = "resource.l.exists(a, a == 999 || resource.l.exists(b, \
+                         resource.l.exists(c, c < 0)))";
+        assert_eq!(metered(absorbed3), Err(step_error));
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        // Within budget, the same shapes evaluate normally.
+        let small = json!({ "l": [1, 2, 3] });
+        assert_eq!(eval(slow, small.clone()), Ok(false));
+        assert_eq!(eval(big, small), Ok(true));
+    }
+
+    #[test]
+    fn the_time_budget_stops_evaluation() {
+        let engine = Engine::new();
+        let ctx = engine.context(&[]);
+        let l: Vec<i64> = (0..300).collect();
+        let r = from_json(&json!({ "l": l }));
+        let expr = engine
+            .compile(
+                "resource.l.exists(a, resource.l.exists(b, resource.l.exists(c, a + b + c < 0)))",
+            )
+            .unwrap();
+        let err = expr
+            .eval_within(
+                &bind(&ctx, &r),
+                u64::MAX,
+                std::time::Duration::from_millis(50),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            RuleError::Budget("stopped: evaluation took longer than its budget of 50 ms".into())
+        );
     }
 
     #[test]

@@ -1,0 +1,294 @@
+//! The cost budget of a rule: rules come from catalogs (`--controls`), so they are untrusted
+//! code, and CEL's comprehensions (`map`, `filter`, `all`, `exists`) nest into loops whose cost
+//! multiplies: five nested `exists` over a hundred elements run for minutes and nested `map`s
+//! allocate gigabytes. The `cel` crate has parser limits but no hook into evaluation, so the
+//! budget works in two places:
+//!
+//! * **at load**, a static bound: the cost of an expression is computed from its syntax tree as
+//!   `k·n^d` evaluation steps, where `n` is the length of the longest list in the data and `k`
+//!   and `d` come from the nesting of comprehensions and the length of literal lists. A rule
+//!   whose degree exceeds [`MAX_DEGREE`] or whose constant exceeds [`MAX_CONSTANT`] cannot be
+//!   bounded and is refused; `controls lint` reports the bound of every rule.
+//! * **while evaluating**, a step budget that really stops it: every comprehension's range is
+//!   wrapped in a call that charges the range's length to a per-evaluation budget before the loop
+//!   starts and checks a deadline. Inner loops are charged each time they run, so the charges add
+//!   up to the iterations actually made, and every value a comprehension builds is paid for by an
+//!   iteration, which bounds memory with time. When the budget or the deadline runs out, the call
+//!   fails, evaluation unwinds on the same thread (nothing is left spinning) and the result is an
+//!   error, even where a surrounding `exists` would have absorbed it.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use cel::common::ast::{CallExpr, Expr};
+use cel::objects::Value;
+use cel::{ExecutionError, IdedExpr};
+
+/// Evaluation steps (comprehension iterations) one evaluation may take.
+pub const MAX_STEPS: u64 = 1_000_000;
+/// Wall-clock time one evaluation may take.
+pub const MAX_TIME: Duration = Duration::from_secs(2);
+/// Highest degree of a rule's static bound: nesting three comprehensions over data is allowed.
+pub const MAX_DEGREE: u32 = 3;
+/// Highest constant of a rule's static bound (from literal lists and their nesting).
+pub const MAX_CONSTANT: u64 = 100_000_000;
+
+/// Name of the charging function in the instrumented tree; `@` cannot start a CEL identifier, so
+/// no rule can call or shadow it.
+pub(super) const CHARGE: &str = "@dockproof_charge";
+
+/// A static cost bound, `constant · n^degree` steps for data lists of length `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    pub constant: u64,
+    pub degree: u32,
+}
+
+impl Bound {
+    const ONE: Bound = Bound {
+        constant: 1,
+        degree: 0,
+    };
+
+    fn plus(self, other: Bound) -> Bound {
+        Bound {
+            constant: self.constant.saturating_add(other.constant),
+            degree: self.degree.max(other.degree),
+        }
+    }
+
+    fn times(self, other: Bound) -> Bound {
+        Bound {
+            constant: self.constant.saturating_mul(other.constant),
+            degree: self.degree.saturating_add(other.degree),
+        }
+    }
+
+    /// Whether the bound is within [`MAX_DEGREE`] and [`MAX_CONSTANT`].
+    pub fn acceptable(self) -> bool {
+        self.degree <= MAX_DEGREE && self.constant <= MAX_CONSTANT
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.degree {
+            0 => write!(f, "{} steps", self.constant),
+            1 => write!(f, "{}·n steps", self.constant),
+            d => write!(f, "{}·n^{d} steps", self.constant),
+        }
+    }
+}
+
+/// The static bound of an expression tree.
+pub fn bound(e: &IdedExpr) -> Bound {
+    match &e.expr {
+        Expr::Comprehension(c) => {
+            let body = Bound::ONE
+                .plus(bound(&c.loop_cond))
+                .plus(bound(&c.loop_step));
+            bound(&c.iter_range)
+                .plus(bound(&c.accu_init))
+                .plus(length(&c.iter_range).times(body))
+                .plus(bound(&c.result))
+        }
+        Expr::Call(call) => call
+            .target
+            .iter()
+            .map(|t| bound(t))
+            .chain(call.args.iter().map(bound))
+            .fold(Bound::ONE, Bound::plus),
+        Expr::List(list) => list
+            .elements
+            .iter()
+            .map(bound)
+            .fold(Bound::ONE, Bound::plus),
+        Expr::Map(map) => map
+            .entries
+            .iter()
+            .map(|entry| match &entry.expr {
+                cel::common::ast::EntryExpr::MapEntry(m) => bound(&m.key).plus(bound(&m.value)),
+                cel::common::ast::EntryExpr::StructField(s) => bound(&s.value),
+            })
+            .fold(Bound::ONE, Bound::plus),
+        Expr::Select(s) => Bound::ONE.plus(bound(&s.operand)),
+        _ => Bound::ONE,
+    }
+}
+
+/// How long a list-valued expression can be: a literal's length, the length of the range a
+/// `map`/`filter` walks, the sum for `a + b`, and `n` for anything read from data.
+fn length(e: &IdedExpr) -> Bound {
+    const DATA: Bound = Bound {
+        constant: 1,
+        degree: 1,
+    };
+    match &e.expr {
+        Expr::List(list) => Bound {
+            constant: list.elements.len() as u64,
+            degree: 0,
+        },
+        Expr::Comprehension(c) => length(&c.iter_range),
+        Expr::Call(CallExpr {
+            func_name, args, ..
+        }) if func_name == "_+_" && args.len() == 2 => length(&args[0]).plus(length(&args[1])),
+        _ => DATA,
+    }
+}
+
+/// A copy of `e` in which every comprehension's range goes through [`CHARGE`].
+pub(super) fn instrument(e: &IdedExpr) -> IdedExpr {
+    let mut out = e.clone();
+    wrap(&mut out);
+    out
+}
+
+fn wrap(e: &mut IdedExpr) {
+    match &mut e.expr {
+        Expr::Comprehension(c) => {
+            wrap(&mut c.iter_range);
+            wrap(&mut c.accu_init);
+            wrap(&mut c.loop_cond);
+            wrap(&mut c.loop_step);
+            wrap(&mut c.result);
+            let range = std::mem::take(&mut c.iter_range);
+            c.iter_range = IdedExpr {
+                id: range.id,
+                expr: Expr::Call(CallExpr {
+                    func_name: CHARGE.to_string(),
+                    target: None,
+                    args: vec![range],
+                }),
+            };
+        }
+        Expr::Call(call) => {
+            if let Some(t) = call.target.as_mut() {
+                wrap(t);
+            }
+            call.args.iter_mut().for_each(wrap);
+        }
+        Expr::List(list) => list.elements.iter_mut().for_each(wrap),
+        Expr::Map(map) => {
+            for entry in &mut map.entries {
+                match &mut entry.expr {
+                    cel::common::ast::EntryExpr::MapEntry(m) => {
+                        wrap(&mut m.key);
+                        wrap(&mut m.value);
+                    }
+                    cel::common::ast::EntryExpr::StructField(s) => wrap(&mut s.value),
+                }
+            }
+        }
+        Expr::Select(s) => wrap(&mut s.operand),
+        _ => {}
+    }
+}
+
+/// The budget of the evaluation running on this thread.
+struct Meter {
+    left: Cell<u64>,
+    deadline: Cell<Option<Instant>>,
+    exhausted: Cell<Option<&'static str>>,
+}
+
+thread_local! {
+    static METER: Meter = const {
+        Meter {
+            left: Cell::new(u64::MAX),
+            deadline: Cell::new(None),
+            exhausted: Cell::new(None),
+        }
+    };
+}
+
+/// Why an evaluation was stopped.
+pub(super) const OUT_OF_STEPS: &str = "steps";
+pub(super) const OUT_OF_TIME: &str = "time";
+
+/// Runs `f` with a fresh budget of `steps` and `time`; returns its result and, when the budget
+/// ran out at any point, which part did.
+pub(super) fn metered<T>(
+    steps: u64,
+    time: Duration,
+    f: impl FnOnce() -> T,
+) -> (T, Option<&'static str>) {
+    METER.with(|m| {
+        m.left.set(steps);
+        m.deadline.set(Instant::now().checked_add(time));
+        m.exhausted.set(None);
+    });
+    let out = f();
+    let exhausted = METER.with(|m| {
+        m.left.set(u64::MAX);
+        m.deadline.set(None);
+        m.exhausted.take()
+    });
+    (out, exhausted)
+}
+
+/// The charging function: pays for a comprehension's iterations before it runs.
+pub(super) fn charge(range: Value) -> Result<Value, ExecutionError> {
+    let len = match &range {
+        Value::List(items) => items.len() as u64,
+        Value::Map(map) => map.map.len() as u64,
+        _ => 1,
+    };
+    METER.with(|m| {
+        let over = if m.exhausted.get().is_some() {
+            m.exhausted.get()
+        } else if m.deadline.get().is_some_and(|d| Instant::now() > d) {
+            Some(OUT_OF_TIME)
+        } else if len > m.left.get() {
+            Some(OUT_OF_STEPS)
+        } else {
+            m.left.set(m.left.get() - len);
+            None
+        };
+        match over {
+            Some(what) => {
+                m.exhausted.set(Some(what));
+                Err(ExecutionError::function_error(
+                    "budget",
+                    "evaluation budget exhausted",
+                ))
+            }
+            None => Ok(range),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound_of(src: &str) -> Bound {
+        let program = cel::Program::compile(src).expect("compiles");
+        bound(program.expression())
+    }
+
+    #[test]
+    fn bounds_follow_nesting_and_literal_lengths() {
+        assert_eq!(bound_of("resource.a == 1").degree, 0);
+        assert_eq!(bound_of("resource.l.exists(x, x == 1)").degree, 1);
+        let b = bound_of("resource.l.exists(x, params.p.exists(y, x == y))");
+        assert_eq!(b.degree, 2);
+        assert!(b.acceptable());
+        let five = bound_of(
+            "resource.l.exists(a, resource.l.exists(b, resource.l.exists(c, \
+             resource.l.exists(d, resource.l.exists(e, a == e)))))",
+        );
+        assert_eq!(five.degree, 5);
+        assert!(!five.acceptable());
+        let lit = format!("[{}]", vec!["1"; 100].join(","));
+        let maps = bound_of(&format!(
+            "size({lit}.map(a, {lit}.map(b, {lit}.map(c, {lit}.map(d, {lit}.map(e, 1)))))) > 0"
+        ));
+        assert_eq!(maps.degree, 0);
+        assert!(maps.constant > 10_000_000_000, "{maps}");
+        assert!(!maps.acceptable());
+        assert_eq!(
+            format!("{}", bound_of("resource.l.all(x, x > 0)")),
+            "12·n steps"
+        );
+    }
+}
