@@ -70,16 +70,6 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
     }
 }
 
-/// Writes an unsigned bundle at `target` and returns the list of files written (manifest last).
-pub fn write(
-    target: &Path,
-    snapshot_json: &[u8],
-    assessment: &Assessment,
-    formats: &[Format],
-) -> Result<Vec<String>, BundleError> {
-    write_signed(target, snapshot_json, assessment, formats, None)
-}
-
 /// Writes a bundle at `target`, signing its manifest when a signer is given, and returns the
 /// list of files written (manifest, then signature, last).
 pub fn write_signed(

@@ -38,6 +38,8 @@ pub enum HistoryError {
 /// The part of an assessment a trend needs; the rest of the document is skipped unread.
 #[derive(Deserialize)]
 struct Earlier {
+    /// Checked as `diff` checks it: a newer layout is refused, not misread.
+    schema_version: u64,
     snapshot: EarlierSnapshot,
     summary: EarlierSummary,
     frameworks: Vec<EarlierFramework>,
@@ -113,6 +115,18 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
             line: e.line(),
             message: e.to_string(),
         })?;
+        if earlier.schema_version > u64::from(crate::assessment::SCHEMA_VERSION) {
+            return Err(HistoryError::Parse {
+                path: file.clone(),
+                line: 1,
+                message: format!(
+                    "assessment schema version {} is newer than this dockproof understands ({}); \
+                     upgrade dockproof",
+                    earlier.schema_version,
+                    crate::assessment::SCHEMA_VERSION
+                ),
+            });
+        }
         if earlier.snapshot.target.hostname.as_deref() != host {
             history.other_hosts += 1;
             continue;

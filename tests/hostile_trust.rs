@@ -254,6 +254,15 @@ fn a_rule_that_would_take_gigabytes_is_refused_at_load_and_by_lint() {
         );
     }
     assert!(!dir.path().join("b").exists());
+    // The built-in catalog passes, and lint states the bounds it checked.
+    let out = dockproof(&["controls", "lint"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout.contains("\nrule cost bounds (n = longest list in the data): "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\ncostliest rule: "), "{stdout}");
 }
 
 #[test]
