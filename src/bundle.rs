@@ -12,13 +12,15 @@
 //! [`verify`] re-checks a bundle against its manifest and, given keys, its signature.
 
 mod kinds;
+mod manifest;
 mod partial;
 mod verify;
 
 pub use kinds::{BundleKind, ASSESSMENT_FILE};
 pub use partial::{sweep as sweep_partials, Leftover};
 
-pub use verify::{parse_manifest, verify, ManifestEntry, Problem, SignatureStatus, Verification};
+pub use manifest::{parse_manifest, ManifestEntry};
+pub use verify::{verify, Problem, SignatureStatus, Verification};
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};

@@ -285,3 +285,38 @@ pub fn frameworks_table(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()
     }
     Ok(())
 }
+
+/// `controls lint`: the static cost bound of the rules, by degree, and the costliest one.
+pub fn cost_bounds(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
+    let mut by_degree = std::collections::BTreeMap::<u32, usize>::new();
+    let mut worst: Option<(&str, dockproof::rules::Bound)> = None;
+    for check in &catalog.checks {
+        let Some(rule) = &check.rule else { continue };
+        let b = rule.bound();
+        *by_degree.entry(b.degree).or_default() += 1;
+        if worst.is_none_or(|(_, w)| (b.degree, b.constant) > (w.degree, w.constant)) {
+            worst = Some((check.def.id.as_str(), b));
+        }
+    }
+    let parts: Vec<String> = by_degree
+        .iter()
+        .map(|(d, n)| format!("{n} of degree {d}"))
+        .collect();
+    writeln!(
+        out,
+        "rule cost bounds (n = longest list in the data): {}",
+        parts.join(", ")
+    )?;
+    if let Some((id, b)) = worst {
+        writeln!(
+            out,
+            "costliest rule: {} at {b}; limit {}·n^{} at load, {} steps and {} ms per evaluation",
+            dockproof::text::terminal(id),
+            dockproof::rules::MAX_CONSTANT,
+            dockproof::rules::MAX_DEGREE,
+            dockproof::rules::MAX_STEPS,
+            dockproof::rules::MAX_TIME.as_millis()
+        )?;
+    }
+    Ok(())
+}

@@ -260,6 +260,82 @@ pub(super) fn charge(range: Value) -> Result<Value, ExecutionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::{bind, from_json, Engine, RuleError};
+    use serde_json::json;
+
+    fn eval(expr: &str, resource: serde_json::Value) -> Result<bool, RuleError> {
+        let engine = Engine::new();
+        let ctx = engine.context(&[]);
+        engine
+            .compile(expr)?
+            .eval_bool(&bind(&ctx, &from_json(&resource)))
+    }
+
+    #[test]
+    fn rules_over_budget_are_stopped_and_reported_as_errors() {
+        let l: Vec<i64> = (0..1000).collect();
+        let r = json!({ "l": l });
+        let started = std::time::Instant::now();
+        // A billion iterations, and a billion list elements (gigabytes) for the maps.
+        let slow =
+            "resource.l.exists(a, resource.l.exists(b, resource.l.exists(c, a + b + c < 0)))";
+        let big = "size(resource.l.map(a, resource.l.map(b, resource.l.map(c, c)))) > 0";
+        // An `exists` that would absorb the inner error with a later `true`.
+        let absorbed = "resource.l.exists(a, a == 999 || resource.l.exists(b, \
+                        resource.l.exists(c, resource.l.exists(d, d < 0))))";
+        let step_error = RuleError::Budget(
+            "stopped: evaluation needed more than its budget of 100000 comprehension steps".into(),
+        );
+        // The step budget alone decides here (a debug build is slow; the deadline is not tested).
+        let metered = |src: &str| {
+            let engine = Engine::new();
+            let ctx = engine.context(&[]);
+            let expr = engine.compile(src).unwrap();
+            expr.eval_within(
+                &bind(&ctx, &from_json(&r)),
+                100_000,
+                std::time::Duration::from_secs(600),
+            )
+        };
+        assert_eq!(metered(slow), Err(step_error.clone()));
+        assert_eq!(metered(big), Err(step_error.clone()));
+        assert!(matches!(
+            Engine::new().compile(absorbed),
+            Err(RuleError::Compile(m)) if m.starts_with("cannot be bounded: its cost grows as")
+        ));
+        let absorbed3 = "resource.l.exists(a, a == 999 || resource.l.exists(b, \
+                         resource.l.exists(c, c < 0)))";
+        assert_eq!(metered(absorbed3), Err(step_error));
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        // Within budget, the same shapes evaluate normally.
+        let small = json!({ "l": [1, 2, 3] });
+        assert_eq!(eval(slow, small.clone()), Ok(false));
+        assert_eq!(eval(big, small), Ok(true));
+    }
+
+    #[test]
+    fn the_time_budget_stops_evaluation() {
+        let engine = Engine::new();
+        let ctx = engine.context(&[]);
+        let l: Vec<i64> = (0..300).collect();
+        let r = from_json(&json!({ "l": l }));
+        let expr = engine
+            .compile(
+                "resource.l.exists(a, resource.l.exists(b, resource.l.exists(c, a + b + c < 0)))",
+            )
+            .unwrap();
+        let err = expr
+            .eval_within(
+                &bind(&ctx, &r),
+                u64::MAX,
+                std::time::Duration::from_millis(50),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            RuleError::Budget("stopped: evaluation took longer than its budget of 50 ms".into())
+        );
+    }
 
     fn bound_of(src: &str) -> Bound {
         let program = cel::Program::compile(src).expect("compiles");
