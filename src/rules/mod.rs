@@ -38,7 +38,13 @@ pub struct Expr {
     /// The program's tree with every comprehension charged to the budget.
     metered: Arc<IdedExpr>,
     bound: Bound,
+    /// Evaluations that ran out of budget; after [`MAX_STRIKES`] the rule is not run again, so
+    /// a hostile rule costs at most a few budgets, not one per resource.
+    strikes: Arc<std::sync::atomic::AtomicU32>,
 }
+
+/// Evaluations of one expression allowed to run out of budget before it is no longer run.
+pub const MAX_STRIKES: u32 = 3;
 
 impl std::fmt::Debug for Expr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -129,6 +135,7 @@ impl Engine {
             metered: Arc::new(budget::instrument(program.expression())),
             program: Arc::new(program),
             bound,
+            strikes: Arc::default(),
         })
     }
 
@@ -172,8 +179,17 @@ impl Expr {
         steps: u64,
         time: std::time::Duration,
     ) -> Result<Value, RuleError> {
+        use std::sync::atomic::Ordering;
+        if self.strikes.load(Ordering::Relaxed) >= MAX_STRIKES {
+            return Err(RuleError::Budget(format!(
+                "not evaluated: it ran out of its budget on {MAX_STRIKES} earlier resources"
+            )));
+        }
         let (result, exhausted) =
             budget::metered(steps, time, || Value::resolve(&self.metered, scope));
+        if exhausted.is_some() {
+            self.strikes.fetch_add(1, Ordering::Relaxed);
+        }
         match exhausted {
             Some(budget::OUT_OF_TIME) => Err(RuleError::Budget(format!(
                 "stopped: evaluation took longer than its budget of {} ms",
