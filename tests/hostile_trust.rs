@@ -166,7 +166,9 @@ fn collect_to_a_device_a_fifo_or_dev_stdout_never_replaces_it() {
     // /dev/stdout is a link into /proc: the snapshot goes to stdout, the link stays.
     let out = dockproof(&["collect", "-o", "/dev/stdout"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(out.stdout.starts_with(b"{"));
+    // Exactly the snapshot, nothing appended.
+    let snapshot: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(snapshot["schema_version"], 1);
     assert!(std::fs::symlink_metadata("/dev/stdout")
         .unwrap()
         .file_type()
@@ -644,4 +646,37 @@ fn secrets_in_build_steps_commands_healthchecks_and_labels_never_reach_a_bundle(
     assert!(image_result
         .to_string()
         .contains("--password <redacted:credential-like>"));
+}
+
+#[test]
+fn the_diff_shows_escape_and_bidi_characters_in_text_and_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = bundle_of(INSECURE, dir.path());
+    let new = dir.path().join("new-assessment.json");
+    let mut a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(old.join("assessment.json")).unwrap())
+            .unwrap();
+    let evil = "web\u{1b}[31m\u{202e}gnp.exe";
+    for r in a["results"].as_array_mut().unwrap() {
+        if r["resource"]["name"] == "web-frontend" {
+            r["resource"]["name"] = evil.into();
+        }
+    }
+    std::fs::write(&new, a.to_string()).unwrap();
+    let out = dockproof(&["diff", old.to_str().unwrap(), new.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'));
+    assert!(text.contains("web[U+001B][31m[U+202E]gnp.exe"), "{text}");
+    let out = dockproof(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--format",
+        "html",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(!html.contains('\u{1b}') && !html.contains('\u{202e}'));
+    assert!(html.contains("web[U+001B][31m[U+202E]gnp.exe"));
 }

@@ -95,8 +95,14 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Collect { target, output } => {
             let snapshot = collect_snapshot(&target)?;
             let bytes = snapshot_bytes(&snapshot)?;
+            // Where it went is printed only for a file: on stdout or a stream (`/dev/stdout`)
+            // the path would be appended to the snapshot itself.
+            let to_file = matches!(
+                dockproof::destination::Destination::of(&output),
+                Ok(dockproof::destination::Destination::File(_))
+            );
             write_output(&output, &bytes).code(EXIT_INPUT)?;
-            if output.as_os_str() != "-" {
+            if to_file {
                 println!("{}", output.display());
             }
             Ok(ExitCode::SUCCESS)
