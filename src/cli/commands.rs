@@ -368,18 +368,20 @@ fn report_leftovers(target: &Path) {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // Names found in a directory are shown, never obeyed.
+    let show = |p: &Path| dockproof::text::terminal(&p.display().to_string()).into_owned();
     for leftover in bundle::sweep_partials(parent) {
         match leftover {
             bundle::Leftover::Removed(p) => eprintln!(
                 "removed {}, left by an earlier run that was killed",
-                p.display()
+                show(&p)
             ),
             bundle::Leftover::InUse(p, pid) => eprintln!(
                 "note: {} belongs to a run still in progress (pid {pid}); left in place",
-                p.display()
+                show(&p)
             ),
             bundle::Leftover::Kept(p, why) => {
-                eprintln!("note: {} left in place: {why}", p.display())
+                eprintln!("note: {} left in place: {why}", show(&p))
             }
         }
     }

@@ -8,7 +8,9 @@
 //!   `k·n^d` evaluation steps, where `n` is the length of the longest list in the data and `k`
 //!   and `d` come from the nesting of comprehensions and the length of literal lists. A rule
 //!   whose degree exceeds [`MAX_DEGREE`] or whose constant exceeds [`MAX_CONSTANT`] cannot be
-//!   bounded and is refused; `controls lint` reports the bound of every rule.
+//!   bounded and is refused; `controls lint` reports the bound of every rule. Strings can grow
+//!   without any loop (`replace` chained), so the product of what `replace` calls can multiply
+//!   a string by is bounded too ([`check_string_growth`]).
 //! * **while evaluating**, a step budget that really stops it: every comprehension's range is
 //!   wrapped in a call that charges the range's length to a per-evaluation budget before the loop
 //!   starts and checks a deadline. Inner loops are charged each time they run, so the charges add
@@ -113,6 +115,79 @@ pub fn bound(e: &IdedExpr) -> Bound {
             .fold(Bound::ONE, Bound::plus),
         Expr::Select(s) => Bound::ONE.plus(bound(&s.operand)),
         _ => Bound::ONE,
+    }
+}
+
+/// Most a string may grow through `replace` in one expression: `s.replace('a', 'aaaaaaaa')`
+/// chained ten times makes a 1 GB string out of one byte, in a dozen operators and no loop.
+pub const MAX_STRING_GROWTH: u64 = 10_000;
+
+/// Refuses expressions whose `replace` calls can multiply a string's length beyond
+/// [`MAX_STRING_GROWTH`]: each call multiplies by at most its literal replacement's length, and
+/// a replacement that is not a literal (data, another expression) counts as unbounded.
+pub fn check_string_growth(e: &IdedExpr) -> Result<(), String> {
+    let mut growth: u64 = 1;
+    let mut unbounded = 0usize;
+    visit(e, &mut |node| {
+        if let Expr::Call(call) = &node.expr {
+            if call.func_name == "replace" {
+                match call.args.get(1).map(|a| &a.expr) {
+                    Some(Expr::Literal(cel::common::ast::LiteralValue::String(s))) => {
+                        growth = growth.saturating_mul(s.inner().chars().count().max(1) as u64)
+                    }
+                    _ => unbounded += 1,
+                }
+            }
+        }
+    });
+    if unbounded > 1 || (unbounded == 1 && growth > 1) || growth > MAX_STRING_GROWTH {
+        return Err(format!(
+            "cannot be bounded: its `replace` calls can multiply a string's length by {}, more \
+             than the {MAX_STRING_GROWTH} allowed",
+            if unbounded > 0 {
+                "the length of the data".to_string()
+            } else {
+                growth.to_string()
+            }
+        ));
+    }
+    Ok(())
+}
+
+fn visit(e: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
+    f(e);
+    match &e.expr {
+        Expr::Comprehension(c) => {
+            for part in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
+                visit(part, f);
+            }
+        }
+        Expr::Call(call) => {
+            if let Some(t) = &call.target {
+                visit(t, f);
+            }
+            call.args.iter().for_each(|a| visit(a, f));
+        }
+        Expr::List(list) => list.elements.iter().for_each(|x| visit(x, f)),
+        Expr::Map(map) => {
+            for entry in &map.entries {
+                match &entry.expr {
+                    cel::common::ast::EntryExpr::MapEntry(m) => {
+                        visit(&m.key, f);
+                        visit(&m.value, f);
+                    }
+                    cel::common::ast::EntryExpr::StructField(s) => visit(&s.value, f),
+                }
+            }
+        }
+        Expr::Select(s) => visit(&s.operand, f),
+        _ => {}
     }
 }
 
@@ -340,6 +415,32 @@ mod tests {
     fn bound_of(src: &str) -> Bound {
         let program = cel::Program::compile(src).expect("compiles");
         bound(program.expression())
+    }
+
+    #[test]
+    fn string_growth_through_replace_is_bounded() {
+        let check =
+            |src: &str| check_string_growth(cel::Program::compile(src).unwrap().expression());
+        assert_eq!(
+            check("resource.x.replace('CAP_', '') == 'NET_ADMIN'"),
+            Ok(())
+        );
+        assert_eq!(
+            check("resource.x.replace('a', 'bb').replace('c', 'dd') != ''"),
+            Ok(())
+        );
+        let chain = format!("size('a'{}) > 0", ".replace('a', 'aaaaaaaa')".repeat(10));
+        assert_eq!(
+            check(&chain),
+            Err(
+                "cannot be bounded: its `replace` calls can multiply a string's length by \
+                 1073741824, more than the 10000 allowed"
+                    .into()
+            )
+        );
+        assert!(
+            check("resource.x.replace('a', resource.x).replace('a', resource.x) != ''").is_err()
+        );
     }
 
     #[test]

@@ -122,6 +122,7 @@ impl Engine {
                 )))
             }
         };
+        budget::check_string_growth(program.expression()).map_err(RuleError::Compile)?;
         let bound = budget::bound(program.expression());
         if !bound.acceptable() {
             return Err(RuleError::Compile(format!(
