@@ -412,7 +412,7 @@ fn inputs_that_are_devices_or_too_large_are_refused_with_exit_2() {
     );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("is larger than 16777216 bytes"), "{err}");
+    assert!(err.contains("is larger than 4194304 bytes"), "{err}");
 }
 
 #[test]
