@@ -268,6 +268,8 @@ pub struct Gap {
 /// Why a snapshot could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("cannot read snapshot {path}: {source}")]
     Io {
         path: String,
@@ -308,10 +310,7 @@ pub enum SnapshotError {
 impl Snapshot {
     /// Reads and validates a snapshot file.
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes = crate::input::read(path, "snapshot", crate::input::MAX_SNAPSHOT)?;
         Self::from_slice(&bytes, &path.display().to_string())
     }
 

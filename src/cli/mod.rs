@@ -68,10 +68,15 @@ pub enum Command {
         #[arg(value_name = "BUNDLE_DIR")]
         bundle: PathBuf,
         /// Public keys trusted to have signed the bundle: an OpenSSH public key file
-        /// (`ssh-ed25519 AAAA... comment`) or an allowed_signers file. Without it the signature
-        /// is reported but not checked.
+        /// (`ssh-ed25519 AAAA... comment`) or an allowed_signers file, read as
+        /// `ssh-keygen -Y verify` reads it (principals, namespaces=, valid-after=,
+        /// valid-before=, cert-authority). Without it the signature is reported but not checked.
         #[arg(long, value_name = "PUBKEY")]
         key: Option<PathBuf>,
+        /// The signer's principal, as `ssh-keygen -Y verify -I`: the allowed_signers line that
+        /// verifies must list it. Without it any principal of a matching line is accepted.
+        #[arg(long, short = 'I', value_name = "PRINCIPAL", requires = "key")]
+        identity: Option<String>,
     },
     /// Compare two assessments (bundle directories or assessment.json files) of the same host.
     Diff {
@@ -244,7 +249,12 @@ pub fn main() -> ExitCode {
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", describe(&e.error));
+            // Errors quote paths, host names and catalog text: each line is neutralised.
+            let text = describe(&e.error);
+            for (i, line) in text.split('\n').enumerate() {
+                let prefix = if i == 0 { "error: " } else { "" };
+                eprintln!("{prefix}{}", dockproof::text::terminal(line));
+            }
             ExitCode::from(e.code)
         }
     }

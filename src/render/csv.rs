@@ -127,18 +127,9 @@ pub(crate) fn write_row(
     Ok(())
 }
 
-/// One field: neutralised against formula injection, then quoted if it needs to be.
+/// One field, through the shared neutraliser (formula guard, quoting, hidden characters shown).
 pub(crate) fn cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
+    crate::text::csv_cell(value)
 }
 
 #[cfg(test)]

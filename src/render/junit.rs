@@ -11,9 +11,10 @@
 //! with the requirement's evidence state (key and label, the waiver sentence when a waiver
 //! accepted its failures): the same state every other format gives it.
 //!
-//! XML is written by hand. Every host string is escaped (`& < > " '`), characters XML 1.0
-//! forbids (control characters other than TAB, LF and CR; U+FFFE, U+FFFF) are removed, and in
-//! attributes TAB, LF and CR are written as character references so parsers keep them.
+//! XML is written by hand. Every host string goes through [`crate::text`]: `& < > " '` escaped,
+//! control, bidirectional and other characters XML 1.0 forbids shown as `[U+XXXX]` (not
+//! dropped, which could forge a name), and in attributes TAB, LF and CR written as character
+//! references so parsers keep them.
 
 use std::io::Write;
 
@@ -219,37 +220,14 @@ fn body(check: &CheckInfo, r: &CheckResult, advice: bool) -> String {
     lines.join("\n")
 }
 
-/// Whether XML 1.0 allows this character at all.
-fn legal(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
-}
-
-/// Escapes character data.
+/// Escapes character data (shared neutraliser: hidden characters shown, not dropped).
 fn text(s: &str) -> String {
-    escape(s, false)
+    crate::text::xml_text(s)
 }
 
 /// Escapes an attribute value (double-quoted).
 fn attr(s: &str) -> String {
-    escape(s, true)
-}
-
-fn escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().filter(|&c| legal(c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::text::xml_attr(s)
 }
 
 #[cfg(test)]
@@ -273,12 +251,18 @@ mod tests {
     }
 
     #[test]
-    fn escapes_and_strips_illegal_characters() {
+    fn escapes_and_shows_illegal_characters() {
         assert_eq!(text("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
-        assert_eq!(text("bell\u{7}nul\u{0}esc\u{1b}end"), "bellnulescend");
+        assert_eq!(
+            text("bell\u{7}nul\u{0}esc\u{1b}end"),
+            "bell[U+0007]nul[U+0000]esc[U+001B]end"
+        );
         assert_eq!(text("tab\tlf\ncr\r"), "tab\tlf\ncr&#13;");
         assert_eq!(attr("tab\tlf\ncr\r"), "tab&#9;lf&#10;cr&#13;");
-        assert_eq!(text("x\u{FFFE}\u{FFFF}y\u{1F600}"), "xy\u{1F600}");
+        assert_eq!(
+            text("x\u{FFFE}\u{FFFF}y\u{1F600}"),
+            "x[U+FFFE][U+FFFF]y\u{1F600}"
+        );
     }
 
     #[test]
@@ -396,8 +380,13 @@ remediation: Change the run options and recreate the container.</failure>
         a.results[0].resource.name = "we\u{1}b\u{8}".into();
         a.results[0].message = Some("line one\nline\u{0}two".into());
         let xml = render(&a);
-        assert!(xml.contains("name=\"container web\""), "{xml}");
-        assert!(xml.contains("message=\"Containers do not run privileged: line one&#10;linetwo\""));
+        assert!(
+            xml.contains("name=\"container we[U+0001]b[U+0008]\""),
+            "{xml}"
+        );
+        assert!(xml.contains(
+            "message=\"Containers do not run privileged: line one&#10;line[U+0000]two\""
+        ));
         assert!(!xml.chars().any(|c| c < ' ' && c != '\n'));
     }
 
