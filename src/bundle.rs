@@ -11,12 +11,20 @@
 //! inside the temporary directory, so a bundle is either complete with its signature or absent.
 //! [`verify`] re-checks a bundle against its manifest and, given keys, its signature.
 
+mod kinds;
+mod manifest;
+mod partial;
 mod verify;
 
-pub use verify::{parse_manifest, verify, ManifestEntry, Problem, SignatureStatus, Verification};
+pub use kinds::{BundleKind, ASSESSMENT_FILE};
+pub use partial::{sweep as sweep_partials, Leftover};
+
+pub use manifest::{parse_manifest, ManifestEntry};
+pub use verify::{verify, Problem, SignatureStatus, Verification};
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -53,6 +61,8 @@ pub enum BundleError {
     Render { file: String, source: RenderError },
     #[error(transparent)]
     Sign(#[from] SignError),
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
@@ -60,16 +70,6 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// Writes an unsigned bundle at `target` and returns the list of files written (manifest last).
-pub fn write(
-    target: &Path,
-    snapshot_json: &[u8],
-    assessment: &Assessment,
-    formats: &[Format],
-) -> Result<Vec<String>, BundleError> {
-    write_signed(target, snapshot_json, assessment, formats, None)
 }
 
 /// Writes a bundle at `target`, signing its manifest when a signer is given, and returns the
@@ -90,9 +90,12 @@ pub fn write_signed(
     };
     fs::create_dir_all(&parent).map_err(io_err(&parent))?;
     let tmp = tempfile::Builder::new()
-        .prefix(".dockproof-partial-")
+        .prefix(&partial::own_prefix())
         .tempdir_in(&parent)
         .map_err(io_err(&parent))?;
+    // Evidence is confidential: the directory is 0700 and every file 0600, whatever the umask.
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o700))
+        .map_err(io_err(tmp.path()))?;
 
     // Each file is hashed once, right after it is written. The data files come first and the
     // human reports last, so a report can list the hashes of everything it summarises.
@@ -127,6 +130,14 @@ pub fn write_signed(
     }
 
     written.sort();
+    let listed: std::collections::BTreeSet<String> =
+        written.iter().map(|(name, _)| name.clone()).collect();
+    if let Some(file) = BundleKind::Host.missing(&listed).first() {
+        return Err(BundleError::Io {
+            path: tmp.path().join(file),
+            source: std::io::Error::other("a mandatory bundle file was not written"),
+        });
+    }
     let mut files: Vec<String> = Vec::with_capacity(written.len() + 2);
     let mut manifest = String::new();
     for (name, sha) in &written {
@@ -159,7 +170,14 @@ fn write_file(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> Result<(), RenderError>,
 ) -> Result<(), BundleError> {
-    let file = File::create(path).map_err(io_err(path))?;
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err(path))?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+        .map_err(io_err(path))?;
     let mut w = BufWriter::new(file);
     body(&mut w).map_err(|source| BundleError::Render {
         file: path

@@ -22,12 +22,9 @@ pub enum HistoryError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// The message names the file and what is wrong with it.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    /// The message names the file and what is wrong with it (a newer schema is refused).
     #[error("{0}")]
     Parse(crate::diff::LoadError),
 }
@@ -56,8 +53,10 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
         })?;
         let path = entry.path();
         if path.is_dir() {
+            // Anything named assessment.json is read, and a FIFO or device under that name is
+            // an error naming it, never a silent skip or a hang.
             let file = path.join("assessment.json");
-            if file.is_file() {
+            if file.symlink_metadata().is_ok() {
                 files.push(file);
             }
         } else if path.extension().is_some_and(|e| e == "json") && is_assessment_name(&path) {
@@ -67,12 +66,9 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
     let mut history = History::default();
     let mut seen = HashSet::from([current_sha256.to_string()]);
     for file in files {
-        let bytes = std::fs::read(&file).map_err(|source| HistoryError::Read {
-            path: file.clone(),
-            source,
-        })?;
-        // Read through the one assessment loader, so schema 1 bundles are migrated and their
-        // figures computed the way this version computes them.
+        let bytes = crate::input::read(&file, "history assessment", crate::input::MAX_ASSESSMENT)?;
+        // Read through the one assessment loader, so schema 1 bundles are migrated, newer ones
+        // refused, and figures computed the way this version computes them.
         let earlier = crate::diff::load::from_slice(&bytes, &file.display().to_string())
             .map_err(HistoryError::Parse)?;
         if earlier.snapshot.target.hostname.as_deref() != host {

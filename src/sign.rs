@@ -10,6 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod allowed;
+
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 
 /// SSHSIG namespace of manifest signatures (the one `ssh-keygen -Y sign -n file` uses).
@@ -21,11 +23,8 @@ pub const NAMESPACE: &str = "file";
 /// full-chain output does not repeat it.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
-    #[error("cannot read key file {path}: {error}")]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error(
         "{path} cannot be read as an OpenSSH ed25519 private key ({error}); expected the file \
          written by `ssh-keygen -t ed25519` (beginning `-----BEGIN OPENSSH PRIVATE KEY-----`)"
@@ -34,6 +33,11 @@ pub enum SignError {
         path: PathBuf,
         error: ssh_key::Error,
     },
+    #[error(
+        "{path} is readable by others (mode {mode:04o}); a signing key must be private to its \
+         owner, as ssh requires: `chmod 600 {path}`"
+    )]
+    Exposed { path: PathBuf, mode: u32 },
     #[error("{path} is a public key; signing needs the private half (the file without `.pub`)")]
     PublicGiven { path: PathBuf },
     #[error(
@@ -49,10 +53,10 @@ pub enum SignError {
         error: ssh_key::Error,
     },
     #[error(
-        "{path} holds no OpenSSH public key; expected `ssh-ed25519 AAAA... comment` or an \
-         allowed_signers line `identity ssh-ed25519 AAAA...`"
+        "{path} holds no usable OpenSSH public key; expected `ssh-ed25519 AAAA... comment` or an \
+         allowed_signers line `identity [options] ssh-ed25519 AAAA...`{ignored}"
     )]
-    NoPublicKey { path: PathBuf },
+    NoPublicKey { path: PathBuf, ignored: String },
 }
 
 /// A private key ready to sign manifests.
@@ -74,10 +78,16 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     /// Loads an unencrypted OpenSSH ed25519 private key.
     pub fn load(path: &Path) -> Result<Self, SignError> {
-        let text = std::fs::read_to_string(path).map_err(|error| SignError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
+        use std::os::unix::fs::PermissionsExt;
+        let meta = crate::input::check_regular(path, "private key")?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(SignError::Exposed {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+        let text = crate::input::read_to_string(path, "private key", crate::input::MAX_KEY)?;
         Self::from_openssh(&text, path)
     }
 
@@ -131,56 +141,179 @@ impl Signer {
     }
 }
 
-/// Public keys an auditor trusts to have signed a bundle.
+/// Public keys an auditor trusts to have signed a bundle: an OpenSSH public key file or an
+/// allowed_signers file, read with `ssh-keygen -Y verify`'s rules (see [`allowed`]).
 #[derive(Debug, Clone)]
 pub struct TrustedKeys {
-    keys: Vec<PublicKey>,
+    entries: Vec<allowed::Entry>,
+    /// Lines that never match, with why; named when no line matched.
+    ignored: Vec<(usize, String)>,
+    /// The signer name required (`--identity`, ssh-keygen's `-I`); `None` accepts any
+    /// principal of a matching line, as `ssh-keygen -Y find-principals` finds them.
+    identity: Option<String>,
 }
 
 impl TrustedKeys {
-    /// Loads every public key in a file: OpenSSH public key lines (`ssh-ed25519 AAAA... comment`)
-    /// or allowed_signers lines (`identity [options] ssh-ed25519 AAAA...`). Blank lines and `#`
-    /// comments are skipped; a file without any key is an error.
+    /// Loads every key line of a file: OpenSSH public key lines (`ssh-ed25519 AAAA... comment`)
+    /// or allowed_signers lines (`principals [options] ssh-ed25519 AAAA...`). Blank lines and
+    /// `#` comments are skipped; a file without any usable line is an error.
     pub fn load(path: &Path) -> Result<Self, SignError> {
-        let text = std::fs::read_to_string(path).map_err(|error| SignError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
+        let text = crate::input::read_to_string(path, "key file", crate::input::MAX_KEY)?;
         Self::parse(&text, path)
     }
 
     /// Parses key text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, SignError> {
-        let keys: Vec<PublicKey> = text.lines().filter_map(public_key_in_line).collect();
-        if keys.is_empty() {
+        let (entries, ignored) = allowed::parse(text);
+        if entries.is_empty() {
             return Err(SignError::NoPublicKey {
                 path: path.to_path_buf(),
+                ignored: ignored
+                    .iter()
+                    .map(|(n, why)| format!("; line {n}: {why}"))
+                    .collect(),
             });
         }
-        Ok(TrustedKeys { keys })
+        Ok(TrustedKeys {
+            entries,
+            ignored,
+            identity: None,
+        })
     }
 
-    /// Checks an armoured SSHSIG signature over `message`. Returns the fingerprint of the
-    /// trusted key that made it, or why the signature does not verify.
+    /// Requires the signer to be `identity` (a principal of the matching allowed_signers line),
+    /// as `ssh-keygen -Y verify -I identity` does. Plain public key lines name no principal and
+    /// so never match an identity.
+    pub fn with_identity(mut self, identity: Option<String>) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// Checks an armoured SSHSIG signature over `message` at the current time. Returns who made
+    /// it (fingerprint, principal and line), or why the signature does not verify.
     pub fn verify(&self, message: &[u8], signature: &str) -> Result<String, String> {
-        let sig = SshSig::from_pem(signature.trim())
-            .map_err(|e| format!("not an SSH signature ({e})"))?;
+        self.verify_at(message, signature, chrono::Utc::now())
+    }
+
+    /// [`Self::verify`] at a given time, for the validity windows.
+    pub fn verify_at(
+        &self,
+        message: &[u8],
+        signature: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, String> {
+        let sig = SshSig::from_pem(signature.trim()).map_err(|e| {
+            if signature.contains("-----BEGIN SSH SIGNATURE-----")
+                && made_with_certificate(signature)
+            {
+                "is made with an OpenSSH certificate; dockproof does not verify certificate \
+                 signatures (cert-authority lines): check it with `ssh-keygen -Y verify`"
+                    .to_string()
+            } else {
+                format!("is not an SSH signature ({e})")
+            }
+        })?;
         if sig.namespace() != NAMESPACE {
             return Err(format!(
-                "made for namespace `{}`, not `{NAMESPACE}`",
-                sig.namespace()
+                "is made for namespace `{}`, not `{NAMESPACE}`",
+                crate::text::terminal(sig.namespace())
             ));
         }
         let signer = sig.public_key().fingerprint(HashAlg::Sha256);
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.key_data() == sig.public_key())
-            .ok_or_else(|| format!("made by key {signer}, which is not among the given keys"))?;
-        key.verify(NAMESPACE, message, &sig)
-            .map_err(|e| format!("does not match the manifest ({e})"))?;
-        Ok(signer.to_string())
+        let mut refusals: Vec<String> = Vec::new();
+        let mut key_seen = false;
+        for entry in &self.entries {
+            if entry.key.key_data() != sig.public_key() {
+                continue;
+            }
+            key_seen = true;
+            let line = entry.line;
+            match (&self.identity, &entry.principals) {
+                (Some(id), Some(principals)) if !allowed::match_list(id, principals) => {
+                    refusals.push(format!("line {line} is for other principals"));
+                    continue;
+                }
+                (Some(_), None) => {
+                    refusals.push(format!(
+                        "line {line} is a plain public key with no principal to match --identity"
+                    ));
+                    continue;
+                }
+                _ => {}
+            }
+            if entry.cert_authority {
+                refusals.push(format!(
+                    "line {line} is cert-authority: it trusts certificates this key issued, not \
+                     signatures made with the key itself"
+                ));
+                continue;
+            }
+            if let Some(ns) = &entry.namespaces {
+                if !allowed::match_list(NAMESPACE, ns) {
+                    refusals.push(format!(
+                        "line {line} does not allow namespace `{NAMESPACE}` (namespaces=\"{}\")",
+                        crate::text::terminal(ns)
+                    ));
+                    continue;
+                }
+            }
+            if let Some(after) = entry.valid_after {
+                if now < after {
+                    refusals.push(format!(
+                        "line {line} is not valid before {}",
+                        after.format("%Y-%m-%dT%H:%M:%SZ")
+                    ));
+                    continue;
+                }
+            }
+            if let Some(before) = entry.valid_before {
+                if now > before {
+                    refusals.push(format!(
+                        "line {line} expired at {}",
+                        before.format("%Y-%m-%dT%H:%M:%SZ")
+                    ));
+                    continue;
+                }
+            }
+            entry
+                .key
+                .verify(NAMESPACE, message, &sig)
+                .map_err(|e| format!("does not match the manifest ({e})"))?;
+            let who = match (&self.identity, &entry.principals) {
+                (Some(id), _) => format!(" for {}", crate::text::terminal(id)),
+                (None, Some(p)) => format!(" for {}", crate::text::terminal(p)),
+                (None, None) => String::new(),
+            };
+            return Ok(format!("{signer}{who} (key file line {line})"));
+        }
+        if !key_seen {
+            let mut why = format!("is made by key {signer}, which is not among the given keys");
+            for (n, reason) in &self.ignored {
+                why.push_str(&format!(
+                    "; line {n} ignored: {}",
+                    crate::text::terminal(reason)
+                ));
+            }
+            return Err(why);
+        }
+        Err(format!(
+            "is made by key {signer}, which the key file does not allow here: {}",
+            refusals.join("; ")
+        ))
     }
+}
+
+/// Whether an armoured signature embeds a certificate (`...-cert-v01@openssh.com`) as its key.
+fn made_with_certificate(armoured: &str) -> bool {
+    use base64ct::{Base64, Encoding};
+    let body: String = armoured
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    Base64::decode_vec(&body)
+        .map(|bytes| bytes.windows(20).any(|w| w == b"-cert-v01@openssh.co"))
+        .unwrap_or(false)
 }
 
 /// The public key on one line, if any: the line itself, or the key part of an allowed_signers
@@ -220,7 +353,7 @@ mod tests {
         let keys = TrustedKeys::parse(&public(), Path::new("k.pub")).unwrap();
         assert_eq!(
             keys.verify(b"abc  report.html\n", &sig).unwrap(),
-            signer().fingerprint()
+            format!("{} (key file line 1)", signer().fingerprint())
         );
         let err = keys.verify(b"abd  report.html\n", &sig).unwrap_err();
         assert!(err.starts_with("does not match the manifest"), "{err}");
@@ -233,15 +366,21 @@ mod tests {
             public()
         );
         let keys = TrustedKeys::parse(&text, Path::new("allowed_signers")).unwrap();
-        assert_eq!(keys.keys.len(), 1);
+        assert_eq!(keys.entries.len(), 1);
     }
 
     #[test]
     fn a_file_without_a_key_is_an_error_naming_it() {
         let err = TrustedKeys::parse("# nothing\nnot a key\n", Path::new("empty.pub")).unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("empty.pub holds no OpenSSH public key"));
+        let err = err.to_string();
+        assert!(
+            err.starts_with("empty.pub holds no usable OpenSSH public key"),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("; line 2: no valid public key after the options"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -101,6 +101,32 @@ pub struct Target {
     pub architecture: Option<String>,
     /// Engine's own id (`/info` `ID`), stable across restarts.
     pub engine_id: Option<String>,
+    /// What selected the endpoint: `--docker-host`, `--context`, `DOCKER_HOST`,
+    /// `DOCKER_CONTEXT`, `config.json currentContext` or `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_by: Option<String>,
+    /// The docker context used, when one other than `default` was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Which engine answered, from `/version` `Components`: `Docker Engine`, `Podman Engine`,
+    /// or the first component's name for any other product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_product: Option<String>,
+    /// Set when the evidence is not a live scan: `scan --fallback-snapshot` reported this saved
+    /// sample because the engine could not be reached. Says which file and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl Target {
+    /// The endpoint for a report's identity block, with the fallback notice when the evidence
+    /// is a saved sample rather than a live scan.
+    pub fn endpoint_label(&self) -> String {
+        match &self.fallback {
+            Some(note) => format!("{} ({note})", self.docker_host),
+            None => self.docker_host.clone(),
+        }
+    }
 }
 
 /// Objects read from the Engine API, as the API returned them.
@@ -148,6 +174,11 @@ pub struct HostFacts {
     /// Empty when none is set there.
     #[serde(default)]
     pub client_env: Option<std::collections::BTreeMap<String, String>>,
+    /// `ListenStream=` values of the docker.socket unit after its drop-ins are merged (what
+    /// dockerd receives with `-H fd://`), TCP ports and addresses included; absent when the
+    /// unit was not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_activation: Option<Vec<String>>,
 }
 
 /// The daemon configuration file and what it holds.
@@ -208,6 +239,9 @@ pub struct AuditRules {
     pub source: String,
     /// Non-comment, non-empty rule lines.
     pub rules: Vec<String>,
+    /// Whether an auditd process runs on the host (its /proc); absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auditd_running: Option<bool>,
 }
 
 /// Members of a group.
@@ -234,6 +268,8 @@ pub struct Gap {
 /// Why a snapshot could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("cannot read snapshot {path}: {source}")]
     Io {
         path: String,
@@ -274,10 +310,7 @@ pub enum SnapshotError {
 impl Snapshot {
     /// Reads and validates a snapshot file.
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes = crate::input::read(path, "snapshot", crate::input::MAX_SNAPSHOT)?;
         Self::from_slice(&bytes, &path.display().to_string())
     }
 

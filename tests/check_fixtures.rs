@@ -13,9 +13,19 @@
 //!   fail: {containers: {payments-api: {HostConfig: {Privileged: true}}}}
 //! ```
 //!
+//! More spellings of the same class of input go under `cases`, each with the status it must
+//! give (`pass`, `fail`, `error`, `manual`, `not_applicable`) and, optionally, a text the
+//! result's message must contain:
+//!
+//! ```yaml
+//!   cases:
+//!     - {expect: fail, patch: {containers: {payments-api: {Config: {User: "00"}}}}}
+//!     - {expect: error, message: /etc/passwd, patch: {containers: {payments-api: {Config: {User: app}}}}}
+//! ```
+//!
 //! Keys of the view: `containers` (by name), `images` (by first tag), `networks` (by name),
 //! `files` (by role), `info`, `version`, `daemon_json`, `dockerd`, `audit_rules`, `docker_group`,
-//! `mounts`, `client_env`. A `null` in a patch removes the key.
+//! `mounts`, `client_env`, `socket_activation`. A `null` in a patch removes the key.
 
 use std::collections::BTreeMap;
 
@@ -34,11 +44,28 @@ struct Fixture {
     check: String,
     /// Name of the resource whose verdict is asserted.
     resource: String,
-    pass: Value,
-    fail: Value,
-    /// Site parameters for both cases.
+    /// Patch after which the check must pass (required for automated checks).
+    #[serde(default)]
+    pass: Option<Value>,
+    /// Patch after which the check must fail (required for automated checks).
+    #[serde(default)]
+    fail: Option<Value>,
+    /// Site parameters for every case.
     #[serde(default)]
     params: BTreeMap<String, String>,
+    /// Further inputs of the same class and the status each must give.
+    #[serde(default)]
+    cases: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    expect: String,
+    patch: Value,
+    /// Text the result's message must contain.
+    #[serde(default)]
+    message: Option<String>,
 }
 
 fn fixtures() -> Vec<(String, Fixture)> {
@@ -90,7 +117,7 @@ fn to_view(s: &Value) -> Value {
         "info": e["info"], "version": e["version"],
         "daemon_json": h["daemon_json"], "dockerd": h["dockerd"],
         "audit_rules": h["audit_rules"], "docker_group": h["docker_group"], "mounts": h["mounts"],
-        "client_env": h["client_env"],
+        "client_env": h["client_env"], "socket_activation": h["socket_activation"],
     })
 }
 
@@ -117,6 +144,7 @@ fn from_view(base: &Value, view: &Value) -> Value {
         "docker_group",
         "client_env",
         "mounts",
+        "socket_activation",
     ] {
         s["host"][k] = view[k].clone();
     }
@@ -201,11 +229,33 @@ fn every_fixture_passes_and_fails_as_written() {
             f.check
         );
         for (expected, patch) in [("pass", &f.pass), ("fail", &f.fail)] {
+            let Some(patch) = patch else { continue };
             let got = verdict(&catalog, &f, patch);
             if got != expected {
                 problems.push(format!(
                     "{file}: {} on {}: expected {expected}, got {got}",
                     f.check, f.resource
+                ));
+            }
+        }
+        for (i, case) in f.cases.iter().enumerate() {
+            let got = verdict(&catalog, &f, &case.patch);
+            let status_ok = got == case.expect || got.starts_with(&format!("{} (", case.expect));
+            let message_ok = case
+                .message
+                .as_ref()
+                .is_none_or(|m| got.contains(m.as_str()));
+            if !status_ok || !message_ok {
+                problems.push(format!(
+                    "{file}: {} on {}, case {i} {}: expected {}{}, got {got}",
+                    f.check,
+                    f.resource,
+                    case.patch,
+                    case.expect,
+                    case.message
+                        .as_ref()
+                        .map(|m| format!(" with `{m}`"))
+                        .unwrap_or_default()
                 ));
             }
         }
@@ -216,7 +266,11 @@ fn every_fixture_passes_and_fails_as_written() {
 #[test]
 fn every_automated_check_has_a_fixture() {
     let catalog = Catalog::load(None).unwrap();
-    let covered: Vec<String> = fixtures().into_iter().map(|(_, f)| f.check).collect();
+    let covered: Vec<String> = fixtures()
+        .into_iter()
+        .filter(|(_, f)| f.pass.is_some() && f.fail.is_some())
+        .map(|(_, f)| f.check)
+        .collect();
     let missing: Vec<&str> = catalog
         .checks
         .iter()

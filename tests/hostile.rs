@@ -205,8 +205,11 @@ fn host_facts_are_read_from_a_read_only_host_root() {
         "etc/passwd",
         "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n",
     );
+    // The daemon serving the engine is identified by its pid under the host root: the tree
+    // stands in for the system dockerd (pid from its default pidfile).
+    let pid = std::fs::read_to_string("/var/run/docker.pid").unwrap();
     write(
-        "proc/4242/cmdline",
+        &format!("proc/{}/cmdline", pid.trim()),
         "/usr/bin/dockerd\0--userland-proxy=false\0",
     );
     let Some(_bind) = ReadOnlyBind::new(&root) else {

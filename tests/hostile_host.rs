@@ -39,9 +39,11 @@ fn unreadable_host_files_are_named_gaps_and_errors_never_passes() {
     mkfifo(&root, "proc/1/mountinfo");
     write(&root, "etc/passwd", b"root:x:0:0::/root:/bin/sh\n");
     write(&root, "etc/environment", b"DOCKER_CONTENT_TRUST=\xff\xfe\n");
+    // Stands in for the system dockerd, which serves the engine (pid from its default pidfile).
+    let pid = std::fs::read_to_string("/var/run/docker.pid").unwrap();
     write(
         &root,
-        "proc/4242/cmdline",
+        &format!("proc/{}/cmdline", pid.trim()),
         b"/usr/bin/dockerd\0--iptables=false\0",
     );
     std::fs::create_dir_all(root.join("etc/audit/rules.d/docker.rules")).unwrap();

@@ -89,16 +89,22 @@ fn engine_values_of_the_wrong_type_are_errors_not_passes() {
     std::fs::write(&path, doc.to_string()).unwrap();
     let scan = run_to_bundle(&["report", path.to_str().unwrap(), "--format", "json,csv"]);
     assert!(scan.output.status.success(), "{}", stderr(&scan.output));
-    for check in ["container.privileged", "container.seccomp"] {
+    for (check, message) in [
+        (
+            "container.privileged",
+            "rule could not be evaluated: found no matching overload for '!_' applied to '(string)'",
+        ),
+        (
+            "container.seccomp",
+            "rule could not be evaluated: Error executing function 'seccompState': HostConfig.Privileged `\"yes\"` is not a boolean",
+        ),
+    ] {
         let r = scan
             .results()
             .find(|r| r["check_id"] == check && r["resource"]["name"] == name.as_str())
             .unwrap();
         assert_eq!(r["status"], "error", "{r}");
-        assert_eq!(
-            r["message"],
-            "rule could not be evaluated: found no matching overload for '!_' applied to '(string)'"
-        );
+        assert_eq!(r["message"], message);
     }
     // The evidence shows the odd value, so the reader sees why.
     let r = scan

@@ -19,7 +19,7 @@ use common::*;
 use serde_json::json;
 
 const SECRET: &str = "hunter2-SECRET-xyz";
-const ALL_FORMATS: &str = "html,pdf,json,csv,sarif,junit,oscal";
+const ALL_FORMATS: &str = "html,pdf,json,csv,requirements-csv,sarif,junit,oscal";
 
 /// Networks, images and extra containers this test made, removed on drop.
 #[derive(Default)]
@@ -257,6 +257,7 @@ fn hostile_strings_from_the_engine_are_inert_in_every_format() {
         "assessment.json",
         "snapshot.json",
         "findings.csv",
+        "requirements.csv",
         "results.sarif",
         "junit.xml",
         "oscal-assessment-results.json",
@@ -355,7 +356,13 @@ fn hostile_strings_from_the_engine_are_inert_in_every_format() {
         pdf.len()
     );
     // Nothing that a terminal would act on reaches a text file someone might `cat`.
-    for f in ["report.html", "findings.csv", "junit.xml", "results.sarif"] {
+    for f in [
+        "report.html",
+        "findings.csv",
+        "requirements.csv",
+        "junit.xml",
+        "results.sarif",
+    ] {
         assert!(!read(f).contains(&0x1b), "raw ESC in {f}");
     }
     assert!(pdf.starts_with(b"%PDF-"));

@@ -250,7 +250,7 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
     );
     assert_eq!(
         sentence,
-        "217 results from 123 checks: 74 failed and 0 could not be evaluated."
+        "229 results from 126 checks: 74 failed and 0 could not be evaluated."
     );
     assert!(flat.contains(&sentence), "{sentence:?} not in the summary");
 

@@ -4,25 +4,20 @@
 //! Manifest paths are data from a file that may have been tampered with, so a path that is
 //! absolute or climbs out of the bundle (`..`) is rejected before anything is opened, and a
 //! listed path that is, or passes through, a symbolic link is reported, never followed.
+//! The manifest is read as `sha256sum -c` reads it: CRLF line ends, blank lines, `./` prefixes
+//! and `\`-escaped names are accepted with their GNU meaning. A manifest that does not list the
+//! mandatory files of its bundle kind ([`super::kinds`]) fails, so an emptied `SHA256SUMS`
+//! cannot verify, signed or not.
 //! This module reports what it finds; it never prints and never changes the bundle.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Component, Path};
+use std::path::Path;
 
+use super::kinds::BundleKind;
+use super::manifest::{parse_manifest, ManifestEntry};
 use super::{hash_file, BundleError, MANIFEST, SIGNATURE};
+use crate::input::{MAX_MANIFEST, MAX_SIGNATURE};
 use crate::sign::TrustedKeys;
-
-/// One well-formed manifest line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestEntry {
-    /// 1-based line number in the manifest.
-    pub line: usize,
-    /// Expected SHA-256, lower-case hex.
-    pub sha256: String,
-    /// Path relative to the bundle, `/`-separated, with no `.` or `..` parts.
-    pub path: String,
-}
 
 /// One way a bundle differs from its manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,33 +38,48 @@ pub enum Problem {
     Escapes { line: usize, path: String },
     /// The bundle has no manifest at all.
     NoManifest,
+    /// A file every bundle of this kind holds is not listed in the manifest.
+    Mandatory { file: String, kind: &'static str },
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // File names come from the bundle and the manifest: shown, never obeyed.
+        use crate::text::terminal as t;
         match self {
-            Problem::Changed { file } => {
-                write!(f, "changed: {file} (its SHA-256 differs from {MANIFEST})")
-            }
+            Problem::Changed { file } => write!(
+                f,
+                "changed: {} (its SHA-256 differs from {MANIFEST})",
+                t(file)
+            ),
             Problem::Added { file } => {
-                write!(f, "added: {file} (in the bundle, not in {MANIFEST})")
+                write!(f, "added: {} (in the bundle, not in {MANIFEST})", t(file))
             }
             Problem::Removed { file } => {
-                write!(f, "removed: {file} (in {MANIFEST}, not in the bundle)")
+                write!(f, "removed: {} (in {MANIFEST}, not in the bundle)", t(file))
             }
             Problem::NotRegular { file } => write!(
                 f,
-                "not a regular file: {file} (a directory or symbolic link; not followed)"
+                "not a regular file: {} (a directory, symbolic link, FIFO or device; not followed)",
+                t(file)
             ),
-            Problem::Unreadable { file, error } => write!(f, "unreadable: {file}: {error}"),
+            Problem::Unreadable { file, error } => {
+                write!(f, "unreadable: {}: {}", t(file), t(error))
+            }
             Problem::Malformed { line, reason } => {
-                write!(f, "malformed: {MANIFEST} line {line}: {reason}")
+                write!(f, "malformed: {MANIFEST} line {line}: {}", t(reason))
             }
             Problem::Escapes { line, path } => write!(
                 f,
-                "rejected: {MANIFEST} line {line}: `{path}` points outside the bundle; not opened"
+                "rejected: {MANIFEST} line {line}: `{}` points outside the bundle; not opened",
+                t(path)
             ),
             Problem::NoManifest => write!(f, "missing: {MANIFEST} (nothing to verify against)"),
+            Problem::Mandatory { file, kind } => write!(
+                f,
+                "missing: {} is not listed in {MANIFEST}; every {kind} holds it",
+                t(file)
+            ),
         }
     }
 }
@@ -133,84 +143,6 @@ impl Verification {
     }
 }
 
-/// Parses a `sha256sum` manifest (`<hex>  <file>` or `<hex> *<file>` per line). Returns the
-/// well-formed entries and a problem, with its line number, for every other line.
-pub fn parse_manifest(text: &str) -> (Vec<ManifestEntry>, Vec<Problem>) {
-    let mut entries = Vec::new();
-    let mut problems = Vec::new();
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    if body.is_empty() {
-        return (entries, problems);
-    }
-    for (i, line) in body.split('\n').enumerate() {
-        let n = i + 1;
-        let entry = match parse_line(line) {
-            Ok((sha256, path)) => (sha256, path),
-            Err(reason) => {
-                problems.push(Problem::Malformed { line: n, reason });
-                continue;
-            }
-        };
-        let Some(path) = normalise(entry.1) else {
-            problems.push(Problem::Escapes {
-                line: n,
-                path: entry.1.to_string(),
-            });
-            continue;
-        };
-        if let Some(first) = seen.get(&path) {
-            problems.push(Problem::Malformed {
-                line: n,
-                reason: format!("`{path}` is listed again (first on line {first})"),
-            });
-            continue;
-        }
-        seen.insert(path.clone(), n);
-        entries.push(ManifestEntry {
-            line: n,
-            sha256: entry.0,
-            path,
-        });
-    }
-    (entries, problems)
-}
-
-fn parse_line(line: &str) -> Result<(String, &str), String> {
-    const EXPECTED: &str = "expected `<64 hex digits>  <file name>`";
-    if line.trim().is_empty() {
-        return Err(format!("empty line; {EXPECTED}"));
-    }
-    if line.starts_with('\\') {
-        return Err("escaped file names (a leading `\\`) are not supported".to_string());
-    }
-    let b = line.as_bytes();
-    if b.len() < 67 || !b[..64].iter().all(u8::is_ascii_hexdigit) {
-        return Err(EXPECTED.to_string());
-    }
-    if b[64] != b' ' || (b[65] != b' ' && b[65] != b'*') {
-        return Err(EXPECTED.to_string());
-    }
-    // The first 66 bytes are ASCII, so slicing there is on a character boundary.
-    Ok((line[..64].to_ascii_lowercase(), &line[66..]))
-}
-
-/// The path as `/`-joined plain components, or `None` if it is absolute, climbs with `..` or
-/// starts with `.`.
-fn normalise(path: &str) -> Option<String> {
-    let mut parts = Vec::new();
-    for c in Path::new(path).components() {
-        match c {
-            Component::Normal(p) => parts.push(p.to_str()?),
-            _ => return None,
-        }
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(parts.join("/"))
-}
-
 /// Verifies the bundle in `dir`: hashes, unlisted files and, when `keys` are given, the
 /// signature. Errors only when `dir` itself cannot be read; everything else is a [`Problem`].
 pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, BundleError> {
@@ -220,7 +152,11 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
     let manifest_path = dir.join(MANIFEST);
     let mut problems = Vec::new();
     let manifest = match regular_file(dir, MANIFEST) {
-        Ok(true) => Some(std::fs::read(&manifest_path).map_err(read_err(&manifest_path))?),
+        Ok(true) => Some(crate::input::read(
+            &manifest_path,
+            "manifest",
+            MAX_MANIFEST,
+        )?),
         Ok(false) => None,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
             problems.push(Problem::NotRegular {
@@ -245,6 +181,13 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
                     None => matched += 1,
                     Some(p) => problems.push(p),
                 }
+            }
+            let kind = BundleKind::of_listing(&listed);
+            for file in kind.missing(&listed) {
+                problems.push(Problem::Mandatory {
+                    file: file.to_string(),
+                    kind: kind.label(),
+                });
             }
         }
     }
@@ -374,7 +317,8 @@ fn signature_status(
     let Some(manifest) = manifest else {
         return bad(format!("has no {MANIFEST} to be checked against"));
     };
-    let text = match std::fs::read_to_string(dir.join(SIGNATURE)) {
+    let text = match crate::input::read_to_string(&dir.join(SIGNATURE), "signature", MAX_SIGNATURE)
+    {
         Ok(t) => t,
         Err(e) => return bad(format!("cannot be read ({e})")),
     };
@@ -389,67 +333,6 @@ mod tests {
     use super::*;
 
     const H: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-    #[test]
-    fn well_formed_lines_are_read_in_both_sha256sum_modes() {
-        let text = format!("{H}  report.html\n{} *sub/data.bin\n", H.to_uppercase());
-        let (entries, problems) = parse_manifest(&text);
-        assert_eq!(problems, vec![]);
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].path, "report.html");
-        assert_eq!(entries[1].path, "sub/data.bin");
-        assert_eq!(entries[1].sha256, H);
-        assert_eq!(entries[1].line, 2);
-    }
-
-    #[test]
-    fn malformed_lines_are_named_by_line_number() {
-        let text = format!(
-            "{H}  a\nnot a hash  b\n\n{H}\tc\n{}  d\n\\{H}  e\n",
-            &H[..60]
-        );
-        let (entries, problems) = parse_manifest(&text);
-        assert_eq!(entries.len(), 1);
-        let lines: Vec<usize> = problems
-            .iter()
-            .map(|p| match p {
-                Problem::Malformed { line, .. } => *line,
-                other => panic!("unexpected {other:?}"),
-            })
-            .collect();
-        assert_eq!(lines, vec![2, 3, 4, 5, 6]);
-        assert!(problems[0]
-            .to_string()
-            .starts_with("malformed: SHA256SUMS line 2: expected"));
-    }
-
-    #[test]
-    fn paths_leaving_the_bundle_are_rejected() {
-        let text = ["../x", "/etc/passwd", "a/../../x", "./x", "a/.."]
-            .iter()
-            .map(|p| format!("{H}  {p}\n"))
-            .collect::<String>();
-        let (entries, problems) = parse_manifest(&text);
-        assert_eq!(entries, vec![]);
-        assert_eq!(problems.len(), 5);
-        assert_eq!(
-            problems[1],
-            Problem::Escapes {
-                line: 2,
-                path: "/etc/passwd".into()
-            }
-        );
-    }
-
-    #[test]
-    fn a_file_listed_twice_is_malformed() {
-        let (entries, problems) = parse_manifest(&format!("{H}  a\n{H}  a\n"));
-        assert_eq!(entries.len(), 1);
-        assert_eq!(
-            problems[0].to_string(),
-            "malformed: SHA256SUMS line 2: `a` is listed again (first on line 1)"
-        );
-    }
 
     #[test]
     fn verify_names_changed_added_removed_and_symlinked_files() {
@@ -478,6 +361,14 @@ mod tests {
                 Problem::NotRegular {
                     file: "link".into()
                 },
+                Problem::Mandatory {
+                    file: "snapshot.json".into(),
+                    kind: "host bundle"
+                },
+                Problem::Mandatory {
+                    file: "assessment.json".into(),
+                    kind: "host bundle"
+                },
                 Problem::Added {
                     file: "extra".into()
                 },
@@ -500,6 +391,14 @@ mod tests {
             v.problems,
             vec![
                 Problem::NotRegular { file: "d/f".into() },
+                Problem::Mandatory {
+                    file: "snapshot.json".into(),
+                    kind: "host bundle"
+                },
+                Problem::Mandatory {
+                    file: "assessment.json".into(),
+                    kind: "host bundle"
+                },
                 // The link itself is not listed either.
                 Problem::Added { file: "d".into() },
             ]

@@ -327,14 +327,24 @@ fn read_dir_files(dir: &Path) -> Result<Vec<SourceFile>, CatalogError> {
         return Err(io_err(dir, &"not a directory"));
     }
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    // Symbolic links are followed (a Kubernetes ConfigMap mount is all links; walkdir reports
+    // loops). Hidden entries are left out: a ConfigMap keeps each version of its files in
+    // `..<timestamp>/` and `..data/`, which would otherwise be read twice. A `.yaml` that is not
+    // a regular file once followed (a FIFO, a device, a dangling link) is an error naming it.
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
         let entry = entry.map_err(|e| io_err(dir, &e))?;
         let path = entry.path();
         let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-        if !entry.file_type().is_file() || !is_yaml {
+        if entry.file_type().is_dir() || !is_yaml {
             continue;
         }
-        let text = std::fs::read_to_string(path).map_err(|e| io_err(path, &e))?;
+        let text = crate::input::read_to_string(path, "catalog file", crate::input::MAX_CATALOG)
+            .map_err(|e| io_err(path, &e))?;
         let relative = path
             .strip_prefix(dir)
             .unwrap_or(path)

@@ -72,12 +72,21 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 }
                 Err(e) if fallback_snapshot.is_some() && e.code == EXIT_COLLECT => {
                     let path = fallback_snapshot.unwrap_or_default();
-                    eprintln!("warning: {}", super::describe(&e.error));
+                    let why = super::describe(&e.error);
+                    eprintln!("warning: {}", dockproof::text::terminal(&why));
                     eprintln!(
                         "warning: reporting the saved snapshot {} instead of a live scan",
                         path.display()
                     );
-                    read_snapshot(&path)?
+                    let (mut snapshot, _) = read_snapshot(&path)?;
+                    snapshot.target.fallback = Some(format!(
+                        "not a live scan: the saved sample {} is reported because the engine \
+                         could not be reached ({})",
+                        path.display(),
+                        super::describe(&e.error)
+                    ));
+                    let bytes = snapshot_bytes(&snapshot)?;
+                    (snapshot, bytes)
                 }
                 Err(e) => return Err(e),
             };
@@ -94,8 +103,14 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Collect { target, output } => {
             let snapshot = collect_snapshot(&target)?;
             let bytes = snapshot_bytes(&snapshot)?;
-            write_snapshot(&output, &bytes).code(EXIT_INPUT)?;
-            if output.as_os_str() != "-" {
+            // Where it went is printed only for a file: on stdout or a stream (`/dev/stdout`)
+            // the path would be appended to the snapshot itself.
+            let to_file = matches!(
+                dockproof::destination::Destination::of(&output),
+                Ok(dockproof::destination::Destination::File(_))
+            );
+            write_output(&output, &bytes).code(EXIT_INPUT)?;
+            if to_file {
                 println!("{}", output.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -119,7 +134,11 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 signer.as_ref(),
             )
         }
-        Command::Verify { bundle, key } => verify(&bundle, key.as_deref()),
+        Command::Verify {
+            bundle,
+            key,
+            identity,
+        } => verify(&bundle, key.as_deref(), identity),
         Command::Diff {
             old,
             new,
@@ -147,12 +166,17 @@ fn load_signer(out: &OutputArgs) -> Result<Option<Signer>, CliError> {
         .code(EXIT_INPUT)
 }
 
-fn verify(bundle: &Path, key: Option<&Path>) -> Result<ExitCode, CliError> {
+fn verify(
+    bundle: &Path,
+    key: Option<&Path>,
+    identity: Option<String>,
+) -> Result<ExitCode, CliError> {
     let keys = key
         .map(TrustedKeys::load)
         .transpose()
         .context("--key")
-        .code(EXIT_INPUT)?;
+        .code(EXIT_INPUT)?
+        .map(|k| k.with_identity(identity));
     let result = bundle::verify(bundle, keys.as_ref()).code(EXIT_INPUT)?;
     print_verification(&result, bundle, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
     Ok(if result.ok() {
@@ -172,7 +196,7 @@ fn print_verification(
         writeln!(w, "{problem}")?;
     }
     writeln!(w, "{}", v.signature)?;
-    let dir = dir.display();
+    let dir = dockproof::text::terminal(&dir.display().to_string()).into_owned();
     if v.ok() {
         let signed = match v.signature {
             bundle::SignatureStatus::Good { .. } => "signature good",
@@ -209,22 +233,21 @@ struct Decisions {
 }
 
 fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Decisions, CliError> {
-    fn read(path: &Path, what: &str) -> Result<String, CliError> {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the {what} file {}", path.display()))
+    fn read(path: &Path, what: &'static str) -> Result<String, CliError> {
+        dockproof::input::read_to_string(path, what, dockproof::input::MAX_DECISIONS)
             .code(EXIT_INPUT)
     }
     let mut decisions = Decisions::default();
     if let Some(path) = &evaluation.waivers {
         let name = path.display().to_string();
-        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver")?, &name, catalog)
+        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver file")?, &name, catalog)
             .context("invalid waivers")
             .code(EXIT_INPUT)?;
     }
     if let Some(path) = &evaluation.attestations {
         let name = path.display().to_string();
         decisions.attestations =
-            evaluate::parse_attestations(&read(path, "attestation")?, &name, catalog)
+            evaluate::parse_attestations(&read(path, "attestation file")?, &name, catalog)
                 .context("invalid attestations")
                 .code(EXIT_INPUT)?;
     }
@@ -234,7 +257,9 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
 fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
     let opts = CollectOptions {
         docker_host: target.docker_host.clone(),
+        context: target.context.clone(),
         host_root: target.host_root.clone(),
+        ssh_config: target.ssh_config.clone(),
         include_stopped: target.include_stopped,
         concurrency: usize::from(target.concurrency),
     };
@@ -245,9 +270,16 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         .context("cannot start the async runtime")
         .code(EXIT_COLLECT)?;
     let started = Instant::now();
-    let snapshot = runtime
-        .block_on(collect::collect(&opts))
-        .code(EXIT_COLLECT)?;
+    let snapshot = runtime.block_on(collect::collect(&opts)).map_err(|e| {
+        let code = match e {
+            collect::CollectError::Usage { .. } => EXIT_INPUT,
+            _ => EXIT_COLLECT,
+        };
+        CliError {
+            code,
+            error: e.into(),
+        }
+    })?;
     eprintln!(
         "collected {} containers, {} images, {} networks, {} volumes from {} in {:.2} s ({} gaps)",
         snapshot.engine.containers.len(),
@@ -259,7 +291,11 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         snapshot.gaps.len(),
     );
     for gap in &snapshot.gaps {
-        eprintln!("  gap: {}: {}", gap.source, gap.error);
+        eprintln!(
+            "  gap: {}: {}",
+            dockproof::text::terminal(&gap.source),
+            dockproof::text::terminal(&gap.error)
+        );
     }
     Ok(snapshot)
 }
@@ -274,31 +310,16 @@ fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
 }
 
 fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read snapshot {}", path.display()))
+    let bytes = dockproof::input::read(path, "snapshot", dockproof::input::MAX_SNAPSHOT)
         .code(EXIT_INPUT)?;
     let snapshot = Snapshot::from_slice(&bytes, &path.display().to_string()).code(EXIT_INPUT)?;
     Ok((snapshot, bytes))
 }
 
-/// Writes a snapshot atomically: a temporary file beside the destination, renamed into place.
-fn write_snapshot(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if path.as_os_str() == "-" {
-        let mut out = std::io::stdout().lock();
-        out.write_all(bytes)?;
-        return Ok(out.flush()?);
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+/// Writes one output file where the user meant it: stdout for `-`, in place for a device,
+/// FIFO or `/dev/stdout`, atomically replaced otherwise (see [`dockproof::destination`]).
+fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    Ok(dockproof::destination::write(path, bytes)?)
 }
 
 fn report(
@@ -341,6 +362,7 @@ fn report(
         .out
         .clone()
         .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
+    report_leftovers(&target);
     let files =
         bundle::write_signed(&target, bytes, &assessment, &out.format, signer).code(EXIT_INPUT)?;
     eprintln!("wrote {} ({})", target.display(), files.join(", "));
@@ -354,6 +376,31 @@ fn report(
             Ok(ExitCode::from(EXIT_FAILURES))
         }
         _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Clears what killed runs left beside the bundle's destination, saying what was done.
+fn report_leftovers(target: &Path) {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Names found in a directory are shown, never obeyed.
+    let show = |p: &Path| dockproof::text::terminal(&p.display().to_string()).into_owned();
+    for leftover in bundle::sweep_partials(parent) {
+        match leftover {
+            bundle::Leftover::Removed(p) => eprintln!(
+                "removed {}, left by an earlier run that was killed",
+                show(&p)
+            ),
+            bundle::Leftover::InUse(p, pid) => eprintln!(
+                "note: {} belongs to a run still in progress (pid {pid}); left in place",
+                show(&p)
+            ),
+            bundle::Leftover::Kept(p, why) => {
+                eprintln!("note: {} left in place: {why}", show(&p))
+            }
+        }
     }
 }
 
@@ -392,8 +439,7 @@ fn diff(
     }
     .context("cannot render the diff")
     .code(EXIT_INPUT)?;
-    // The snapshot writer is a plain atomic file write (or stdout for `-`).
-    write_snapshot(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
+    write_output(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
     if let Some(path) = out {
         eprintln!("wrote {}", path.display());
     }
@@ -454,7 +500,7 @@ fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
             .code(EXIT_INPUT)?;
             let findings = catalog.lint();
             for d in &findings {
-                eprintln!("{d}");
+                eprintln!("{}", dockproof::text::terminal(&d.to_string()));
             }
             if !findings.is_empty() {
                 return Err(anyhow!("{} lint finding(s)", findings.len())).code(EXIT_INPUT);
@@ -467,6 +513,7 @@ fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
                 catalog.params.len()
             )
             .code(EXIT_INPUT)?;
+            output::cost_bounds(&catalog, &mut stdout).code(EXIT_INPUT)?;
         }
     }
     Ok(ExitCode::SUCCESS)

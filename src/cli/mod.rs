@@ -68,10 +68,15 @@ pub enum Command {
         #[arg(value_name = "BUNDLE_DIR")]
         bundle: PathBuf,
         /// Public keys trusted to have signed the bundle: an OpenSSH public key file
-        /// (`ssh-ed25519 AAAA... comment`) or an allowed_signers file. Without it the signature
-        /// is reported but not checked.
+        /// (`ssh-ed25519 AAAA... comment`) or an allowed_signers file, read as
+        /// `ssh-keygen -Y verify` reads it (principals, namespaces=, valid-after=,
+        /// valid-before=, cert-authority). Without it the signature is reported but not checked.
         #[arg(long, value_name = "PUBKEY")]
         key: Option<PathBuf>,
+        /// The signer's principal, as `ssh-keygen -Y verify -I`: the allowed_signers line that
+        /// verifies must list it. Without it any principal of a matching line is accepted.
+        #[arg(long, short = 'I', value_name = "PRINCIPAL", requires = "key")]
+        identity: Option<String>,
     },
     /// Compare two assessments (bundle directories or assessment.json files) of the same host.
     Diff {
@@ -147,15 +152,25 @@ pub enum FrameworksAction {
 /// Which engine and host to read.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Engine endpoint (unix:///path or tcp://host:port). Defaults to DOCKER_HOST, else the
-    /// local socket. DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI.
-    #[arg(long, value_name = "URL")]
+    /// Engine endpoint: unix:///PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT] and the other
+    /// forms `docker -H` accepts. Without it (and without --context) the docker CLI's choice
+    /// applies: DOCKER_HOST, DOCKER_CONTEXT, the current docker context, the local socket.
+    /// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI.
+    #[arg(long, short = 'H', value_name = "URL")]
     pub docker_host: Option<String>,
+    /// Docker context to scan (as `docker --context`); its TLS material is used.
+    #[arg(long, short = 'c', value_name = "NAME")]
+    pub context: Option<String>,
     /// Directory the host's files are read under; `/host` when running in a container with
-    /// the host's root mounted read-only. Default `/` for a local engine; host files are not
-    /// read for a remote engine unless this is given.
+    /// the host's root mounted read-only. Must look like a root filesystem (etc/ and usr/ or
+    /// proc/). Default `/` for a local engine whose serving dockerd is identified; ssh://
+    /// engines have their host's files read over ssh.
     #[arg(long, value_name = "DIR")]
     pub host_root: Option<PathBuf>,
+    /// ssh client configuration file for ssh:// engines (passed as `ssh -F`); default: ssh's
+    /// own (~/.ssh/config, /etc/ssh/ssh_config).
+    #[arg(long, value_name = "FILE", env = "DOCKPROOF_SSH_CONFIG")]
+    pub ssh_config: Option<PathBuf>,
     /// Include stopped containers.
     #[arg(long)]
     pub include_stopped: bool,
@@ -182,7 +197,7 @@ pub struct EvaluationArgs {
     /// YAML file of attestations: a person's verdict on manual requirements.
     #[arg(long, value_name = "FILE")]
     pub attestations: Option<PathBuf>,
-    /// Directory of earlier bundles of this host; adds a trend of results and scores per
+    /// Directory of earlier bundles of this host; adds a trend of results and figures per
     /// framework over time to the reports.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
@@ -234,7 +249,12 @@ pub fn main() -> ExitCode {
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", describe(&e.error));
+            // Errors quote paths, host names and catalog text: each line is neutralised.
+            let text = describe(&e.error);
+            for (i, line) in text.split('\n').enumerate() {
+                let prefix = if i == 0 { "error: " } else { "" };
+                eprintln!("{prefix}{}", dockproof::text::terminal(line));
+            }
             ExitCode::from(e.code)
         }
     }

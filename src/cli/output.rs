@@ -1,5 +1,6 @@
 //! Text written to the terminal: logging setup, the scan summary and catalog listings.
-//! Results go to stdout; progress and diagnostics go to stderr.
+//! Results go to stdout; progress and diagnostics go to stderr. Every string read from a
+//! snapshot, an assessment or a catalog is printed through [`dockproof::text::terminal`].
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -9,6 +10,7 @@ use dockproof::assessment::{
     Assessment, AssessmentMode, AttestationState, RequirementState, Severity, Status, WaiverState,
 };
 use dockproof::catalog::{Catalog, Check};
+use dockproof::text::{terminal as t, terminal_lines as tl};
 
 /// Sends `tracing` output to stderr; `-v` raises the level, `RUST_LOG` overrides.
 pub fn init_logging(verbose: u8) {
@@ -55,16 +57,16 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
     writeln!(
         out,
         "target: {} (engine {}), collected {}",
-        a.snapshot
+        t(a.snapshot
             .target
             .hostname
             .as_deref()
-            .unwrap_or("unknown host"),
-        a.snapshot
+            .unwrap_or("unknown host")),
+        t(a.snapshot
             .target
             .engine_version
             .as_deref()
-            .unwrap_or("unknown"),
+            .unwrap_or("unknown")),
         a.snapshot.collected_until.format("%Y-%m-%dT%H:%M:%SZ"),
     )?;
     write!(
@@ -85,15 +87,35 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
             Severity::as_str
         )
     )?;
-    for fw in &a.frameworks {
+    if !a.frameworks.is_empty() {
         // Counts with their denominators, never a percentage: open manual requirements are
         // not failures, and a waived failure is not in place.
-        writeln!(out, "{}: {}", fw.id, fw.figures.compact())?;
         writeln!(
             out,
-            "  states: {}",
+            "requirements (evidence for an assessor to confirm, not a compliance verdict):"
+        )?;
+    }
+    for fw in &a.frameworks {
+        writeln!(out, "  {} {} ({})", t(&fw.name), t(&fw.version), t(&fw.id))?;
+        writeln!(out, "    {}", fw.figures.compact())?;
+        writeln!(
+            out,
+            "    states: {}",
             join_counts(&fw.counts, &RequirementState::ALL, RequirementState::as_str)
         )?;
+        for q in fw
+            .requirements
+            .iter()
+            .filter(|q| q.state == RequirementState::RiskAccepted)
+        {
+            writeln!(
+                out,
+                "    {} {}: {}",
+                t(&q.id),
+                t(&q.title),
+                t(&a.waiver_note(q).unwrap_or_default())
+            )?;
+        }
     }
     if !a.waivers.is_empty() {
         let mut states: Vec<String> = Vec::new();
@@ -113,9 +135,9 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
             writeln!(
                 out,
                 "  waiver {} ({}) {}: {}",
-                w.id,
-                w.source,
-                w.check_id,
+                t(&w.id),
+                t(&w.source),
+                t(&w.check_id),
                 w.state.label().to_lowercase()
             )?;
         }
@@ -131,7 +153,7 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
             "attestations: {applied} applied of {}",
             a.attestations.len()
         )?;
-        for t in a
+        for a in a
             .attestations
             .iter()
             .filter(|t| t.state != AttestationState::Applied)
@@ -139,10 +161,10 @@ pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result
             writeln!(
                 out,
                 "  attestation {} {} ({}): {}",
-                t.framework,
-                t.requirement,
-                t.source,
-                t.state.label().to_lowercase()
+                t(&a.framework),
+                t(&a.requirement),
+                t(&a.source),
+                a.state.label().to_lowercase()
             )?;
         }
     }
@@ -188,12 +210,12 @@ pub fn checks_table(
         writeln!(
             out,
             "{:<40} {:<9} {:<10} {:<9} {:<8} {}",
-            d.id,
+            t(&d.id),
             d.severity.as_str(),
             d.resource.as_str(),
             format!("{:?}", d.mode).to_lowercase(),
-            d.references.cis_docker.join(","),
-            d.title
+            t(&d.references.cis_docker.join(",")),
+            t(&d.title)
         )?;
     }
     writeln!(out, "{} checks", selected.len())?;
@@ -207,8 +229,8 @@ fn coverage_line(fw: &dockproof::catalog::Framework) -> String {
     let count = |m: AssessmentMode| fw.requirements.iter().filter(|r| r.mode == m).count();
     format!(
         "{} {}: {} requirements: {} automated, {} partial, {} manual",
-        fw.meta.name,
-        fw.meta.version,
+        t(&fw.meta.name),
+        t(&fw.meta.version),
         fw.requirements.len(),
         count(AssessmentMode::Automated),
         count(AssessmentMode::Partial),
@@ -219,37 +241,37 @@ fn coverage_line(fw: &dockproof::catalog::Framework) -> String {
 /// `controls show ID`.
 pub fn check_detail(catalog: &Catalog, c: &Check, out: &mut dyn Write) -> io::Result<()> {
     let d = &c.def;
-    writeln!(out, "{} — {}", d.id, d.title)?;
-    writeln!(out, "defined at:  {}", c.location)?;
+    writeln!(out, "{} — {}", t(&d.id), t(&d.title))?;
+    writeln!(out, "defined at:  {}", t(&c.location.to_string()))?;
     writeln!(out, "severity:    {}", d.severity.as_str())?;
     writeln!(out, "resource:    {}", d.resource.as_str())?;
     writeln!(out, "mode:        {:?}", d.mode)?;
     if let Some(a) = &d.applies_if {
-        writeln!(out, "applies if:  {a}")?;
+        writeln!(out, "applies if:  {}", t(a))?;
     }
     if let Some(r) = &d.rule {
-        writeln!(out, "rule:        {r}")?;
+        writeln!(out, "rule:        {}", t(r))?;
     }
-    writeln!(out, "expectation: {}", d.expectation)?;
+    writeln!(out, "expectation: {}", t(&d.expectation))?;
     writeln!(
         out,
         "\n{}\n\nWhy: {}\n\nFix: {}",
-        d.description.trim(),
-        d.rationale.trim(),
-        d.remediation.trim()
+        tl(d.description.trim()),
+        tl(d.rationale.trim()),
+        tl(d.remediation.trim())
     )?;
     if let Some(p) = &d.prompt {
-        writeln!(out, "\nAssessor prompt: {}", p.trim())?;
+        writeln!(out, "\nAssessor prompt: {}", tl(p.trim()))?;
     }
     if !d.references.cis_docker.is_empty() {
         writeln!(
             out,
             "\nCIS Docker Benchmark 1.6.0: {}",
-            d.references.cis_docker.join(", ")
+            t(&d.references.cis_docker.join(", "))
         )?;
     }
     for link in &d.references.links {
-        writeln!(out, "see: {link}")?;
+        writeln!(out, "see: {}", t(link))?;
     }
     for fw in &catalog.frameworks {
         for r in &fw.requirements {
@@ -260,7 +282,13 @@ pub fn check_detail(catalog: &Catalog, c: &Check, out: &mut dyn Write) -> io::Re
             } else {
                 continue;
             };
-            writeln!(out, "{role} {} {}: {}", fw.meta.id, r.id, r.title)?;
+            writeln!(
+                out,
+                "{role} {} {}: {}",
+                t(&fw.meta.id),
+                t(&r.id),
+                t(&r.title)
+            )?;
         }
     }
     Ok(())
@@ -269,7 +297,42 @@ pub fn check_detail(catalog: &Catalog, c: &Check, out: &mut dyn Write) -> io::Re
 /// `frameworks list`.
 pub fn frameworks_table(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
     for fw in &catalog.frameworks {
-        writeln!(out, "{:<22} {}", fw.meta.id, coverage_line(fw))?;
+        writeln!(out, "{:<22} {}", t(&fw.meta.id), coverage_line(fw))?;
+    }
+    Ok(())
+}
+
+/// `controls lint`: the static cost bound of the rules, by degree, and the costliest one.
+pub fn cost_bounds(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
+    let mut by_degree = std::collections::BTreeMap::<u32, usize>::new();
+    let mut worst: Option<(&str, dockproof::rules::Bound)> = None;
+    for check in &catalog.checks {
+        let Some(rule) = &check.rule else { continue };
+        let b = rule.bound();
+        *by_degree.entry(b.degree).or_default() += 1;
+        if worst.is_none_or(|(_, w)| (b.degree, b.constant) > (w.degree, w.constant)) {
+            worst = Some((check.def.id.as_str(), b));
+        }
+    }
+    let parts: Vec<String> = by_degree
+        .iter()
+        .map(|(d, n)| format!("{n} of degree {d}"))
+        .collect();
+    writeln!(
+        out,
+        "rule cost bounds (n = longest list in the data): {}",
+        parts.join(", ")
+    )?;
+    if let Some((id, b)) = worst {
+        writeln!(
+            out,
+            "costliest rule: {} at {b}; limit {}·n^{} at load, {} steps and {} ms per evaluation",
+            dockproof::text::terminal(id),
+            dockproof::rules::MAX_CONSTANT,
+            dockproof::rules::MAX_DEGREE,
+            dockproof::rules::MAX_STEPS,
+            dockproof::rules::MAX_TIME.as_millis()
+        )?;
     }
     Ok(())
 }

@@ -92,6 +92,46 @@ impl Accounts {
             members,
         })
     }
+
+    /// The group dockerd's unix sockets belong to, as dockerd and systemd decide it: with socket
+    /// activation (`-H fd://`) the socket unit's `SocketGroup=` (`root` when unset); otherwise the
+    /// last `-G`/`--group`, else daemon.json `group`, else `docker`. A numeric value is a GID and is
+    /// named from /etc/group when it can be.
+    pub(crate) fn socket_group(
+        &self,
+        args: Option<&[String]>,
+        config: Option<&serde_json::Value>,
+        activated_group: Option<String>,
+    ) -> String {
+        let flag = |names: &[&str]| {
+            args.map(|a| super::daemon::flag_values(a, names))
+                .unwrap_or_default()
+        };
+        let mut hosts = flag(&["-H", "--host"]);
+        if let Some(list) = config
+            .and_then(|c| c.get("hosts"))
+            .and_then(|h| h.as_array())
+        {
+            hosts.extend(list.iter().filter_map(|h| h.as_str()).map(str::to_string));
+        }
+        let group = if hosts.iter().any(|h| h.starts_with("fd://")) {
+            activated_group.unwrap_or_else(|| "root".to_string())
+        } else {
+            flag(&["-G", "--group"])
+                .pop()
+                .or_else(|| {
+                    config
+                        .and_then(|c| c.get("group"))
+                        .and_then(|g| g.as_str())
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| "docker".to_string())
+        };
+        match group.parse::<u32>() {
+            Ok(gid) => self.group_name(gid).unwrap_or(group),
+            Err(_) => group,
+        }
+    }
 }
 
 /// Lines of a colon-separated account file, skipping blanks, comments and NIS `+`/`-` entries.
@@ -157,6 +197,40 @@ mod tests {
             fs::write(dir.path().join("etc/group"), g).unwrap();
         }
         dir
+    }
+
+    #[test]
+    fn the_socket_group_is_the_one_dockerd_or_systemd_gives_the_socket() {
+        let dir = root_with(Some(PASSWD), Some(GROUP));
+        let mut gaps = Vec::new();
+        let acc = Accounts::load(&HostRoot::new(dir.path()), &mut gaps);
+        let args = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_string).collect() };
+        let cfg = serde_json::json!({"group": "ops"});
+        assert_eq!(acc.socket_group(None, None, None), "docker");
+        assert_eq!(
+            acc.socket_group(Some(&args("dockerd -G adm")), None, None),
+            "adm"
+        );
+        assert_eq!(
+            acc.socket_group(Some(&args("dockerd --group=4")), None, None),
+            "adm"
+        );
+        assert_eq!(
+            acc.socket_group(Some(&args("dockerd")), Some(&cfg), None),
+            "ops"
+        );
+        // The flag wins over daemon.json, as dockerd's flags override the file.
+        assert_eq!(
+            acc.socket_group(Some(&args("dockerd -G adm")), Some(&cfg), None),
+            "adm"
+        );
+        // Socket activation: systemd creates the socket with SocketGroup=, root when unset.
+        let fd = args("dockerd -H fd:// -G adm");
+        assert_eq!(
+            acc.socket_group(Some(&fd), None, Some("docker".into())),
+            "docker"
+        );
+        assert_eq!(acc.socket_group(Some(&fd), None, None), "root");
     }
 
     #[test]

@@ -7,9 +7,13 @@
 //! comment lines are dropped and exact duplicates (audit.rules is usually generated from
 //! rules.d) kept once. `source` says which of these was used and why.
 //!
+//! With `auditctl -l`, `auditctl -s` adds whether auditing is on, as the rule `-e N`. Whether an
+//! `auditd` process runs is read from the host's `/proc` (`auditd_running`): rules
+//! that nobody writes to a log record nothing.
+//!
 //! No rule file at all is an observation ("auditing not configured": `Some` with no rules); a
-//! file that exists but cannot be read is a gap and `None`. This module runs no other command
-//! and writes nothing.
+//! file that exists but cannot be read is a gap and `None`. This module runs no command but
+//! `auditctl -l` and `auditctl -s`, and writes nothing.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -28,14 +32,58 @@ const RULES_D: &str = "/etc/audit/rules.d";
 
 /// Reads the audit rules in effect (or configured) on the host.
 pub(crate) fn collect_audit_rules(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<AuditRules> {
+    let mut audit = rules_in_force(root, gaps)?;
+    audit.auditd_running = auditd_running(root);
+    Some(audit)
+}
+
+/// Whether a process named `auditd` runs, from the host's `/proc`; `None` when `/proc` cannot
+/// be listed or shows no process at all (not the host's own).
+fn auditd_running(root: &HostRoot) -> Option<bool> {
+    let entries = std::fs::read_dir(root.join("/proc")).ok()?;
+    let mut seen = false;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        seen = true;
+        if let Ok(comm) = std::fs::read_to_string(root.join(&format!("/proc/{pid}/comm"))) {
+            if comm.trim_end() == "auditd" {
+                return Some(true);
+            }
+        }
+    }
+    seen.then_some(false)
+}
+
+fn rules_in_force(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<AuditRules> {
     let mut why_not_auditctl = None;
     if root.is_system_root() {
-        match run_auditctl() {
-            Ok(rules) => {
+        match run_auditctl("-l") {
+            Ok(out) => {
+                let mut rules: Vec<String> = rule_lines(&out)
+                    .into_iter()
+                    .filter(|l| l != "No rules")
+                    .collect();
+                // `-l` does not show whether auditing is on; `-s` does, as the line a rule
+                // file would use for it (`-e N`), so the rules are judged with it.
+                let source = match run_auditctl("-s").map(|s| enabled_flag(&s)) {
+                    Ok(Some(n)) => {
+                        rules.push(format!("-e {n}"));
+                        format!("auditctl -l; auditctl -s (enabled {n})")
+                    }
+                    Ok(None) => "auditctl -l (auditctl -s shows no enabled flag)".to_string(),
+                    Err(why) => format!("auditctl -l (auditctl -s unavailable: {why})"),
+                };
                 return Some(AuditRules {
-                    source: "auditctl -l".to_string(),
+                    source,
                     rules,
-                })
+                    auditd_running: None,
+                });
             }
             Err(why) => {
                 tracing::debug!(%why, "auditctl unavailable; reading rule files");
@@ -95,7 +143,11 @@ fn read_rule_files(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<AuditRules> {
     } else {
         format!("files: {}", read.join(", "))
     };
-    Some(AuditRules { source, rules })
+    Some(AuditRules {
+        source,
+        rules,
+        auditd_running: None,
+    })
 }
 
 /// Non-empty, non-comment lines.
@@ -107,10 +159,33 @@ fn rule_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs `auditctl -l`; the error says why its answer cannot be used.
-fn run_auditctl() -> Result<Vec<String>, String> {
-    let mut child = Command::new("auditctl")
-        .arg("-l")
+/// The `enabled` value of `auditctl -s` output: `enabled 1` (current auditctl) or
+/// `AUDIT_STATUS: enabled=1 flag=1 ...` (older versions).
+fn enabled_flag(status: &str) -> Option<u8> {
+    status.lines().find_map(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        match words.as_slice() {
+            ["enabled", n, ..] => n.parse().ok(),
+            _ => words
+                .iter()
+                .find_map(|w| w.strip_prefix("enabled="))
+                .and_then(|n| n.parse().ok()),
+        }
+    })
+}
+
+/// Runs `auditctl ARG` and returns its output; the error says why its answer cannot be used.
+/// Where Debian, Ubuntu, RHEL and SUSE install auditctl. It is called by absolute path, never
+/// looked up through `$PATH`, which the invoking user controls.
+const AUDITCTL_PATHS: [&str; 2] = ["/sbin/auditctl", "/usr/sbin/auditctl"];
+
+fn run_auditctl(arg: &str) -> Result<String, String> {
+    let program = AUDITCTL_PATHS
+        .iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .ok_or_else(|| "auditctl is not installed".to_string())?;
+    let mut child = Command::new(program)
+        .arg(arg)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -150,7 +225,7 @@ fn run_auditctl() -> Result<Vec<String>, String> {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(
-                    "auditctl -l did not finish within {} s",
+                    "auditctl {arg} did not finish within {} s",
                     AUDITCTL_TIMEOUT.as_secs()
                 ));
             }
@@ -160,18 +235,25 @@ fn run_auditctl() -> Result<Vec<String>, String> {
     let out = stdout.join().unwrap_or_default();
     let err = stderr.join().unwrap_or_default();
     if !status.success() {
-        return Err(format!("auditctl -l failed ({status}): {}", err.trim()));
+        return Err(format!("auditctl {arg} failed ({status}): {}", err.trim()));
     }
-    Ok(rule_lines(&out)
-        .into_iter()
-        .filter(|l| l != "No rules")
-        .collect())
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::fs;
+
+    #[test]
+    fn the_enabled_flag_is_read_from_auditctl_status() {
+        let status = "enabled 0\nfailure 1\npid 0\nrate_limit 0\nbacklog_limit 8192\n";
+        assert_eq!(enabled_flag(status), Some(0));
+        assert_eq!(enabled_flag("enabled 2\n"), Some(2));
+        assert_eq!(enabled_flag("AUDIT_STATUS: enabled=1 flag=1"), Some(1));
+        assert_eq!(enabled_flag("enabled\n"), None);
+        assert_eq!(enabled_flag(""), None);
+    }
 
     #[test]
     fn rule_files_are_read_in_order_without_comments_or_duplicates() {

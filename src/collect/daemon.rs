@@ -1,11 +1,11 @@
 //! The Docker daemon as the host sees it: the running `dockerd` process (from `/proc`) and its
 //! configuration file.
 //!
-//! * dockerd: the process whose `argv[0]` base name is `dockerd`, found by scanning
-//!   `<root>/proc/*/cmdline`. If several run (rootless next to rootful, docker-in-docker), the
-//!   lowest pid wins and a warning is logged. Not finding it is a gap (`host:/proc (dockerd)`):
-//!   the engine may be remote, or dockproof may run in another PID namespace.
-//! * daemon.json: `--config-file` from dockerd's arguments, else `/etc/docker/daemon.json`. A
+//! * dockerd: the process [`super::identify`] found serving the scanned engine (never simply the
+//!   first dockerd in `/proc`). When none could be identified the caller records the gap
+//!   `host:/proc (dockerd)` with the reason.
+//! * daemon.json: `--config-file` from that dockerd's arguments, else `/etc/docker/daemon.json`
+//!   (`~/.config/docker/daemon.json` for a rootless daemon). A
 //!   missing file is a valid state (`exists: false`, every option at its default), not a gap. An
 //!   empty file is read as `{}`, as dockerd does. Invalid JSON keeps `exists: true`, sets
 //!   `parse_error` ("line L column C: message") and adds a gap.
@@ -16,62 +16,30 @@ use serde_json::Value;
 
 use crate::snapshot::{DaemonJson, DockerdProcess, Gap};
 
-use super::host::{is_missing, read_regular_bytes, HostRoot};
+use super::host::{is_missing, HostRoot};
+use super::identify::Served;
 use super::{gap, redact};
 
 /// Where dockerd reads its configuration when `--config-file` is not given.
 pub(crate) const DEFAULT_DAEMON_JSON: &str = "/etc/docker/daemon.json";
 
-/// Finds the dockerd process under `<root>/proc`.
-pub(crate) fn find_dockerd(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<DockerdProcess> {
-    const SOURCE: &str = "host:/proc (dockerd)";
-    let entries = match std::fs::read_dir(root.join("/proc")) {
-        Ok(entries) => entries,
-        Err(e) => {
-            gaps.push(gap(SOURCE, format!("cannot list /proc: {e}")));
-            return None;
-        }
+/// The process record of the daemon [`super::identify`] found serving the engine, with URL
+/// passwords in its arguments redacted.
+pub(crate) fn served_process(served: &Served) -> DockerdProcess {
+    let mut process = DockerdProcess {
+        pid: served.pid,
+        args: served.args.clone(),
     };
-    let mut found: Vec<DockerdProcess> = entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            // Processes come and go while we scan; an unreadable one is simply not dockerd.
-            let raw = read_regular_bytes(&root.join(&format!("/proc/{pid}/cmdline"))).ok()?;
-            let args = split_cmdline(&raw);
-            let argv0 = args.first()?;
-            (argv0.rsplit('/').next() == Some("dockerd")).then_some(DockerdProcess { pid, args })
-        })
-        .collect();
-    found.sort_by_key(|p| p.pid);
-    if found.len() > 1 {
-        let pids: Vec<String> = found.iter().map(|p| p.pid.to_string()).collect();
-        tracing::warn!(pids = %pids.join(", "), "several dockerd processes; using the first");
-    }
-    match found.into_iter().next() {
-        Some(mut process) => {
-            for arg in &mut process.args {
-                if let Some(clean) = redact::url_credentials(arg) {
-                    *arg = clean;
-                }
-            }
-            tracing::debug!(pid = process.pid, "found dockerd");
-            Some(process)
-        }
-        None => {
-            gaps.push(gap(
-                SOURCE,
-                "no dockerd process found: the engine may be remote, or dockproof runs in \
-                 another PID namespace (in a container, use --pid=host and mount the host's / \
-                 as the host root)",
-            ));
-            None
+    for arg in &mut process.args {
+        if let Some(clean) = redact::url_credentials(arg) {
+            *arg = clean;
         }
     }
+    process
 }
 
 /// NUL-separated arguments, without the trailing empty one.
-fn split_cmdline(raw: &[u8]) -> Vec<String> {
+pub(crate) fn split_cmdline(raw: &[u8]) -> Vec<String> {
     let mut args: Vec<String> = raw
         .split(|b| *b == 0)
         .map(|a| String::from_utf8_lossy(a).into_owned())
@@ -112,12 +80,6 @@ pub(crate) fn flag_values(args: &[String], names: &[&str]) -> Vec<String> {
         }
     }
     values
-}
-
-/// The daemon.json path dockerd uses: `--config-file` if given, else the default.
-pub(crate) fn daemon_json_path(args: Option<&[String]>) -> String {
-    args.and_then(|a| flag_values(a, &["--config-file"]).pop())
-        .unwrap_or_else(|| DEFAULT_DAEMON_JSON.to_string())
 }
 
 /// Reads and parses daemon.json; `None` only when it exists but cannot be read.
@@ -206,53 +168,26 @@ mod tests {
         assert_eq!(flag_values(&a, &["--tlscacert"]), ["/etc/docker/ca.pem"]);
         assert_eq!(flag_values(&a, &["--tlscert"]), ["/etc/docker/cert.pem"]);
         assert!(flag_values(&a, &["--tlskey"]).is_empty());
-        assert_eq!(daemon_json_path(Some(&a)), DEFAULT_DAEMON_JSON);
-        let b = args(&["dockerd", "--config-file", "/srv/docker.json"]);
-        assert_eq!(daemon_json_path(Some(&b)), "/srv/docker.json");
-    }
-
-    fn proc_entry(root: &std::path::Path, pid: u32, cmdline: &[u8]) {
-        let dir = root.join(format!("proc/{pid}"));
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("cmdline"), cmdline).unwrap();
     }
 
     #[test]
-    fn dockerd_is_found_by_argv0_basename() {
-        let dir = tempfile::tempdir().unwrap();
-        proc_entry(dir.path(), 1, b"/sbin/init\0");
-        proc_entry(dir.path(), 77, b"/usr/bin/containerd\0");
-        proc_entry(dir.path(), 90, b"grep\0dockerd\0");
-        proc_entry(
-            dir.path(),
-            812,
-            b"/usr/bin/dockerd\0-H\0fd://\0--containerd=/run/c.sock\0",
-        );
-        proc_entry(dir.path(), 900, b""); // kernel thread
-        fs::create_dir_all(dir.path().join("proc/sys")).unwrap();
-        let mut gaps = Vec::new();
-        let d = find_dockerd(&HostRoot::new(dir.path()), &mut gaps).unwrap();
-        assert_eq!(d.pid, 812);
-        assert_eq!(
-            d.args,
-            [
+    fn the_served_process_has_url_passwords_redacted() {
+        let served = Served {
+            pid: 812,
+            args: args(&[
                 "/usr/bin/dockerd",
-                "-H",
-                "fd://",
-                "--containerd=/run/c.sock"
-            ]
+                "--registry-mirror=https://u:secret@m.example",
+            ]),
+            config_path: DEFAULT_DAEMON_JSON.into(),
+            rootless: false,
+        };
+        let p = served_process(&served);
+        assert_eq!(p.pid, 812);
+        assert!(!p.args[1].contains("secret"), "{:?}", p.args);
+        assert_eq!(
+            split_cmdline(b"dockerd\0-H\0fd://\0\0"),
+            args(&["dockerd", "-H", "fd://"])
         );
-        assert!(gaps.is_empty());
-    }
-
-    #[test]
-    fn no_dockerd_is_a_gap_that_explains() {
-        let dir = tempfile::tempdir().unwrap();
-        proc_entry(dir.path(), 1, b"/sbin/init\0");
-        let mut gaps = Vec::new();
-        assert_eq!(find_dockerd(&HostRoot::new(dir.path()), &mut gaps), None);
-        assert_eq!(gaps[0].source, "host:/proc (dockerd)");
-        assert!(gaps[0].error.contains("PID namespace"));
     }
 
     #[test]

@@ -1,62 +1,51 @@
-//! The engine endpoint: which URL to talk to, with or without TLS, and why it could not be reached.
+//! The engine endpoint: the address of the engine [`super::context`] selected, parsed as the docker
+//! CLI parses `-H`, and the connection and first call to it.
 //!
-//! Resolution follows the docker CLI: `--docker-host` if given, else `DOCKER_HOST`, else the local
-//! socket [`DEFAULT_DOCKER_HOST`]. `unix://PATH`, `tcp://HOST[:PORT]`, `http://` and `https://` are
-//! accepted; a TCP endpoint uses TLS when `DOCKER_TLS_VERIFY` or `DOCKER_TLS` is non-empty (or the
-//! scheme is `https`), with `ca.pem`, `cert.pem` and `key.pem` from `DOCKER_CERT_PATH` (default
-//! `~/.docker`). dockproof always verifies the server certificate: `DOCKER_TLS` without
-//! verification is treated like `DOCKER_TLS_VERIFY`. `ssh://` is not supported (forward the socket
-//! instead). Without a port, TCP defaults to 2376 with TLS and 2375 without, like the CLI.
+//! Accepted forms (the docker CLI's, normalised the same way): `unix://PATH` (`unix://` alone is
+//! the default socket), `tcp://HOST:PORT` with any part missing filled in from
+//! `tcp://localhost:2375` (`tcp://`, `tcp://:2375`, `localhost`, `127.0.0.1:2375`; user info,
+//! query and fragment are dropped), and `ssh://[USER@]HOST[:PORT]`. A TCP port is never guessed
+//! from TLS: like the CLI, `tcp://h` is port 2375 with or without TLS; only the default endpoint
+//! becomes `tcp://localhost:2376` when TLS is asked for. TLS uses the selected context's material,
+//! or `DOCKER_CERT_PATH` (default `~/.docker`) when `DOCKER_TLS_VERIFY` or `DOCKER_TLS` is set;
+//! dockproof always verifies the server certificate (also for a context marked
+//! `SkipTLSVerify`).
+//!
+//! Refused, as usage errors ([`CollectError::Usage`], exit 2) that say what to write instead:
+//! `fd://` (a daemon's listening side), `npipe://` (Windows), `http://`/`https://` and other
+//! schemes (the docker CLI refuses them too), a path after a TCP address (the docker CLI would
+//! read `/var/run/docker.sock` as `tcp://localhost:2375/var/run/docker.sock`; dockproof asks
+//! whether `unix://` was meant), an invalid port, and ssh URLs with a password, a path or query.
 //!
 //! This module owns the connection and the first call (`GET /version`); a failure there is the
 //! only collection failure that aborts, as [`CollectError::Unreachable`] with a reason that says
 //! what to do. It never reads anything else from the engine.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bollard::models::SystemVersion;
 use bollard::{Docker, API_DEFAULT_VERSION};
 
+use super::context::{Selection, TlsFiles};
+use super::ssh::SshTarget;
 use super::CollectError;
 
-/// Endpoint used when neither `--docker-host` nor `DOCKER_HOST` is set.
+/// Endpoint used when nothing else selects one.
 pub const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
 
 /// Longest wait for any one Engine API call, so a hung daemon cannot hang the tool.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The environment variables the docker CLI honours for the endpoint, read once.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TlsEnv {
-    pub docker_host: Option<String>,
-    pub tls_verify: bool,
-    pub tls: bool,
-    pub cert_path: Option<String>,
-    pub home: Option<String>,
-}
-
-impl TlsEnv {
-    /// Reads `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, `DOCKER_CERT_PATH` and `HOME`.
-    pub fn from_process_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        TlsEnv {
-            docker_host: var("DOCKER_HOST"),
-            tls_verify: var("DOCKER_TLS_VERIFY").is_some(),
-            tls: var("DOCKER_TLS").is_some(),
-            cert_path: var("DOCKER_CERT_PATH"),
-            home: var("HOME"),
-        }
-    }
-}
+/// Port of `tcp://` addresses that leave it out (the docker CLI's, with or without TLS).
+const DEFAULT_TCP_PORT: u16 = 2375;
 
 /// Where the engine is and how to reach it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Endpoint {
-    /// The endpoint as resolved, recorded in the snapshot (`unix:///var/run/docker.sock`).
+    /// The endpoint as the docker CLI would normalise it, recorded in the snapshot.
     pub url: String,
     pub transport: Transport,
-    /// Client material for TLS; `None` for plain HTTP and unix sockets.
+    /// Client material for TLS; `None` for plain HTTP, unix sockets and ssh.
     pub tls: Option<TlsFiles>,
     /// Per-request timeout.
     pub timeout: Duration,
@@ -69,67 +58,67 @@ pub(crate) enum Transport {
     Unix(String),
     /// TCP to `host:port`.
     Tcp(String),
+    /// `docker system dial-stdio` on a remote host, through the system ssh client.
+    Ssh(SshTarget),
 }
 
-/// The three PEM files of a TLS client, as the docker CLI names them.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct TlsFiles {
-    pub dir: PathBuf,
-    pub ca: PathBuf,
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-/// Picks the endpoint from the option, the environment or the default.
-pub(crate) fn resolve(given: Option<&str>, env: &TlsEnv) -> Result<Endpoint, CollectError> {
-    let url = given
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .or(env.docker_host.as_deref())
-        .unwrap_or(DEFAULT_DOCKER_HOST)
-        .to_string();
-    let fail = |reason: String| CollectError::Unreachable {
-        endpoint: url.clone(),
-        reason,
+/// Parses the selected host into an endpoint; a malformed host is a usage error.
+pub(crate) fn resolve(selection: &Selection) -> Result<Endpoint, CollectError> {
+    let raw = selection.host.trim();
+    let usage = |reason: String| CollectError::Usage {
+        message: format!(
+            "invalid engine endpoint {raw:?} (from {}): {reason}",
+            selection.chosen_by
+        ),
     };
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url.as_str()));
-    let (transport, tls) = match scheme {
-        "unix" if rest.is_empty() => return Err(fail("unix:// needs a socket path".into())),
-        "unix" => (Transport::Unix(rest.to_string()), None),
-        "tcp" | "http" | "https" => {
-            let use_tls = scheme == "https" || env.tls_verify || env.tls;
-            let hostport = rest.trim_end_matches('/');
-            if hostport.is_empty() {
-                return Err(fail(format!("{scheme}:// needs a host name")));
+    let (scheme, rest) = raw.split_once("://").unwrap_or(("tcp", raw));
+    let (url, transport) = match scheme {
+        "unix" if rest.contains("://") => {
+            return Err(usage("a unix socket path cannot hold `://`".into()))
+        }
+        "unix" => {
+            let path = if rest.is_empty() {
+                DEFAULT_DOCKER_HOST.trim_start_matches("unix://")
+            } else {
+                rest
+            };
+            (format!("unix://{path}"), Transport::Unix(path.to_string()))
+        }
+        "tcp" => {
+            if !raw.contains("://") && raw.starts_with('/') {
+                return Err(usage(format!("not a URL; did you mean unix://{raw}?")));
             }
-            let addr = if has_port(hostport) {
-                hostport.to_string()
-            } else {
-                format!("{hostport}:{}", if use_tls { 2376 } else { 2375 })
-            };
-            let tls = if use_tls {
-                Some(tls_files(env).map_err(fail)?)
-            } else {
-                None
-            };
-            (Transport::Tcp(addr), tls)
+            let addr = parse_tcp(rest).map_err(usage)?;
+            (format!("tcp://{addr}"), Transport::Tcp(addr))
         }
         "ssh" => {
-            return Err(fail(
-                "ssh:// endpoints are not supported; forward the socket \
-                 (ssh -NL /tmp/docker.sock:/var/run/docker.sock HOST) and use \
-                 unix:///tmp/docker.sock, or use tcp:// with TLS"
+            let target = SshTarget::parse(rest).map_err(usage)?;
+            (raw.to_string(), Transport::Ssh(target))
+        }
+        "fd" => {
+            return Err(usage(
+                "fd:// is how a socket-activated dockerd receives its listening socket; a \
+                 client connects to the socket itself, e.g. unix:///var/run/docker.sock"
                     .into(),
             ))
         }
-        "" if url.starts_with('/') => {
-            return Err(fail(format!("not a URL; did you mean unix://{url}?")))
+        "npipe" => return Err(usage("npipe:// is a Windows named pipe".into())),
+        "http" | "https" => {
+            return Err(usage(format!(
+                "the docker CLI does not accept {scheme}://; use tcp://HOST:PORT (with \
+                 DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for TLS, or a docker context)"
+            )))
         }
-        _ => {
-            return Err(fail(
-                "unsupported endpoint; use unix://PATH or tcp://HOST:PORT".into(),
-            ))
+        other => {
+            return Err(usage(format!(
+                "unsupported scheme {other:?}; use unix://PATH, tcp://HOST:PORT or \
+                 ssh://[USER@]HOST[:PORT]"
+            )))
         }
+    };
+    let tls = match transport {
+        Transport::Tcp(_) => selection.tls.clone(),
+        _ => None,
     };
     Ok(Endpoint {
         url,
@@ -139,30 +128,53 @@ pub(crate) fn resolve(given: Option<&str>, env: &TlsEnv) -> Result<Endpoint, Col
     })
 }
 
-fn has_port(hostport: &str) -> bool {
-    match hostport.rsplit_once(':') {
-        // `[::1]` alone has colons but no port.
-        Some((host, port)) => {
-            !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) && !host.ends_with(':')
-        }
-        None => false,
+/// `HOST:PORT` of a `tcp://` address with the CLI's defaults filled in (`localhost`, 2375).
+fn parse_tcp(rest: &str) -> Result<String, String> {
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if !path.is_empty() && path != "/" {
+        return Err(format!(
+            "a path after the address ({path}) is not supported; for a socket use unix://{path}"
+        ));
     }
-}
-
-fn tls_files(env: &TlsEnv) -> Result<TlsFiles, String> {
-    let dir = match (&env.cert_path, &env.home) {
-        (Some(p), _) => PathBuf::from(p),
-        (None, Some(home)) => Path::new(home).join(".docker"),
-        (None, None) => {
-            return Err("TLS is requested but neither DOCKER_CERT_PATH nor HOME is set".into())
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
+        let (v6, after) = inner
+            .split_once(']')
+            .ok_or_else(|| "unclosed `[` in an IPv6 address".to_string())?;
+        let port = match after {
+            "" => "",
+            p => p
+                .strip_prefix(':')
+                .ok_or_else(|| format!("unexpected {p:?} after the IPv6 address"))?,
+        };
+        (format!("[{v6}]"), port)
+    } else {
+        match hostport.split_once(':') {
+            Some((_, p)) if p.contains(':') => {
+                return Err("an IPv6 address must be written in brackets: tcp://[ADDR]:PORT".into())
+            }
+            Some((h, p)) => (h.to_string(), p),
+            None => (hostport.to_string(), ""),
         }
     };
-    Ok(TlsFiles {
-        ca: dir.join("ca.pem"),
-        cert: dir.join("cert.pem"),
-        key: dir.join("key.pem"),
-        dir,
-    })
+    let host = if host.is_empty() {
+        "localhost".to_string()
+    } else {
+        host
+    };
+    let port = if port.is_empty() {
+        DEFAULT_TCP_PORT
+    } else {
+        port.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("invalid port {port:?} (1 to 65535)"))?
+    };
+    Ok(format!("{host}:{port}"))
 }
 
 /// Builds the client. No request is sent yet.
@@ -212,6 +224,12 @@ pub(crate) fn connect(endpoint: &Endpoint) -> Result<Docker, CollectError> {
                 API_DEFAULT_VERSION,
             )
         }
+        (Transport::Ssh(target), _) => {
+            return Err(fail(format!(
+                "internal: {} needs an ssh session, not a direct connection",
+                target.display()
+            )))
+        }
     };
     built.map_err(|e| fail(explain(&e, endpoint)))
 }
@@ -259,7 +277,14 @@ pub(crate) fn explain(err: &bollard::errors::Error, endpoint: &Endpoint) -> Stri
         B::DockerResponseServerError {
             status_code,
             message,
-        } => return format!("the engine answered HTTP {status_code}: {message}"),
+        } => {
+            if let (Transport::Tcp(addr), None) = (&endpoint.transport, &endpoint.tls) {
+                if message.contains("HTTP request to an HTTPS server") {
+                    return plain_to_tls_hint(addr);
+                }
+            }
+            return format!("the engine answered HTTP {status_code}: {message}");
+        }
         B::RequestTimeoutError => {
             return format!("no answer within {} s", endpoint.timeout.as_secs())
         }
@@ -275,7 +300,17 @@ pub(crate) fn explain(err: &bollard::errors::Error, endpoint: &Endpoint) -> Stri
                      (dockerd -H / daemon.json \"hosts\")?"
                 )
             }
-            Transport::Tcp(_) => {}
+            Transport::Tcp(addr)
+                if endpoint.tls.is_none() && io.kind() == std::io::ErrorKind::ConnectionReset =>
+            {
+                return plain_to_tls_hint(addr)
+            }
+            Transport::Tcp(_) | Transport::Ssh(_) => {}
+        }
+    }
+    if let (Transport::Tcp(addr), None) = (&endpoint.transport, &endpoint.tls) {
+        if chain.contains("HTTP request to an HTTPS server") {
+            return plain_to_tls_hint(addr);
         }
     }
     let lower = chain.to_ascii_lowercase();
@@ -292,6 +327,16 @@ pub(crate) fn explain(err: &bollard::errors::Error, endpoint: &Endpoint) -> Stri
         }
     }
     chain
+}
+
+/// What to do when plain HTTP reached a port that speaks TLS.
+fn plain_to_tls_hint(addr: &str) -> String {
+    format!(
+        "{addr} expects TLS but the connection was plain HTTP: set DOCKER_TLS_VERIFY=1 and \
+         DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem, or use a docker \
+         context created with TLS material (docker context create --docker \
+         host=tcp://{addr},ca=...,cert=...,key=...)"
+    )
 }
 
 fn unix_io_reason(path: &str, io: &std::io::Error) -> String {
@@ -336,11 +381,21 @@ pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
-    fn env() -> TlsEnv {
-        TlsEnv {
-            home: Some("/home/u".into()),
-            ..TlsEnv::default()
+    fn sel(host: &str) -> Selection {
+        Selection {
+            host: host.to_string(),
+            chosen_by: "--docker-host",
+            context: None,
+            tls: None,
+        }
+    }
+
+    fn url(host: &str) -> String {
+        match resolve(&sel(host)) {
+            Ok(ep) => ep.url,
+            Err(e) => format!("error: {e}"),
         }
     }
 
@@ -353,62 +408,90 @@ mod tests {
     }
 
     #[test]
-    fn option_wins_over_environment_which_wins_over_default() {
-        let mut e = env();
-        assert_eq!(resolve(None, &e).unwrap().url, DEFAULT_DOCKER_HOST);
-        e.docker_host = Some("unix:///run/user/1000/docker.sock".into());
-        let ep = resolve(None, &e).unwrap();
-        assert_eq!(
-            ep.transport,
-            Transport::Unix("/run/user/1000/docker.sock".into())
-        );
-        let ep = resolve(Some("tcp://10.0.0.5:2375"), &e).unwrap();
-        assert_eq!(ep.url, "tcp://10.0.0.5:2375");
-        assert_eq!(ep.transport, Transport::Tcp("10.0.0.5:2375".into()));
-        assert_eq!(ep.tls, None);
+    fn host_forms_are_normalised_like_the_docker_cli() {
+        for (given, want) in [
+            ("127.0.0.1:2375", "tcp://127.0.0.1:2375"),
+            ("localhost", "tcp://localhost:2375"),
+            ("tcp://:2375", "tcp://localhost:2375"),
+            ("tcp://", "tcp://localhost:2375"),
+            (":2375", "tcp://localhost:2375"),
+            ("tcp://h", "tcp://h:2375"),
+            ("tcp://h:2376/", "tcp://h:2376"),
+            (" tcp://x:1 ", "tcp://x:1"),
+            ("tcp://user:pw@h:1", "tcp://h:1"),
+            ("tcp://h:1?x=1", "tcp://h:1"),
+            ("tcp://[::1]:5", "tcp://[::1]:5"),
+            ("unix://", "unix:///var/run/docker.sock"),
+            ("unix:///run/a.sock", "unix:///run/a.sock"),
+            ("ssh://me@h", "ssh://me@h"),
+            ("ssh://h:2222", "ssh://h:2222"),
+        ] {
+            assert_eq!(url(given), want, "{given}");
+        }
     }
 
     #[test]
-    fn tls_verify_uses_cert_path_and_default_port_2376() {
-        let mut e = env();
-        e.tls_verify = true;
-        let ep = resolve(Some("tcp://docker.example"), &e).unwrap();
-        assert_eq!(ep.transport, Transport::Tcp("docker.example:2376".into()));
-        let tls = ep.tls.unwrap();
-        assert_eq!(tls.ca, PathBuf::from("/home/u/.docker/ca.pem"));
-        e.cert_path = Some("/etc/dp-certs".into());
-        let tls = resolve(Some("tcp://h:1"), &e).unwrap().tls.unwrap();
-        assert_eq!(tls.key, PathBuf::from("/etc/dp-certs/key.pem"));
-        assert_eq!(
-            resolve(Some("tcp://h"), &env()).unwrap().transport,
-            Transport::Tcp("h:2375".into())
-        );
-        assert_eq!(
-            resolve(Some("tcp://[::1]"), &env()).unwrap().transport,
-            Transport::Tcp("[::1]:2375".into())
-        );
+    fn malformed_hosts_are_usage_errors_that_say_what_to_write() {
+        for (given, want) in [
+            (
+                "/var/run/docker.sock",
+                "did you mean unix:///var/run/docker.sock?",
+            ),
+            ("tcp://h/path", "for a socket use unix:///path"),
+            ("tcp://h:abc", "invalid port \"abc\""),
+            ("tcp://h:99999", "invalid port \"99999\""),
+            ("unix:///a://b", "cannot hold `://`"),
+            ("fd://", "a client connects to the socket itself"),
+            ("http://h", "use tcp://HOST:PORT"),
+            ("ftp://h", "unsupported scheme \"ftp\""),
+            ("h:1:2", "must be written in brackets"),
+            ("ssh://u:pw@h", "password"),
+            ("ssh://", "host name"),
+            ("ssh://h?x=1", "query"),
+        ] {
+            match resolve(&sel(given)) {
+                Err(CollectError::Usage { message }) => {
+                    assert!(
+                        message.starts_with(&format!("invalid engine endpoint {:?}", given.trim()))
+                            && message.contains(want),
+                        "{given}: {message}"
+                    )
+                }
+                other => panic!("{given}: expected a usage error, got {other:?}"),
+            }
+        }
     }
 
     #[test]
-    fn unsupported_endpoints_say_what_to_use_instead() {
-        assert!(reason(resolve(Some("ssh://me@h"), &env())).contains("forward the socket"));
-        assert!(reason(resolve(Some("/var/run/docker.sock"), &env()))
-            .contains("did you mean unix:///var/run/docker.sock"));
-        assert!(reason(resolve(Some("ftp://h"), &env())).contains("unix://PATH or tcp://"));
+    fn tls_material_applies_to_tcp_only() {
+        let tls = TlsFiles {
+            dir: PathBuf::from("/c"),
+            ca: PathBuf::from("/c/ca.pem"),
+            cert: PathBuf::from("/c/cert.pem"),
+            key: PathBuf::from("/c/key.pem"),
+        };
+        let mut s = sel("tcp://h:2376");
+        s.tls = Some(tls.clone());
+        assert_eq!(resolve(&s).unwrap().tls, Some(tls.clone()));
+        s.host = "unix:///run/x.sock".into();
+        assert_eq!(resolve(&s).unwrap().tls, None);
     }
 
     #[test]
     fn missing_socket_and_missing_tls_files_are_explained() {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("none.sock");
-        let ep = resolve(Some(&format!("unix://{}", sock.display())), &env()).unwrap();
+        let ep = resolve(&sel(&format!("unix://{}", sock.display()))).unwrap();
         assert!(reason(connect(&ep)).starts_with("no such socket"));
 
-        let mut e = env();
-        e.tls_verify = true;
-        e.cert_path = Some(dir.path().display().to_string());
-        let ep = resolve(Some("tcp://127.0.0.1:1"), &e).unwrap();
-        let r = reason(connect(&ep));
+        let mut s = sel("tcp://127.0.0.1:1");
+        s.tls = Some(TlsFiles {
+            dir: dir.path().to_path_buf(),
+            ca: dir.path().join("ca.pem"),
+            cert: dir.path().join("cert.pem"),
+            key: dir.path().join("key.pem"),
+        });
+        let r = reason(connect(&resolve(&s).unwrap()));
         assert!(
             r.contains("cannot read TLS CA") && r.contains("DOCKER_CERT_PATH"),
             "{r}"
@@ -420,7 +503,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("stale.sock");
         drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
-        let ep = resolve(Some(&format!("unix://{}", sock.display())), &env()).unwrap();
+        let ep = resolve(&sel(&format!("unix://{}", sock.display()))).unwrap();
         let docker = connect(&ep).unwrap();
         let r = reason(first_call(docker, &ep).await);
         assert!(r.starts_with("connection refused on"), "{r}");
@@ -432,7 +515,7 @@ mod tests {
         let sock = dir.path().join("hung.sock");
         // Accepts connections (the backlog does) but never answers.
         let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
-        let mut ep = resolve(Some(&format!("unix://{}", sock.display())), &env()).unwrap();
+        let mut ep = resolve(&sel(&format!("unix://{}", sock.display()))).unwrap();
         ep.timeout = Duration::from_secs(1);
         let docker = connect(&ep).unwrap();
         let started = std::time::Instant::now();

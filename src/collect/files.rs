@@ -7,7 +7,8 @@
 //!   `exists: false` fact at the first candidate.
 //! * `etc-docker`: `/etc/docker`. `daemon.json`: `--config-file`, else `/etc/docker/daemon.json`.
 //! * `docker.sock`: every `unix://PATH` in dockerd's `-H`/`--host` and daemon.json `hosts`; for
-//!   `fd://` (socket activation) the absolute `ListenStream=` paths of the docker.socket unit;
+//!   `fd://` (socket activation) the absolute `ListenStream=` paths of the docker.socket unit
+//!   with its drop-ins merged ([`super::units`]);
 //!   `/var/run/docker.sock` when no host is configured at all (or an activated unit names none).
 //! * `containerd.sock`: `/run/containerd/containerd.sock`, plus `--containerd` / daemon.json
 //!   `containerd` when set.
@@ -16,7 +17,8 @@
 //!   keys of the same names; only when configured.
 //! * `etc-default-docker`: `/etc/default/docker`; `etc-sysconfig-docker`: `/etc/sysconfig/docker`.
 //! * `containerd-config`: `/etc/containerd/config.toml`.
-//! * `dockerd-binary`: dockerd's `argv[0]` when absolute; it and `containerd-binary`,
+//! * `dockerd-binary`: dockerd's `argv[0]` when absolute (when no dockerd process is visible, the
+//!   program of docker.service's `ExecStart=` after drop-ins); it and `containerd-binary`,
 //!   `containerd-shim`, `containerd-shim-runc-v1`, `containerd-shim-runc-v2` and `runc-binary`
 //!   otherwise the first of `/usr/bin`, `/usr/sbin`, `/usr/local/bin`, `/bin`, `/sbin` that holds
 //!   the program; one `exists: false` fact at `/usr/bin/NAME` when none does. The audit checks
@@ -38,6 +40,7 @@ use super::accounts::Accounts;
 use super::daemon::flag_values;
 use super::gap;
 use super::host::{is_missing, HostRoot};
+use super::units;
 
 const UNIT_DIRS: [&str; 3] = [
     "/etc/systemd/system",
@@ -99,7 +102,7 @@ pub(crate) fn collect_files(
         ("etc-docker", "/etc/docker".to_string()),
         ("daemon.json", sources.daemon_json_path.to_string()),
     ];
-    for path in docker_sockets(root, sources, &socket_unit) {
+    for path in docker_sockets(root, sources) {
         planned.push(("docker.sock", path));
     }
     planned.push(("containerd.sock", DEFAULT_CONTAINERD_SOCKET.to_string()));
@@ -124,11 +127,10 @@ pub(crate) fn collect_files(
         "containerd-config",
         "/etc/containerd/config.toml".to_string(),
     ));
-    let dockerd_path = sources
-        .dockerd_args
-        .and_then(|a| a.first())
-        .filter(|p| p.starts_with('/'))
-        .cloned();
+    let dockerd_path = match sources.dockerd_args {
+        Some(args) => args.first().filter(|p| p.starts_with('/')).cloned(),
+        None => units::exec_start_program(root),
+    };
     for (role, name) in BINARIES {
         let path = match (&dockerd_path, role) {
             (Some(p), "dockerd-binary") => p.clone(),
@@ -227,7 +229,7 @@ fn find_program(root: &HostRoot, name: &str) -> String {
 }
 
 /// Unix sockets dockerd listens on, as configured.
-fn docker_sockets(root: &HostRoot, sources: &Sources<'_>, socket_unit: &str) -> Vec<String> {
+fn docker_sockets(root: &HostRoot, sources: &Sources<'_>) -> Vec<String> {
     let mut hosts = sources.flag(&["-H", "--host"]);
     if let Some(list) = sources
         .daemon_json
@@ -251,7 +253,7 @@ fn docker_sockets(root: &HostRoot, sources: &Sources<'_>, socket_unit: &str) -> 
                 .to_string(),
             );
         } else if host.starts_with("fd://") {
-            let listed = listen_streams(root, socket_unit);
+            let listed = listen_streams(root);
             if listed.is_empty() {
                 sockets.push(DEFAULT_SOCKET.to_string());
             }
@@ -261,16 +263,13 @@ fn docker_sockets(root: &HostRoot, sources: &Sources<'_>, socket_unit: &str) -> 
     sockets
 }
 
-/// Absolute `ListenStream=` paths of a socket unit (unreadable unit: none; its fact says why).
-fn listen_streams(root: &HostRoot, unit_path: &str) -> Vec<String> {
-    let Ok(text) = root.read_to_string(unit_path) else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("ListenStream="))
-        .map(str::trim)
+/// Absolute `ListenStream=` paths of the docker.socket unit with its drop-ins merged
+/// (unreadable unit: none; its fact says why).
+fn listen_streams(root: &HostRoot) -> Vec<String> {
+    units::merged_values(root, "docker.socket", "Socket", "ListenStream")
+        .unwrap_or_default()
+        .into_iter()
         .filter(|p| p.starts_with('/'))
-        .map(str::to_string)
         .collect()
 }
 

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use crate::snapshot::{Gap, HostFacts};
 
 use super::accounts::Accounts;
-use super::{audit, daemon, files, gap};
+use super::identify::Served;
+use super::{audit, daemon, files, gap, units};
 
 /// Symbolic links followed while resolving one path before giving up (Linux uses 40).
 const MAX_SYMLINK_HOPS: u32 = 40;
@@ -30,12 +31,25 @@ const MAX_SYMLINK_HOPS: u32 = 40;
 #[derive(Debug, Clone)]
 pub(crate) struct HostRoot {
     root: PathBuf,
+    /// For a staged copy of a remote host ([`super::ssh_stage`]): the host paths that were
+    /// asked for. A path outside this set was never read from the remote host, so its absence
+    /// from the copy says nothing: resolving it is an error, never "missing".
+    asked: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
 }
 
 impl HostRoot {
     pub fn new(root: &Path) -> Self {
         HostRoot {
             root: root.to_path_buf(),
+            asked: None,
+        }
+    }
+
+    /// A staged copy of a remote host, where only the `asked` paths were read.
+    pub fn staged(root: &Path, asked: std::collections::BTreeSet<String>) -> Self {
+        HostRoot {
+            root: root.to_path_buf(),
+            asked: Some(std::sync::Arc::new(asked)),
         }
     }
 
@@ -52,6 +66,18 @@ impl HostRoot {
     /// Resolves every symbolic link of a host path within the root and returns the real path
     /// under the root. Fails with `NotFound` for a missing path or a dangling link.
     pub fn resolve(&self, host_path: &str) -> io::Result<PathBuf> {
+        match (self.resolve_within(host_path), &self.asked) {
+            (Err(e), Some(asked)) if is_missing(&e) && !asked.contains(host_path) => {
+                Err(io::Error::other(format!(
+                    "{host_path} was not read from the remote host (dockproof does not fetch \
+                     it over ssh), so whether it exists is unknown"
+                )))
+            }
+            (result, _) => result,
+        }
+    }
+
+    fn resolve_within(&self, host_path: &str) -> io::Result<PathBuf> {
         // Components still to walk, last one on top; `..` is kept as a literal name, which a
         // normal component can never be.
         let mut pending: Vec<OsString> = parts(Path::new(host_path));
@@ -172,17 +198,38 @@ pub(crate) fn is_missing(err: &io::Error) -> bool {
     )
 }
 
-/// Reads every host fact under `root`. Never fails: what cannot be read becomes a gap.
-pub(crate) fn collect_host(root: &Path) -> (HostFacts, Vec<Gap>) {
-    let root = HostRoot::new(root);
+/// Reads every host fact under `root`, for the daemon `served` (or, when it could not be
+/// identified, the reason, which becomes the dockerd and daemon.json gaps: another daemon's
+/// process or configuration is never read in its place). Never fails: what cannot be read
+/// becomes a gap.
+pub(crate) fn collect_host(
+    root: HostRoot,
+    served: &Result<Served, String>,
+) -> (HostFacts, Vec<Gap>) {
     let mut gaps = Vec::new();
     let accounts = Accounts::load(&root, &mut gaps);
-    let dockerd = daemon::find_dockerd(&root, &mut gaps);
+    let (dockerd, daemon_json_path, daemon_json) = match served {
+        Ok(served) => {
+            let path = served.config_path.clone();
+            let json = daemon::read_daemon_json(&root, &path, &mut gaps);
+            (Some(daemon::served_process(served)), path, json)
+        }
+        Err(why) => {
+            gaps.push(gap(
+                "host:/proc (dockerd)",
+                format!("the daemon serving the engine was not identified: {why}"),
+            ));
+            gaps.push(gap(
+                "host:daemon.json",
+                "not read: which configuration file applies depends on the daemon serving the \
+                 engine, which was not identified",
+            ));
+            (None, daemon::DEFAULT_DAEMON_JSON.to_string(), None)
+        }
+    };
     let args = dockerd.as_ref().map(|d| d.args.as_slice());
-    let daemon_json_path = daemon::daemon_json_path(args);
-    let daemon_json = daemon::read_daemon_json(&root, &daemon_json_path, &mut gaps);
     let config = daemon_json.as_ref().and_then(|d| d.content.as_ref());
-    let files = files::collect_files(
+    let mut files = files::collect_files(
         &root,
         &accounts,
         &files::Sources {
@@ -192,9 +239,22 @@ pub(crate) fn collect_host(root: &Path) -> (HostFacts, Vec<Gap>) {
         },
         &mut gaps,
     );
+    if served.is_err() {
+        // The default path may belong to another daemon; its file fact would be judged as this
+        // engine's configuration file.
+        files.retain(|f| f.role != "daemon.json");
+    }
     let facts = HostFacts {
         audit_rules: audit::collect_audit_rules(&root, &mut gaps),
-        docker_group: accounts.group_fact("docker"),
+        docker_group: accounts.group_fact(
+            &accounts.socket_group(
+                args,
+                config,
+                units::merged_values(&root, "docker.socket", "Socket", "SocketGroup")
+                    .and_then(|mut v| v.pop()),
+            ),
+        ),
+        socket_activation: units::merged_values(&root, "docker.socket", "Socket", "ListenStream"),
         mounts: read_mounts(&root, &mut gaps),
         client_env: read_client_env(&root, &mut gaps),
         daemon_json,
@@ -208,6 +268,28 @@ pub(crate) fn collect_host(root: &Path) -> (HostFacts, Vec<Gap>) {
         "host facts collected"
     );
     (facts, gaps)
+}
+
+/// Why `--host-root DIR` cannot be used, if it cannot: it must be a directory holding `etc/` and
+/// `usr/` or `proc/`, as every Linux root filesystem does. An empty or mistyped directory
+/// would otherwise read as a host where every file is missing.
+pub(crate) fn check_host_root(dir: &Path) -> Result<(), String> {
+    let is_dir = |sub: &str| dir.join(sub).is_dir();
+    match std::fs::metadata(dir) {
+        Err(e) => return Err(format!("--host-root {}: {e}", dir.display())),
+        Ok(m) if !m.is_dir() => {
+            return Err(format!("--host-root {} is not a directory", dir.display()))
+        }
+        Ok(_) => {}
+    }
+    if is_dir("etc") && (is_dir("usr") || is_dir("proc")) {
+        return Ok(());
+    }
+    Err(format!(
+        "--host-root {} does not look like a root filesystem (it needs etc/ and usr/ or \
+         proc/); mount the host's / there, e.g. docker run -v /:/host:ro ... --host-root /host",
+        dir.display()
+    ))
 }
 
 /// Mount points of the host's PID 1 mount namespace, in mountinfo order.
@@ -310,6 +392,25 @@ mod tests {
     }
 
     #[test]
+    fn a_staged_copy_knows_missing_from_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let asked = ["/etc/docker/daemon.json".to_string()]
+            .into_iter()
+            .collect();
+        let root = HostRoot::staged(dir.path(), asked);
+        assert!(is_missing(
+            &root.resolve("/etc/docker/daemon.json").unwrap_err()
+        ));
+        let err = root.resolve("/etc/docker/seccomp.json").unwrap_err();
+        assert!(!is_missing(&err));
+        assert!(
+            err.to_string()
+                .contains("was not read from the remote host"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn symlink_loops_are_reported_not_followed_forever() {
         let dir = tempfile::tempdir().unwrap();
         symlink("/b", dir.path().join("a")).unwrap();
@@ -333,7 +434,8 @@ mod tests {
     #[test]
     fn a_bare_root_yields_gaps_and_nones_never_empty_lists() {
         let dir = tempfile::tempdir().unwrap();
-        let (facts, gaps) = collect_host(dir.path());
+        let served = Err("test: no daemon".to_string());
+        let (facts, gaps) = collect_host(HostRoot::new(dir.path()), &served);
         assert_eq!(facts.mounts, None);
         assert_eq!(facts.dockerd, None);
         assert_eq!(facts.docker_group, None);
@@ -349,10 +451,35 @@ mod tests {
                 "{expected} missing in {sources:?}"
             );
         }
-        // A missing daemon.json is a valid state, not a gap.
-        let dj = facts.daemon_json.unwrap();
-        assert!(!dj.exists);
-        assert_eq!(dj.path, "/etc/docker/daemon.json");
+        // Without an identified daemon, no daemon.json is attributed to the engine.
+        assert_eq!(facts.daemon_json, None);
+        assert!(sources.contains(&"host:daemon.json"), "{sources:?}");
+        assert!(facts.files.iter().all(|f| f.role != "daemon.json"));
+        let dockerd_gap = gaps
+            .iter()
+            .find(|g| g.source == "host:/proc (dockerd)")
+            .unwrap();
+        assert_eq!(
+            dockerd_gap.error,
+            "the daemon serving the engine was not identified: test: no daemon"
+        );
+    }
+
+    #[test]
+    fn a_host_root_must_look_like_a_root_filesystem() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_host_root(dir.path()).unwrap_err();
+        assert!(
+            err.contains("does not look like a root filesystem"),
+            "{err}"
+        );
+        let err = check_host_root(&dir.path().join("typo")).unwrap_err();
+        assert!(err.contains("No such file or directory"), "{err}");
+        fs::create_dir_all(dir.path().join("etc")).unwrap();
+        assert!(check_host_root(dir.path()).is_err());
+        fs::create_dir_all(dir.path().join("proc")).unwrap();
+        assert_eq!(check_host_root(dir.path()), Ok(()));
+        assert_eq!(check_host_root(Path::new("/")), Ok(()));
     }
 
     #[test]

@@ -23,31 +23,46 @@
 
 mod accounts;
 mod audit;
+mod context;
 mod daemon;
 mod endpoint;
 mod engine;
 mod files;
 mod host;
+mod identify;
 mod redact;
+mod ssh;
+mod ssh_host;
+mod ssh_pool;
+mod ssh_stage;
+mod units;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::Utc;
+use serde_json::Value;
 
 use crate::snapshot::{Collection, Gap, HostFacts, Snapshot, ToolInfo, SCHEMA_VERSION};
 
 pub use endpoint::{DEFAULT_DOCKER_HOST, REQUEST_TIMEOUT};
 
 /// What to collect from where.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CollectOptions {
-    /// Engine endpoint; `None` means `DOCKER_HOST`, else the local socket.
+    /// Engine endpoint (`--docker-host`); with `context` unset, `None` means the docker CLI's
+    /// selection rules (`DOCKER_HOST`, `DOCKER_CONTEXT`, the current context, the default).
     pub docker_host: Option<String>,
+    /// Docker context name (`--context`); giving both this and `docker_host` is a usage error.
+    pub context: Option<String>,
     /// Directory under which host files are read (`/host` in a container with the host's root
-    /// mounted). `None` means `/` when the engine is reached through a local unix socket, and no
-    /// host facts at all for a remote engine: the local filesystem is not the remote host's, and
-    /// reading it would attribute one machine's files to another.
+    /// mounted). It must look like a root filesystem ([`CollectError::Usage`] otherwise).
+    /// `None` means `/` when the engine is a local unix socket whose serving dockerd could be
+    /// identified; a remote TCP engine gets no host facts unless this is given, and an ssh
+    /// engine's host facts are read over ssh (this option then does not apply).
     pub host_root: Option<PathBuf>,
+    /// ssh client configuration file for `ssh://` engines (`-F`); `None` uses ssh's own.
+    pub ssh_config: Option<PathBuf>,
     /// Collect stopped containers too.
     pub include_stopped: bool,
     /// Maximum concurrent inspect calls against the engine (0 is treated as 1).
@@ -57,6 +72,9 @@ pub struct CollectOptions {
 /// Why collection could not produce a snapshot at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
+    /// The engine selection or the host root is wrong: nothing was contacted.
+    #[error("{message}")]
+    Usage { message: String },
     /// The engine could not be reached or refused the first call.
     #[error("cannot reach the Docker engine at {endpoint}: {reason}")]
     Unreachable { endpoint: String, reason: String },
@@ -73,30 +91,68 @@ pub enum CollectError {
     },
 }
 
-/// Collects a snapshot. Per-object failures become gaps; only an unreachable engine is an error.
+/// Collects a snapshot. Per-object failures become gaps; only an unreachable engine (or a usage
+/// error, before anything is contacted) is an error.
 ///
-/// The engine is contacted first (`GET /version`); once it answers, the host facts are read on a
-/// blocking thread while the engine objects are fetched.
+/// The engine is read first (`/version`, then everything else); the host facts follow, because
+/// telling which daemon serves the engine needs its `/info` `DockerRootDir`.
 pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     let started_at = Utc::now();
-    let env = endpoint::TlsEnv::from_process_env();
-    let endpoint = endpoint::resolve(opts.docker_host.as_deref(), &env)?;
-    tracing::debug!(endpoint = %endpoint.url, tls = endpoint.tls.is_some(), "connecting");
-    let docker = endpoint::connect(&endpoint)?;
-    let (docker, version) = endpoint::first_call(docker, &endpoint).await?;
-
-    let root = match &opts.host_root {
-        Some(root) => Some(root.clone()),
-        None if endpoint.url.starts_with("unix://") => Some(PathBuf::from("/")),
-        None => None,
+    let env = context::SelectEnv::from_process_env();
+    let usage = |message: String| CollectError::Usage { message };
+    let selection = context::select(opts.docker_host.as_deref(), opts.context.as_deref(), &env)
+        .map_err(|e| usage(e.to_string()))?;
+    let endpoint = endpoint::resolve(&selection)?;
+    if let Some(root) = &opts.host_root {
+        if matches!(endpoint.transport, endpoint::Transport::Ssh(_)) {
+            return Err(usage(format!(
+                "--host-root does not apply to {}: that host's files are read over ssh",
+                endpoint.url
+            )));
+        }
+        host::check_host_root(root).map_err(usage)?;
+    }
+    if let Some(config) = &opts.ssh_config {
+        if !config.is_file() {
+            return Err(usage(format!(
+                "--ssh-config {}: no such file",
+                config.display()
+            )));
+        }
+    }
+    tracing::debug!(endpoint = %endpoint.url, by = selection.chosen_by, tls = endpoint.tls.is_some(), "connecting");
+    let (docker, session) = match &endpoint.transport {
+        endpoint::Transport::Ssh(target) => {
+            let (target, config) = (target.clone(), opts.ssh_config.clone());
+            let opened = tokio::task::spawn_blocking(move || {
+                ssh::SshSession::open(&target, config.as_deref())
+            })
+            .await;
+            let unreachable = |reason: String| CollectError::Unreachable {
+                endpoint: endpoint.url.clone(),
+                reason,
+            };
+            let session = match opened {
+                Ok(Ok(session)) => Arc::new(session),
+                Ok(Err(e)) => return Err(unreachable(e.to_string())),
+                Err(e) => return Err(unreachable(format!("ssh start-up aborted: {e}"))),
+            };
+            let docker = session
+                .docker(endpoint.timeout.as_secs().max(1))
+                .map_err(|e| unreachable(endpoint::explain(&e, &endpoint)))?;
+            (docker, Some(session))
+        }
+        _ => (endpoint::connect(&endpoint)?, None),
     };
-    let host_task = root
-        .clone()
-        .map(|root| tokio::task::spawn_blocking(move || host::collect_host(&root)));
+    let (docker, version) = endpoint::first_call(docker, &endpoint).await?;
+    let product = engine_product(&version);
 
     let mut gaps = Vec::new();
     let (engine, mut target) = engine::collect_engine(&docker, version, opts, &mut gaps).await;
     target.docker_host = endpoint.url.clone();
+    target.selected_by = Some(selection.chosen_by.to_string());
+    target.context = selection.context.clone();
+    target.engine_product = product;
     let failed = gaps.iter().filter(|g| is_engine_source(&g.source)).count();
     if failed > 0 {
         if let Err(reason) = endpoint::still_answering(&docker, &endpoint).await {
@@ -108,26 +164,13 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
         }
     }
 
-    let (host, host_gaps) = match host_task {
-        Some(task) => match task.await {
-            Ok(result) => result,
-            Err(err) => (
-                HostFacts::default(),
-                vec![gap("host", format!("host fact collection aborted: {err}"))],
-            ),
-        },
-        None => (
-            HostFacts::default(),
-            vec![gap(
-                "host",
-                format!(
-                    "not collected: the engine at {} is not a local socket; pass --host-root \
-                     with a mount of that host's filesystem to collect its files",
-                    endpoint.url
-                ),
-            )],
-        ),
-    };
+    let root_dir = engine
+        .info
+        .as_ref()
+        .and_then(|i| i.get("DockerRootDir"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let (host, host_gaps, host_root) = host_facts(opts, &endpoint, session, root_dir).await;
     gaps.extend(host_gaps);
     tracing::debug!(gaps = gaps.len(), "collection finished");
 
@@ -138,13 +181,114 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
             started_at,
             finished_at: Utc::now(),
             include_stopped: opts.include_stopped,
-            host_root: root.map(|r| r.display().to_string()).unwrap_or_default(),
+            host_root,
         },
         target,
         engine,
         host,
         gaps,
     })
+}
+
+/// Host facts of the host that runs the engine, and where they were read (`host_root`).
+async fn host_facts(
+    opts: &CollectOptions,
+    endpoint: &endpoint::Endpoint,
+    session: Option<Arc<ssh::SshSession>>,
+    root_dir: Option<String>,
+) -> (HostFacts, Vec<Gap>, String) {
+    let aborted = |e: tokio::task::JoinError| {
+        (
+            HostFacts::default(),
+            vec![gap("host", format!("host fact collection aborted: {e}"))],
+        )
+    };
+    let none = |why: String| (HostFacts::default(), vec![gap("host", why)], String::new());
+    match (&endpoint.transport, session) {
+        (endpoint::Transport::Ssh(_), Some(session)) => {
+            let label = format!("{} (over ssh)", endpoint.url);
+            let task = tokio::task::spawn_blocking(move || {
+                ssh_host::collect_remote(&session, root_dir.as_deref())
+            });
+            let (facts, gaps) = task.await.unwrap_or_else(aborted);
+            (facts, gaps, label)
+        }
+        (endpoint::Transport::Unix(socket), _) => {
+            let peer = identify::peer_pid(socket).await;
+            let given = opts.host_root.clone();
+            let root = given.clone().unwrap_or_else(|| PathBuf::from("/"));
+            let socket = socket.clone();
+            let shown = root.display().to_string();
+            let task = tokio::task::spawn_blocking(move || {
+                let served = identify::identify_local(
+                    &host::HostRoot::new(&root),
+                    &socket,
+                    peer,
+                    root_dir.as_deref(),
+                );
+                match (&served, given) {
+                    (Err(why), None) => (
+                        HostFacts::default(),
+                        vec![gap(
+                            "host",
+                            format!(
+                                "not collected: the dockerd serving unix://{socket} was not \
+                                 identified on this machine ({why}); this machine's files may \
+                                 not be that engine's host. Scan that host over ssh:// or pass \
+                                 --host-root with a mount of its filesystem"
+                            ),
+                        )],
+                    ),
+                    _ => host::collect_host(host::HostRoot::new(&root), &served),
+                }
+            });
+            let (facts, gaps) = task.await.unwrap_or_else(aborted);
+            (facts, gaps, shown)
+        }
+        (_, _) => match &opts.host_root {
+            Some(root) => {
+                let root = root.clone();
+                let shown = root.display().to_string();
+                let why = format!(
+                    "the engine is reached at {}, so which dockerd serves it cannot be told \
+                     from the host's processes",
+                    endpoint.url
+                );
+                let task = tokio::task::spawn_blocking(move || {
+                    host::collect_host(host::HostRoot::new(&root), &Err(why))
+                });
+                let (facts, gaps) = task.await.unwrap_or_else(aborted);
+                (facts, gaps, shown)
+            }
+            None => none(format!(
+                "not collected: the engine at {} is not a local socket; scan it over ssh:// \
+                 (host facts are then read through the same connection) or pass --host-root \
+                 with a mount of that host's filesystem",
+                endpoint.url
+            )),
+        },
+    }
+}
+
+/// The product that answered, from `/version` `Components` (Podman names itself there).
+fn engine_product(version: &bollard::models::SystemVersion) -> Option<String> {
+    let names: Vec<&str> = version
+        .components
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    if let Some(podman) = names
+        .iter()
+        .find(|n| n.to_ascii_lowercase().contains("podman"))
+    {
+        return Some((*podman).to_string());
+    }
+    if names.contains(&"Engine") {
+        return Some("Docker Engine".to_string());
+    }
+    names.first().map(|n| (*n).to_string())
 }
 
 /// Whether a gap names something read from the engine (as opposed to the host).
@@ -161,4 +305,43 @@ pub(crate) fn gap(source: impl Into<String>, error: impl std::fmt::Display) -> G
     // The command line lists every gap when collection ends; this is for -v tracing only.
     tracing::debug!(source = %gap.source, error = %gap.error, "collection gap");
     gap
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{SystemVersion, SystemVersionComponents};
+
+    fn version(names: &[&str]) -> SystemVersion {
+        SystemVersion {
+            components: Some(
+                names
+                    .iter()
+                    .map(|n| SystemVersionComponents {
+                        name: n.to_string(),
+                        version: "1".into(),
+                        details: None,
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_engine_product_is_named_from_its_components() {
+        assert_eq!(
+            engine_product(&version(&["Engine", "containerd", "runc"])).as_deref(),
+            Some("Docker Engine")
+        );
+        assert_eq!(
+            engine_product(&version(&["Conmon", "OCI Runtime (crun)", "Podman Engine"])).as_deref(),
+            Some("Podman Engine")
+        );
+        assert_eq!(
+            engine_product(&version(&["Other"])).as_deref(),
+            Some("Other")
+        );
+        assert_eq!(engine_product(&version(&[])), None);
+    }
 }

@@ -1,12 +1,16 @@
-//! Redaction of secret-bearing fields, applied in memory right after each object is read and
-//! before it is stored anywhere.
+//! The one redactor: secret-bearing fields are rewritten in memory right after each object is
+//! read and before it is stored anywhere, so neither the snapshot nor any report derived from it
+//! can hold them. A finding about a secret can then show where it is, never what it is.
 //!
 //! What is replaced (names are kept; values become [`REDACTED`] or [`REDACTED_CREDENTIAL`] through
-//! [`redact_env`] and [`looks_like_credential`]):
-//! * containers: `Config.Env`;
-//! * images: `Config.Env` and, on engines that still send it, `ContainerConfig.Env`; in the
-//!   build history (`History[].CreatedBy`), the value of every `NAME=value` assignment that looks
-//!   like a credential (`ENV DB_PASSWORD=...`, `ARG TOKEN=...`, `RUN TOKEN=... make`);
+//! [`redact_env`], [`looks_like_credential`] and the command-line rules of [`command`]):
+//! * containers and images: `Config.Env` (every value); command lines (`Cmd`, `Entrypoint`,
+//!   the container's `Path` + `Args`, `Healthcheck.Test`) and label values, where a value looks
+//!   like a credential (`--password=...`, `-u user:pw` for curl, `-pSECRET` for mysql,
+//!   `scheme://user:pw@`, cloud access keys, tokens, private keys; see [`command`]);
+//! * images: the same in `ContainerConfig` on engines that still send it, and in the build
+//!   history (`History[].CreatedBy`), read as a shell script; a step longer than
+//!   [`MAX_STEP`] bytes is cut there, with a marker;
 //! * plugins: `Settings.Env` and the `Value` of each `Config.Env` definition;
 //! * swarm: `JoinTokens.Worker` / `JoinTokens.Manager` and `Spec.CAConfig.SigningCAKey`;
 //! * volumes: in `Options` values of the form `k=v,k2=v2` (`o=` of CIFS/NFS volumes), the value
@@ -14,29 +18,40 @@
 //! * daemon.json and the dockerd command line: the password of any `scheme://user:password@host`
 //!   URL (proxy and mirror settings).
 //!
-//! What is not touched: command lines of containers (`Cmd`, `Args`, `Entrypoint`, healthchecks),
-//! labels and mounts are configuration the checks read; a secret passed there is a finding for a
-//! human, not something this module can recognise reliably.
+//! Mounts and the remaining configuration are what the checks read and hold no secret values.
 //!
 //! This module never reads or writes anything; it only rewrites values it is handed.
+
+mod command;
 
 use serde_json::Value;
 
 use crate::snapshot::{looks_like_credential, redact_env, REDACTED, REDACTED_CREDENTIAL};
 
+/// Longest build step kept; the rest is cut at collection (the checks read a step's start).
+pub const MAX_STEP: usize = 8 * 1024;
+
 /// Redacts a container inspect document (`GET /containers/{id}/json`).
 pub(crate) fn container(doc: &mut Value) {
     env_at(doc, &["Config", "Env"]);
+    config_commands(doc, "Config");
+    // `Path` + `Args` is the command line the container actually runs.
+    let path = doc.get("Path").and_then(Value::as_str).map(str::to_string);
+    if let (Some(path), Some(args)) = (path, doc.get_mut("Args")) {
+        argv_pair(&mut vec![Value::String(path)], args);
+    }
 }
 
 /// Redacts an image inspect document (`GET /images/{id}/json`).
 pub(crate) fn image(doc: &mut Value) {
     env_at(doc, &["Config", "Env"]);
     env_at(doc, &["ContainerConfig", "Env"]);
+    config_commands(doc, "Config");
+    config_commands(doc, "ContainerConfig");
     if let Some(layers) = get_mut(doc, &["History"]).and_then(Value::as_array_mut) {
         for layer in layers {
             if let Some(Value::String(created_by)) = layer.get_mut("CreatedBy") {
-                if let Some(redacted) = history_assignments(created_by) {
+                if let Some(redacted) = build_step(created_by) {
                     *created_by = redacted;
                 }
             }
@@ -44,26 +59,119 @@ pub(crate) fn image(doc: &mut Value) {
     }
 }
 
-/// Replaces the values of credential-looking `NAME=value` assignments in a build step; `None`
-/// when there is nothing to replace.
-pub(crate) fn history_assignments(text: &str) -> Option<String> {
-    static ASSIGNMENT: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let re = ASSIGNMENT
-        .get_or_init(|| {
-            regex::Regex::new(r#"([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^\s;&|]+)"#).ok()
-        })
-        .as_ref()?;
-    let mut changed = false;
-    let out = re.replace_all(text, |c: &regex::Captures<'_>| {
-        let (name, value) = (&c[1], c[2].trim_matches(|q| q == '"' || q == '\''));
-        if looks_like_credential(name, value) {
-            changed = true;
-            format!("{name}={REDACTED_CREDENTIAL}")
-        } else {
-            c[0].to_string()
+/// A build step (`History[].CreatedBy`) with its secrets replaced and cut at [`MAX_STEP`];
+/// `None` when it is kept as it is.
+pub(crate) fn build_step(text: &str) -> Option<String> {
+    let cut = if text.len() > MAX_STEP {
+        let mut end = MAX_STEP;
+        while !text.is_char_boundary(end) {
+            end -= 1;
         }
-    });
-    changed.then(|| out.into_owned())
+        Some(format!(
+            "{} <cut by dockproof: {} more bytes>",
+            &text[..end],
+            text.len() - end
+        ))
+    } else {
+        None
+    };
+    let base = cut.as_deref().unwrap_or(text);
+    command::script_text(base).or(cut)
+}
+
+/// `Cmd`, `Entrypoint`, `Healthcheck.Test` and `Labels` of a `Config` block.
+fn config_commands(doc: &mut Value, block: &str) {
+    let Some(config) = doc.get_mut(block).and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut entrypoint = config
+        .get("Entrypoint")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(cmd) = config.get_mut("Cmd") {
+        argv_pair(&mut entrypoint, cmd);
+    }
+    if let Some(Value::Array(e)) = config.get_mut("Entrypoint") {
+        *e = entrypoint;
+    }
+    if let Some(Value::Array(test)) = config
+        .get_mut("Healthcheck")
+        .and_then(|h| h.get_mut("Test"))
+    {
+        match test.first().and_then(Value::as_str) {
+            Some("CMD-SHELL") => {
+                for v in test.iter_mut().skip(1) {
+                    if let Some(clean) = v.as_str().and_then(command::script_text) {
+                        *v = Value::String(clean);
+                    }
+                }
+            }
+            Some("CMD") => {
+                let mut prefix = vec![test.remove(0)];
+                let mut rest = Value::Array(std::mem::take(test));
+                argv_pair(&mut Vec::new(), &mut rest);
+                prefix.extend(rest.as_array().cloned().unwrap_or_default());
+                *test = prefix;
+            }
+            _ => {}
+        }
+    }
+    if let Some(labels) = config.get_mut("Labels").and_then(Value::as_object_mut) {
+        labels_in(labels);
+    }
+}
+
+/// Redacts the values of secret-looking labels, keeping every key.
+fn labels_in(labels: &mut serde_json::Map<String, Value>) {
+    for (key, value) in labels.iter_mut() {
+        let Some(text) = value.as_str() else { continue };
+        if label_names_a_secret(key) && !text.is_empty() {
+            *value = Value::String(REDACTED_CREDENTIAL.to_string());
+        } else if let Some(clean) = command::text(text) {
+            *value = Value::String(clean);
+        }
+    }
+}
+
+/// Whether a label's key says its value is a secret (`db.password`, `AWS_SECRET_ACCESS_KEY`,
+/// `api-token`); narrower than the environment rule, because labels such as `auth.enabled` or
+/// `traefik.http.middlewares.auth.basicauth.realm` are ordinary configuration.
+fn label_names_a_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase().replace(['.', '-'], "_");
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "access_key",
+        "private_key",
+        "credential",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+}
+
+/// Redacts `head` + `tail` as one argv (an entrypoint and its command, a path and its
+/// arguments) and writes each part back; non-string arrays are left alone.
+fn argv_pair(head: &mut Vec<Value>, tail: &mut Value) {
+    let Some(tail_items) = tail.as_array() else {
+        return;
+    };
+    let words: Option<Vec<String>> = head
+        .iter()
+        .chain(tail_items.iter())
+        .map(|v| v.as_str().map(str::to_string))
+        .collect();
+    let Some(mut words) = words else { return };
+    if !command::argv(&mut words) {
+        return;
+    }
+    let split = head.len();
+    *head = words[..split].iter().cloned().map(Value::String).collect();
+    *tail = Value::Array(words[split..].iter().cloned().map(Value::String).collect());
 }
 
 /// Redacts a plugin document (`GET /plugins` entry).
@@ -139,21 +247,10 @@ pub(crate) fn url_credentials_in(doc: &mut Value) {
     }
 }
 
-/// Returns `text` with the password of an embedded `scheme://user:password@host` replaced, or
-/// `None` when there is none.
+/// Returns `text` with every secret the text rules know replaced (the password of each
+/// embedded `scheme://user:password@host`, tokens, keys), or `None` when there is none.
 pub(crate) fn url_credentials(text: &str) -> Option<String> {
-    let scheme_end = text.find("://")? + 3;
-    let authority_end = text[scheme_end..]
-        .find(['/', '?', '#'])
-        .map_or(text.len(), |i| scheme_end + i);
-    let at = text[scheme_end..authority_end].rfind('@')? + scheme_end;
-    let colon = text[scheme_end..at].find(':')? + scheme_end;
-    Some(format!(
-        "{}{}{}",
-        &text[..=colon],
-        REDACTED_CREDENTIAL,
-        &text[at..]
-    ))
+    command::text(text)
 }
 
 fn is_password_key(key: &str) -> bool {
@@ -295,6 +392,54 @@ mod tests {
             "RUN |1 GITHUB_TOKEN=<redacted:credential-like> /bin/sh -c make && echo done"
         );
         assert_eq!(h[2]["CreatedBy"], "/bin/sh -c apt-get update");
+    }
+
+    #[test]
+    fn command_lines_healthchecks_and_labels_keep_names_not_secrets() {
+        let mut doc = json!({
+            "Path": "mysql",
+            "Args": ["-h", "db", "-pS3cret", "app"],
+            "Config": {
+                "Entrypoint": ["/app/run"],
+                "Cmd": ["--password=hunter2", "--port", "8080"],
+                "Healthcheck": {"Test": ["CMD-SHELL", "curl -fsu probe:pr0be http://localhost/"]},
+                "Labels": {
+                    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI",
+                    "db.url": "postgres://app:pgpw@db:5432/app",
+                    "auth.enabled": "true",
+                    "com.example.port": "8080"
+                }
+            }
+        });
+        container(&mut doc);
+        let text = serde_json::to_string(&doc).unwrap();
+        for secret in ["S3cret", "hunter2", "pr0be", "wJalrXUtnFEMI", "pgpw"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        let m = REDACTED_CREDENTIAL;
+        assert_eq!(doc["Args"], json!(["-h", "db", format!("-p{m}"), "app"]));
+        assert_eq!(
+            doc["Config"]["Cmd"],
+            json!([format!("--password={m}"), "--port", "8080"])
+        );
+        assert_eq!(doc["Config"]["Entrypoint"], json!(["/app/run"]));
+        assert_eq!(doc["Config"]["Labels"]["auth.enabled"], "true");
+        assert_eq!(doc["Config"]["Labels"]["com.example.port"], "8080");
+        assert_eq!(
+            doc["Config"]["Labels"]["db.url"],
+            format!("postgres://app:{m}@db:5432/app")
+        );
+    }
+
+    #[test]
+    fn long_build_steps_are_cut_with_a_marker() {
+        let step = format!("/bin/sh -c echo {}", "x".repeat(2 << 20));
+        let cut = build_step(&step).unwrap();
+        assert!(cut.len() < MAX_STEP + 64);
+        assert!(cut.ends_with(&format!(
+            " <cut by dockproof: {} more bytes>",
+            step.len() - MAX_STEP
+        )));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The `html` diff format: one self-contained page (inline CSS, no script, nothing fetched).
 //!
 //! The page is `templates/diff.html.tera`, registered under a name ending in `.html` so Tera
-//! auto-escapes every value; host-derived strings (container names, waiver ids, titles) only
+//! auto-escapes every value with [`crate::text::html`]; host-derived strings (container names, waiver ids, titles) only
 //! reach the page through it and `| safe` is never used. The view below flattens the diff into
 //! titled tables of plain strings so the template has no logic to get wrong.
 
@@ -63,6 +63,9 @@ fn template() -> Result<&'static Tera, String> {
         let mut tera = Tera::default();
         tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)
             .map_err(|e| describe(&e))?;
+        // The shared neutraliser: Tera's escaping plus bidirectional and control characters
+        // shown, as in the report.
+        tera.set_escape_fn(crate::text::html);
         Ok(tera)
     })
     .as_ref()

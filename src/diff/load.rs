@@ -14,8 +14,8 @@ use crate::assessment::{Assessment, SCHEMA_VERSION};
 /// Why an assessment could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {error}")]
-    Io { path: String, error: std::io::Error },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// The message carries serde_json's line and column.
     #[error("{path} is not valid JSON (truncated or damaged?): {message}")]
     Parse { path: String, message: String },
@@ -42,10 +42,7 @@ pub fn load(path: &Path) -> Result<Assessment, LoadError> {
         path.to_path_buf()
     };
     let name = file.display().to_string();
-    let bytes = std::fs::read(&file).map_err(|error| LoadError::Io {
-        path: name.clone(),
-        error,
-    })?;
+    let bytes = crate::input::read(&file, "assessment", crate::input::MAX_ASSESSMENT)?;
     from_slice(&bytes, &name)
 }
 

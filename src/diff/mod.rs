@@ -43,8 +43,9 @@ mod tests;
 
 pub use load::{load, LoadError};
 
-/// Version of the diff document layout (`dockproof diff --format json`).
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the diff document layout (`dockproof diff --format json`). 2: requirement evidence
+/// states and figures replaced statuses and scores.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything that changed between an OLD and a NEW assessment.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,7 +1,8 @@
 //! The `text` diff format: plain text for a terminal or a scheduled job's log.
 //!
-//! No colour and no control characters from the host: names are printed with control
-//! characters replaced, so a hostile container name cannot rewrite the terminal. Every section
+//! No colour and no control characters from the inputs: every string read from an assessment
+//! goes through [`crate::text::terminal`], so a hostile container name, check id or title can
+//! neither rewrite the terminal nor reorder the line with bidirectional controls. Every section
 //! is printed with its count, even when empty, so "0 newly failing" is stated, not implied.
 
 use std::io::{self, Write};
@@ -80,8 +81,8 @@ pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
             out,
             "  {:<8} {}  {}",
             check.severity.as_str(),
-            check.id,
-            check.title
+            clean(&check.id),
+            clean(&check.title)
         )?;
     }
     section(out, "Checks removed", c.removed.len())?;
@@ -90,8 +91,8 @@ pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
             out,
             "  {:<8} {}  {}",
             check.severity.as_str(),
-            check.id,
-            check.title
+            clean(&check.id),
+            clean(&check.title)
         )?;
     }
 
@@ -102,7 +103,8 @@ pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "  {id}  {}  {state}, covers {}",
-            wv.check_id, wv.covered
+            clean(&wv.check_id),
+            wv.covered
         )?;
     }
     section(out, "Waivers removed", w.removed.len())?;
@@ -111,7 +113,8 @@ pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "  {id}  {}  was {state}, covered {}",
-            wv.check_id, wv.covered
+            clean(&wv.check_id),
+            wv.covered
         )?;
     }
     section(out, "Waivers changed", w.changed.len())?;
@@ -120,7 +123,7 @@ pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
             out,
             "  {}  {}  {} -> {}, covers {} -> {}",
             clean(&wv.id),
-            wv.check_id,
+            clean(&wv.check_id),
             wv.old_state.as_str(),
             wv.new_state.as_str(),
             wv.old_covered,
@@ -135,7 +138,7 @@ pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "  {} ({}): {} -> {}; {} requirement(s) changed",
-            fw.id,
+            clean(&fw.id),
             clean(&fw.name),
             figures(fw.old_figures.as_ref()),
             figures(fw.new_figures.as_ref()),
@@ -226,9 +229,8 @@ fn short_ids(ids: &[String]) -> String {
     clean(&short.join(","))
 }
 
-/// Host-derived text with control characters (escape sequences, newlines) made visible.
+/// Input-derived text through the shared terminal neutraliser: control, bidirectional and
+/// other invisible characters shown as `[U+XXXX]`.
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
+    crate::text::terminal(s).into_owned()
 }

@@ -334,10 +334,12 @@ fn evaluate_one(
 
 fn verdict(check: &Check, scope: &cel::Context) -> (Status, Option<String>) {
     let err = |what: &str, e: RuleError| {
-        (
-            Status::Error,
-            Some(format!("{what} could not be evaluated: {e}")),
-        )
+        let message = match e {
+            // Over budget: say which check, so a catalog author finds the rule to fix.
+            RuleError::Budget(why) => format!("{what} of check `{}` {why}", check.def.id),
+            e => format!("{what} could not be evaluated: {e}"),
+        };
+        (Status::Error, Some(message))
     };
     if let Some(cond) = &check.applies_if {
         match cond.eval_bool(scope) {

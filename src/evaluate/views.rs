@@ -6,9 +6,10 @@
 //! * container, image, network, volume, plugin: the snapshot document as collected;
 //! * file: one [`crate::snapshot::FileFact`];
 //! * swarm: `info.Swarm`;
-//! * daemon: `{info, version, config, args, settings}` where `settings` merges daemon.json with
-//!   the dockerd command line, keyed by daemon.json option names, and is absent when either
-//!   could not be read;
+//! * daemon: `{info, version, config, args, settings, listeners}` where `settings` merges
+//!   daemon.json with the dockerd command line, keyed by daemon.json option names (boolean flags
+//!   read as Go's `strconv.ParseBool`), and is absent when either could not be read; `listeners`
+//!   are the API endpoints with socket activation (`fd://`) resolved;
 //! * host: `{docker_group, audit_rules, mounts, client_env, data_root, files}`, each absent when not
 //!   collected.
 
@@ -254,9 +255,49 @@ pub fn daemon_view(snapshot: &Snapshot) -> Value {
                 }
             }
         }
+        if let Some(listeners) = listeners(&settings, snapshot.host.socket_activation.as_deref()) {
+            view.insert("listeners".into(), json!(listeners));
+        }
         view.insert("settings".into(), Value::Object(settings));
     }
     Value::Object(view)
+}
+
+/// Where dockerd accepts API connections: `settings.hosts` (the unix socket when none is set),
+/// with each `fd://` replaced by the docker.socket unit's `ListenStream=` values, written as
+/// `unix://PATH` or `tcp://ADDRESS:PORT` (a bare port listens on every address). `None` when
+/// dockerd is socket-activated and the unit's listeners were not collected.
+fn listeners(settings: &Map<String, Value>, activated: Option<&[String]>) -> Option<Vec<String>> {
+    let hosts: Vec<String> = match settings.get("hosts").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .map(|h| {
+                h.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| h.to_string())
+            })
+            .collect(),
+        _ => vec!["unix:///var/run/docker.sock".to_string()],
+    };
+    let mut out = Vec::new();
+    for host in hosts {
+        if !host.starts_with("fd://") {
+            out.push(host);
+            continue;
+        }
+        for stream in activated? {
+            out.push(if stream.starts_with('/') || stream.starts_with('@') {
+                format!("unix://{stream}")
+            } else if stream.bytes().all(|b| b.is_ascii_digit()) {
+                format!("tcp://0.0.0.0:{stream}")
+            } else if stream.contains(':') && !stream.starts_with("vsock:") {
+                format!("tcp://{stream}")
+            } else {
+                stream.clone()
+            });
+        }
+    }
+    Some(out)
 }
 
 /// Flags that take no value (`--flag` means true; `--flag=false` is the only way to say false).
@@ -332,8 +373,15 @@ pub fn parse_dockerd_flags(args: &[String]) -> Vec<(String, Value)> {
             continue;
         }
         if BOOL_FLAGS.contains(&name) {
-            let value = inline.map(|v| v != "false" && v != "0").unwrap_or(true);
-            out.push((name.to_string(), Value::Bool(value)));
+            // dockerd reads `--flag=VALUE` with Go's strconv.ParseBool; a value it refuses is
+            // kept as text, which `dockerBool()` in a rule turns into an error.
+            let value = match inline {
+                None => Value::Bool(true),
+                Some(v) => crate::rules::docker::parse_bool(&v)
+                    .map(Value::Bool)
+                    .unwrap_or(Value::String(v)),
+            };
+            out.push((name.to_string(), value));
             continue;
         }
         let value = match inline {
@@ -393,6 +441,54 @@ mod tests {
                 ("live-restore".into(), json!(true)),
                 ("userland-proxy".into(), json!(false))
             ]
+        );
+    }
+
+    #[test]
+    fn bool_flags_are_read_as_go_parse_bool() {
+        let parsed = parse_dockerd_flags(&args(
+            "dockerd --iptables=False --icc=F --no-new-privileges=TRUE --live-restore=1 --userland-proxy=maybe",
+        ));
+        assert_eq!(
+            parsed,
+            vec![
+                ("iptables".into(), json!(false)),
+                ("icc".into(), json!(false)),
+                ("no-new-privileges".into(), json!(true)),
+                ("live-restore".into(), json!(true)),
+                ("userland-proxy".into(), json!("maybe")),
+            ]
+        );
+    }
+
+    #[test]
+    fn socket_activation_listeners_replace_fd() {
+        let settings = |hosts: Value| {
+            let mut m = Map::new();
+            m.insert("hosts".into(), hosts);
+            m
+        };
+        let streams: Vec<String> = ["/run/docker.sock", "2375", "0.0.0.0:2376", "[::]:2377"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            listeners(
+                &settings(json!(["fd://", "tcp://127.0.0.1:2380"])),
+                Some(&streams)
+            ),
+            Some(vec![
+                "unix:///run/docker.sock".to_string(),
+                "tcp://0.0.0.0:2375".to_string(),
+                "tcp://0.0.0.0:2376".to_string(),
+                "tcp://[::]:2377".to_string(),
+                "tcp://127.0.0.1:2380".to_string(),
+            ])
+        );
+        assert_eq!(listeners(&settings(json!(["fd://"])), None), None);
+        assert_eq!(
+            listeners(&Map::new(), None),
+            Some(vec!["unix:///var/run/docker.sock".to_string()])
         );
     }
 }

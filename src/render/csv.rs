@@ -112,7 +112,8 @@ fn row(assessment: &Assessment, r: &CheckResult) -> [String; 18] {
     ]
 }
 
-fn write_row(
+/// Writes one record: every cell through [`cell`], joined by commas, ended by CRLF.
+pub(crate) fn write_row(
     out: &mut dyn Write,
     cells: impl IntoIterator<Item = String>,
 ) -> Result<(), RenderError> {
@@ -126,18 +127,9 @@ fn write_row(
     Ok(())
 }
 
-/// One field: neutralised against formula injection, then quoted if it needs to be.
-fn cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
+/// One field, through the shared neutraliser (formula guard, quoting, hidden characters shown).
+pub(crate) fn cell(value: &str) -> String {
+    crate::text::csv_cell(value)
 }
 
 #[cfg(test)]

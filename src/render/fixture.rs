@@ -541,6 +541,7 @@ pub(crate) fn sample_assessment() -> Assessment {
                 kernel: Some("6.1.0-28-amd64".into()),
                 architecture: Some("x86_64".into()),
                 engine_id: Some("ABCD:EFGH:IJKL".into()),
+                ..Target::default()
             },
             gaps: vec![Gap {
                 source: "host:/etc/audit/audit.rules".into(),

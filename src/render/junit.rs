@@ -7,16 +7,20 @@
 //! remediation in its body; an `error` result gets `<error>`; `not_applicable` and `manual`
 //! results, and failures covered by a waiver, get `<skipped message=…/>` (for a waiver the
 //! message names it, keeps the underlying verdict and gives the expiry); a pass has no child.
+//! A suite's `<properties>` name the framework requirements its check gives evidence for, each
+//! with the requirement's evidence state (key and label, the waiver sentence when a waiver
+//! accepted its failures): the same state every other format gives it.
 //!
-//! XML is written by hand. Every host string is escaped (`& < > " '`), characters XML 1.0
-//! forbids (control characters other than TAB, LF and CR; U+FFFE, U+FFFF) are removed, and in
-//! attributes TAB, LF and CR are written as character references so parsers keep them.
+//! XML is written by hand. Every host string goes through [`crate::text`]: `& < > " '` escaped,
+//! control, bidirectional and other characters XML 1.0 forbids shown as `[U+XXXX]` (not
+//! dropped, which could forge a name), and in attributes TAB, LF and CR written as character
+//! references so parsers keep them.
 
 use std::io::Write;
 
 use chrono::SecondsFormat;
 
-use crate::assessment::{Assessment, CheckInfo, CheckResult, Status};
+use crate::assessment::{Assessment, CheckInfo, CheckResult, EvidenceRole, Status};
 
 use super::{RenderError, Renderer};
 
@@ -74,6 +78,9 @@ impl Counts {
 
 fn document(a: &Assessment) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    if let Some(note) = &a.snapshot.target.fallback {
+        x.push_str(&format!("<!-- {} -->\n", note.replace("--", "- -")));
+    }
     x.push_str(&format!(
         "<testsuites name=\"dockproof\" {} timestamp=\"{}\">\n",
         Counts::of(&a.results).attributes(),
@@ -90,6 +97,7 @@ fn document(a: &Assessment) -> String {
             attr(&check.id),
             Counts::of(results.iter().copied()).attributes()
         ));
+        properties(&mut x, a, check);
         for r in results {
             testcase(&mut x, a, check, r);
         }
@@ -97,6 +105,43 @@ fn document(a: &Assessment) -> String {
     }
     x.push_str("</testsuites>\n");
     x
+}
+
+/// `<properties>` of a check's suite: one `requirement` property per framework requirement the
+/// check gives evidence for, with the requirement's evidence state key and label and the role of
+/// the check (`cis-docker-1.6 5.16 (deciding): risk_accepted: Fail, risk accepted under waiver`).
+fn properties(x: &mut String, a: &Assessment, check: &CheckInfo) {
+    let lines: Vec<String> = check
+        .mappings
+        .iter()
+        .filter_map(|m| {
+            let f = a.frameworks.iter().find(|f| f.id == m.framework)?;
+            let q = f.requirements.iter().find(|q| q.id == m.requirement)?;
+            let role = match m.role {
+                EvidenceRole::Primary => "deciding",
+                EvidenceRole::Supporting => "supporting",
+            };
+            let mut value = format!(
+                "{} {} ({role}): {}: {}",
+                f.id,
+                q.id,
+                q.state.as_str(),
+                f.label(q.state)
+            );
+            if let Some(note) = a.waiver_note(q) {
+                value.push_str(&format!("; {note}"));
+            }
+            Some(format!(
+                "      <property name=\"requirement\" value=\"{}\"/>\n",
+                attr(&value)
+            ))
+        })
+        .collect();
+    if !lines.is_empty() {
+        x.push_str("    <properties>\n");
+        x.push_str(&lines.concat());
+        x.push_str("    </properties>\n");
+    }
 }
 
 fn testcase(x: &mut String, a: &Assessment, check: &CheckInfo, r: &CheckResult) {
@@ -175,37 +220,14 @@ fn body(check: &CheckInfo, r: &CheckResult, advice: bool) -> String {
     lines.join("\n")
 }
 
-/// Whether XML 1.0 allows this character at all.
-fn legal(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
-}
-
-/// Escapes character data.
+/// Escapes character data (shared neutraliser: hidden characters shown, not dropped).
 fn text(s: &str) -> String {
-    escape(s, false)
+    crate::text::xml_text(s)
 }
 
 /// Escapes an attribute value (double-quoted).
 fn attr(s: &str) -> String {
-    escape(s, true)
-}
-
-fn escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().filter(|&c| legal(c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::text::xml_attr(s)
 }
 
 #[cfg(test)]
@@ -229,12 +251,18 @@ mod tests {
     }
 
     #[test]
-    fn escapes_and_strips_illegal_characters() {
+    fn escapes_and_shows_illegal_characters() {
         assert_eq!(text("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
-        assert_eq!(text("bell\u{7}nul\u{0}esc\u{1b}end"), "bellnulescend");
+        assert_eq!(
+            text("bell\u{7}nul\u{0}esc\u{1b}end"),
+            "bell[U+0007]nul[U+0000]esc[U+001B]end"
+        );
         assert_eq!(text("tab\tlf\ncr\r"), "tab\tlf\ncr&#13;");
         assert_eq!(attr("tab\tlf\ncr\r"), "tab&#9;lf&#10;cr&#13;");
-        assert_eq!(text("x\u{FFFE}\u{FFFF}y\u{1F600}"), "xy\u{1F600}");
+        assert_eq!(
+            text("x\u{FFFE}\u{FFFF}y\u{1F600}"),
+            "x[U+FFFE][U+FFFF]y\u{1F600}"
+        );
     }
 
     #[test]
@@ -243,6 +271,10 @@ mod tests {
         let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="dockproof" tests="14" failures="4" errors="1" skipped="3" timestamp="2025-03-14T09:26:30Z">
   <testsuite name="container.privileged" tests="3" failures="2" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 2.2.5 (deciding): not_in_place: Evidence indicates not in place"/>
+      <property name="requirement" value="hipaa-security-rule 164.312(a)(1) (deciding): not_in_place: Evidence indicates not in place"/>
+    </properties>
     <testcase classname="container.privileged" name="container web">
       <failure message="Containers do not run privileged" type="high">HostConfig.Privileged = true
 source: engine.containers[0]
@@ -261,6 +293,10 @@ remediation: Change the run options and recreate the container.</failure>
     <testcase classname="container.privileged" name="container db"/>
   </testsuite>
   <testsuite name="container.user" tests="3" failures="0" errors="0" skipped="1">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 2.2.6 (deciding): consistent_with_in_place: Evidence consistent with in place (assessor confirmation pending)"/>
+      <property name="requirement" value="hipaa-security-rule 164.312(a)(1) (deciding): not_in_place: Evidence indicates not in place"/>
+    </properties>
     <testcase classname="container.user" name="container web">
       <skipped message="not applicable: container is stopped"/>
     </testcase>
@@ -268,6 +304,9 @@ remediation: Change the run options and recreate the container.</failure>
     <testcase classname="container.user" name="container db"/>
   </testsuite>
   <testsuite name="daemon.icc" tests="1" failures="1" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 2.2.5 (supporting): not_in_place: Evidence indicates not in place"/>
+    </properties>
     <testcase classname="daemon.icc" name="daemon dockerd">
       <failure message="Inter-container traffic is restricted" type="medium">icc = true
 daemon.json = null
@@ -278,12 +317,23 @@ remediation: Change the run options and recreate the container.</failure>
     </testcase>
   </testsuite>
   <testsuite name="daemon.tls-verify" tests="1" failures="0" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="hipaa-security-rule 164.312(e)(1) (deciding): consistent_with_in_place: Evidence consistent with in place (assessor confirmation pending)"/>
+    </properties>
     <testcase classname="daemon.tls-verify" name="daemon dockerd"/>
   </testsuite>
   <testsuite name="file.docker-sock" tests="1" failures="0" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 7.2.1 (deciding): awaiting_manual_evidence: Awaiting manual evidence"/>
+    </properties>
     <testcase classname="file.docker-sock" name="file /var/run/docker.sock"/>
   </testsuite>
   <testsuite name="host.audit-docker" tests="1" failures="0" errors="1" skipped="0">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 10.2.1 (deciding): incomplete: Evidence incomplete: could not be evaluated"/>
+      <property name="requirement" value="hipaa-security-rule 164.312(b) (deciding): incomplete: Evidence incomplete: could not be evaluated"/>
+      <property name="requirement" value="hipaa-security-rule 164.308(a)(1)(ii)(D) (supporting): awaiting_manual_evidence: Awaiting manual evidence"/>
+    </properties>
     <testcase classname="host.audit-docker" name="host docker-prod-01">
       <error message="evidence missing: host:/etc/audit/audit.rules could not be read" type="error">audit rules = null
 source: engine.containers[0]
@@ -291,11 +341,17 @@ resource id: host</error>
     </testcase>
   </testsuite>
   <testsuite name="host.docker-group" tests="1" failures="0" errors="0" skipped="1">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 7.2.1 (supporting): awaiting_manual_evidence: Awaiting manual evidence"/>
+    </properties>
     <testcase classname="host.docker-group" name="host docker-prod-01">
       <skipped message="manual: Review the members of the docker group."/>
     </testcase>
   </testsuite>
   <testsuite name="image.trusted-registry" tests="2" failures="1" errors="0" skipped="0">
+    <properties>
+      <property name="requirement" value="hipaa-security-rule 164.312(c)(1) (deciding): not_in_place: Evidence indicates not in place"/>
+    </properties>
     <testcase classname="image.trusted-registry" name="image nginx:1.25">
       <failure message="Images come from trusted registries" type="low">registry = &quot;docker.io&quot;
 source: engine.containers[0]
@@ -306,6 +362,9 @@ remediation: Change the run options and recreate the container.</failure>
     <testcase classname="image.trusted-registry" name="image postgres:16"/>
   </testsuite>
   <testsuite name="swarm.autolock" tests="1" failures="0" errors="0" skipped="1">
+    <properties>
+      <property name="requirement" value="pci-dss-4.0.1 3.6.1 (deciding): not_applicable_per_evidence: Not applicable per evidence (to confirm)"/>
+    </properties>
     <testcase classname="swarm.autolock" name="swarm this node">
       <skipped message="not applicable: swarm mode is inactive"/>
     </testcase>
@@ -321,8 +380,13 @@ remediation: Change the run options and recreate the container.</failure>
         a.results[0].resource.name = "we\u{1}b\u{8}".into();
         a.results[0].message = Some("line one\nline\u{0}two".into());
         let xml = render(&a);
-        assert!(xml.contains("name=\"container web\""), "{xml}");
-        assert!(xml.contains("message=\"Containers do not run privileged: line one&#10;linetwo\""));
+        assert!(
+            xml.contains("name=\"container we[U+0001]b[U+0008]\""),
+            "{xml}"
+        );
+        assert!(xml.contains(
+            "message=\"Containers do not run privileged: line one&#10;line[U+0000]two\""
+        ));
         assert!(!xml.chars().any(|c| c < ' ' && c != '\n'));
     }
 

@@ -90,6 +90,7 @@ pub mod json;
 pub mod junit;
 pub mod oscal;
 pub mod pdf;
+pub mod requirements_csv;
 pub mod sarif;
 
 /// Generates [`Format`] from one list of `Variant => module::RendererType` lines.
@@ -122,11 +123,15 @@ formats! {
     Json => json::JsonRenderer,
     /// `findings.csv`: one row per result, for spreadsheets and ticket imports.
     Csv => csv::CsvRenderer,
-    /// `results.sarif`: SARIF 2.1.0 failures and errors, for code-scanning dashboards.
+    /// `requirements.csv`: one row per framework requirement with its evidence state.
+    RequirementsCsv => requirements_csv::RequirementsCsvRenderer,
+    /// `results.sarif`: SARIF 2.1.0 failures and errors, with the framework requirements as
+    /// taxonomies, for code-scanning dashboards.
     Sarif => sarif::SarifRenderer,
     /// `junit.xml`: one test suite per check, for CI test reports.
     Junit => junit::JunitRenderer,
-    /// `oscal-assessment-results.json`: OSCAL 1.1.2 assessment results, for GRC tools.
+    /// `oscal-assessment-results.json`: OSCAL 1.1.2 assessment results with a finding per
+    /// requirement, for GRC tools.
     Oscal => oscal::OscalRenderer,
     /// `report.pdf`: paginated document for auditors, with outline and page numbers.
     Pdf => pdf::PdfRenderer,
@@ -163,6 +168,7 @@ mod tests {
                 "report.html",
                 "assessment.json",
                 "findings.csv",
+                "requirements.csv",
                 "results.sarif",
                 "junit.xml",
                 "oscal-assessment-results.json",

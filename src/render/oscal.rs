@@ -9,13 +9,17 @@
 //!   carry no observed evidence and are left out. Each observation names its check, status and
 //!   severity (props in the `urn:dockproof:oscal` namespace), its resource as a `component`
 //!   subject, and its evidence as `relevant-evidence` pointing at the snapshot in back-matter.
-//! - `findings`: one per framework requirement that is `not_satisfied` or `error` without
-//!   waivers, targeting the requirement as an `objective-id` with state `not-satisfied` (reason
-//!   `fail`, or `other` when evidence could not be evaluated), related to the observations of its
-//!   deciding checks that failed or errored. No finding drawn from technical evidence states that
-//!   a requirement is satisfied. A requirement decided by an attestation gets a finding with the
-//!   attested state, related to an observation (methods `EXAMINE`, `INTERVIEW`) that names the
-//!   person, the date and the document.
+//! - `findings`: one per requirement of every framework, including those awaiting manual
+//!   evidence and those that do not apply, so a GRC tool sees what is pending. Each carries the
+//!   evidence state as the props `evidence-state` (the key every format uses) and
+//!   `evidence-state-label` (its label in the framework's words), targets the requirement as an
+//!   `objective-id`, and relates the observations of its deciding checks (failures and errors
+//!   where the evidence fails or is incomplete, passes where it is consistent). OSCAL has only
+//!   `satisfied` and `not-satisfied` (see `oscal/findings.rs`): technical evidence never makes a
+//!   requirement `satisfied`, only an applied attestation does; a pending or unconfirmed state is
+//!   `not-satisfied` with reason `other` and a remark saying it is not a failure. A requirement
+//!   decided by an attestation names it (person, verdict, date, document) and relates its
+//!   observation (methods `EXAMINE`, `INTERVIEW`).
 //! - `risks`: one per active waiver, status `deviation-approved`, with the justification, the
 //!   approval, the compensating control, the expiry as `deadline`, and the waived observations
 //!   (which carry a `waiver` prop); findings whose failures are waived point at it.
@@ -29,6 +33,7 @@
 //! stable names (snapshot hash, check id, fingerprint, …): the same assessment always renders
 //! to the same bytes. OSCAL forbids empty arrays, so empty lists are omitted.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -36,12 +41,14 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::assessment::{
-    Assessment, AttestationRecord, AttestationState, CheckResult, FrameworkResult,
-    RequirementResult, RequirementState, ResourceKind, Status, WaiverRecord, WaiverState,
+    Assessment, AttestationRecord, AttestationState, CheckResult, ResourceKind, Status,
+    WaiverRecord, WaiverState,
 };
 
 use super::csv::compact_evidence;
 use super::{RenderError, Renderer};
+
+mod findings;
 
 /// The OSCAL version declared in `metadata.oscal-version`.
 pub const OSCAL_VERSION: &str = "1.1.2";
@@ -163,7 +170,7 @@ fn document(a: &Assessment) -> Value {
         "assessment-results": {
             "uuid": uuid(&format!("assessment-results|{}", ids.seed)),
             "metadata": {
-                "title": format!("dockproof assessment results for {host}"),
+                "title": format!("dockproof assessment results for {host}{}", a.snapshot.target.fallback.as_ref().map(|f| format!(" ({f})")).unwrap_or_default()),
                 "last-modified": time(&a.generated_at),
                 "version": a.tool.version,
                 "oscal-version": OSCAL_VERSION,
@@ -216,8 +223,10 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
         "description".into(),
         json!(format!(
             "Results of {} checks evaluated by dockproof {} against the snapshot collected from \
-             {host}. Findings list the framework requirements whose deciding checks failed or \
-             could not be evaluated; requirements not listed are not thereby claimed satisfied.",
+             {host}. There is one finding per framework requirement, carrying its evidence state \
+             (prop `evidence-state`): only a requirement an assessor attested in place or not \
+             applicable is `satisfied`; every other one is `not-satisfied`, with reason `fail` where the evidence shows it \
+             not in place and `other` where it is pending or still to be confirmed.",
             a.checks.len(),
             a.tool.version
         )),
@@ -268,31 +277,17 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
         .map(|w| waiver_risk(a, ids, w))
         .collect();
     put_list(&mut r, "risks", risks);
-    let mut findings: Vec<Value> = a
+    // Results by check, so each requirement finds its deciding results without a full pass.
+    let mut by_check: HashMap<&str, Vec<&CheckResult>> = HashMap::new();
+    for r in &a.results {
+        by_check.entry(r.check_id.as_str()).or_default().push(r);
+    }
+    let findings: Vec<Value> = a
         .frameworks
         .iter()
         .flat_map(|f| f.requirements.iter().map(move |q| (f, q)))
-        .filter(|(_, q)| {
-            q.attestation.is_none()
-                && matches!(
-                    q.state,
-                    RequirementState::NotInPlace
-                        | RequirementState::RiskAccepted
-                        | RequirementState::Incomplete
-                )
-        })
-        .map(|(f, q)| finding(a, ids, f, q))
+        .map(|(f, q)| findings::finding(a, ids, &by_check, f, q))
         .collect();
-    findings.extend(
-        a.frameworks
-            .iter()
-            .flat_map(|f| f.requirements.iter().map(move |q| (f, q)))
-            .filter_map(|(f, q)| {
-                q.attestation
-                    .as_ref()
-                    .map(|t| attested_finding(ids, f, q, t))
-            }),
-    );
     put_list(&mut r, "findings", findings);
     if !a.snapshot.gaps.is_empty() {
         let gaps: Vec<String> = a
@@ -402,97 +397,14 @@ fn observation(a: &Assessment, ids: &Ids, r: &CheckResult) -> Value {
     Value::Object(o)
 }
 
-fn finding(a: &Assessment, ids: &Ids, f: &FrameworkResult, q: &RequirementResult) -> Value {
-    let error = q.state == RequirementState::Incomplete;
-    let related: Vec<Value> = a
-        .results
-        .iter()
-        .filter(|r| q.checks.contains(&r.check_id))
-        .filter(|r| matches!(r.status, Status::Fail | Status::Error))
-        .map(|r| json!({ "observation-uuid": observation_uuid(ids, r) }))
-        .collect();
-    let description = if error {
-        format!(
-            "The checks deciding {} {} could not be evaluated on this host, and none failed: \
-             the requirement is not shown to be met.",
-            f.name, q.id
-        )
+/// `text` as a sentence: a full stop added unless it already ends with one (or `?`, `!`).
+pub(crate) fn sentence(text: &str) -> String {
+    let t = text.trim_end();
+    if t.ends_with(['.', '?', '!']) {
+        t.to_string()
     } else {
-        format!(
-            "At least one check deciding {} {} failed ({} failed result(s)).",
-            f.name,
-            q.id,
-            q.counts.get(&Status::Fail).copied().unwrap_or(0)
-        )
-    };
-    let status = json!({
-        "state": "not-satisfied",
-        "reason": if error { "other" } else { "fail" },
-    });
-    let mut finding = finding_frame(ids, f, q, &description, status, None);
-    put_list(&mut finding, "related-observations", related);
-    let waivers: Vec<&WaiverRecord> = a
-        .waivers
-        .iter()
-        .filter(|w| w.state == WaiverState::Active && q.checks.contains(&w.check_id))
-        .collect();
-    if q.waived > 0 && !waivers.is_empty() {
-        let names: Vec<&str> = waivers.iter().map(|w| w.id.as_str()).collect();
-        let text = format!(
-            "{description} {} failed result(s) are covered by approved waiver(s) {}: the \
-             deviation is accepted, not remediated.",
-            q.waived,
-            names.join(", ")
-        );
-        finding.insert("description".into(), json!(text));
-        let related: Vec<Value> = waivers
-            .iter()
-            .map(|w| json!({ "risk-uuid": risk_uuid(ids, w) }))
-            .collect();
-        finding.insert("related-risks".into(), Value::Array(related));
+        format!("{t}.")
     }
-    Value::Object(finding)
-}
-
-/// What every finding has: its id, title, description, props and target requirement with the
-/// given status.
-fn finding_frame(
-    ids: &Ids,
-    f: &FrameworkResult,
-    q: &RequirementResult,
-    description: &str,
-    status: Value,
-    extra_prop: Option<Value>,
-) -> Map<String, Value> {
-    let mut finding = Map::new();
-    finding.insert(
-        "uuid".into(),
-        json!(uuid(&format!("finding|{}|{}|{}", ids.seed, f.id, q.id))),
-    );
-    finding.insert(
-        "title".into(),
-        json!(format!("{} {}: {}", f.name, q.id, q.title)),
-    );
-    finding.insert("description".into(), json!(description));
-    let props = [
-        prop("framework", &f.id),
-        prop("requirement", &q.id),
-        extra_prop,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    put_list(&mut finding, "props", props);
-    finding.insert(
-        "target".into(),
-        json!({
-            "type": "objective-id",
-            "target-id": token(&format!("{}_{}", f.id, q.id)),
-            "title": format!("{} {} requirement {}", f.name, f.version, q.id),
-            "status": status,
-        }),
-    );
-    finding
 }
 
 fn risk_uuid(ids: &Ids, w: &WaiverRecord) -> String {
@@ -520,10 +432,10 @@ fn waiver_risk(a: &Assessment, ids: &Ids, w: &WaiverRecord) -> Value {
     }
     statement.push('.');
     if let Some(c) = &w.compensating_control {
-        statement.push_str(&format!(" Compensating control: {c}."));
+        statement.push_str(&format!(" Compensating control: {}", sentence(c)));
     }
     if let Some(t) = &w.ticket {
-        statement.push_str(&format!(" Ticket: {t}."));
+        statement.push_str(&format!(" Ticket: {}", sentence(t)));
     }
     let mut risk = Map::new();
     risk.insert("uuid".into(), json!(risk_uuid(ids, w)));
@@ -603,51 +515,12 @@ fn attestation_observation(ids: &Ids, t: &AttestationRecord) -> Value {
     Value::Object(o)
 }
 
-/// A requirement decided by an attestation: the state the person attested, tied to the
-/// attestation observation.
-fn attested_finding(
-    ids: &Ids,
-    f: &FrameworkResult,
-    q: &RequirementResult,
-    t: &crate::assessment::AppliedAttestation,
-) -> Value {
-    let state = if q.state.is_not_in_place() {
-        "not-satisfied"
-    } else {
-        "satisfied"
-    };
-    let description = format!(
-        "Decided by attestation: {} attested `{}` on {} (evidence: {}).",
-        t.attested_by,
-        t.verdict.as_str(),
-        t.date,
-        t.evidence
-    );
-    let mut status = json!({ "state": state });
-    if state == "not-satisfied" {
-        status["reason"] = json!("fail");
-    }
-    let mut finding = finding_frame(
-        ids,
-        f,
-        q,
-        &description,
-        status,
-        prop("decided-by", "attestation"),
-    );
-    finding.insert(
-        "related-observations".into(),
-        json!([{ "observation-uuid": attestation_uuid(ids, &f.id, &q.id) }]),
-    );
-    Value::Object(finding)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::fixture::sample_assessment;
 
-    fn render(a: &Assessment) -> Value {
+    pub(super) fn render(a: &Assessment) -> Value {
         let mut buf = Vec::new();
         OscalRenderer.render(a, &mut buf).expect("render");
         serde_json::from_slice(&buf).expect("JSON")
@@ -777,50 +650,6 @@ mod tests {
              host:/etc/audit/audit.rules could not be read). Expected: The Docker daemon is \
              audited holds for every host."
         );
-    }
-
-    #[test]
-    fn finds_unsatisfied_and_error_requirements_only() {
-        let doc = render(&sample_assessment());
-        let result = &doc["assessment-results"]["results"][0];
-        let observations = result["observations"].as_array().expect("observations");
-        let findings = result["findings"].as_array().expect("findings");
-        let targets: Vec<(&str, &str, usize)> = findings
-            .iter()
-            .map(|f| {
-                (
-                    f["target"]["target-id"].as_str().unwrap_or(""),
-                    f["target"]["status"]["reason"].as_str().unwrap_or(""),
-                    f["related-observations"].as_array().map_or(0, Vec::len),
-                )
-            })
-            .collect();
-        assert_eq!(
-            targets,
-            [
-                ("pci-dss-4.0.1_2.2.5", "fail", 2),
-                ("pci-dss-4.0.1_10.2.1", "other", 1),
-                ("hipaa-security-rule_164.312_a_1", "fail", 2),
-                ("hipaa-security-rule_164.312_b", "other", 1),
-                ("hipaa-security-rule_164.312_c_1", "fail", 1),
-            ]
-        );
-        assert_eq!(
-            findings[0]["title"],
-            "PCI DSS 2.2.5: Only necessary services and functions are enabled"
-        );
-        assert_eq!(
-            findings[0]["target"]["title"],
-            "PCI DSS 4.0.1 requirement 2.2.5"
-        );
-        assert_eq!(findings[0]["target"]["status"]["state"], "not-satisfied");
-        assert_eq!(
-            findings[0]["related-observations"][0]["observation-uuid"],
-            observations[0]["uuid"]
-        );
-        assert!(findings
-            .iter()
-            .all(|f| f["target"]["status"]["state"] == "not-satisfied"));
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //! - Each result names its resource as a logical location (`container/web`) and carries the
 //!   result fingerprint as `partialFingerprints["dockproofFingerprint/v1"]`, so a dashboard
 //!   tracks the same finding across scans.
+//! - `taxonomies`: one per framework, its taxa the requirements with their evidence state; each
+//!   result references the taxa of the requirements its check gives evidence for (see
+//!   `sarif/taxonomies.rs`). A waived failure is a result with an accepted suppression naming
+//!   the waiver, and its requirement's taxon reads `risk_accepted`.
 
 use std::io::Write;
 
@@ -20,7 +24,10 @@ use serde_json::{json, Value};
 use crate::assessment::{Assessment, CheckInfo, CheckResult, Severity, Status};
 
 use super::csv::compact_evidence;
+use super::oscal::sentence;
 use super::{RenderError, Renderer};
+
+mod taxonomies;
 
 /// The SARIF version written.
 pub const SARIF_VERSION: &str = "2.1.0";
@@ -68,11 +75,19 @@ fn security_severity(severity: Severity) -> &'static str {
 /// The whole log.
 fn log(a: &Assessment) -> Value {
     let rules: Vec<Value> = a.checks.iter().map(rule).collect();
+    let index = taxonomies::TaxonIndex::of(a);
     let results: Vec<Value> = a
         .results
         .iter()
         .filter(|r| matches!(r.status, Status::Fail | Status::Error))
-        .map(|r| result(a, r))
+        .map(|r| {
+            let mut result = result(a, r);
+            let taxa = index.references(a, &r.check_id);
+            if !taxa.is_empty() {
+                result["taxa"] = Value::Array(taxa);
+            }
+            result
+        })
         .collect();
     json!({
         "$schema": SARIF_SCHEMA,
@@ -83,13 +98,16 @@ fn log(a: &Assessment) -> Value {
                     "name": a.tool.name,
                     "version": a.tool.version,
                     "rules": rules,
+                    "supportedTaxonomies": taxonomies::supported(a),
                 }
             },
+            "taxonomies": taxonomies::taxonomies(a),
             "results": results,
             "properties": {
                 "generatedAt": a.generated_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                 "snapshotSha256": a.snapshot.sha256,
                 "catalogSha256": a.catalog.sha256,
+                "evidence": a.snapshot.target.fallback.as_deref().unwrap_or("live scan"),
             },
         }],
     })
@@ -201,7 +219,7 @@ fn result(a: &Assessment, r: &CheckResult) -> Value {
 fn suppression(w: &crate::assessment::WaiverRecord) -> Value {
     let mut justification = w.justification.clone();
     if let Some(c) = &w.compensating_control {
-        justification.push_str(&format!(" Compensating control: {c}."));
+        justification.push_str(&format!(" Compensating control: {}", sentence(c)));
     }
     let mut properties = json!({
         "waiverId": w.id,
@@ -253,7 +271,7 @@ mod tests {
         assert_eq!(waived[0]["properties"]["status"], "waived");
     }
 
-    fn render(a: &Assessment) -> Value {
+    pub(super) fn render(a: &Assessment) -> Value {
         let mut buf = Vec::new();
         SarifRenderer.render(a, &mut buf).expect("render");
         assert!(buf.ends_with(b"}\n"));
@@ -352,6 +370,7 @@ mod tests {
                     "observedAt": "2025-03-14T09:26:05Z",
                 },
                 "ruleIndex": 0,
+                "taxa": log["runs"][0]["results"][0]["taxa"],
             })
         );
     }

@@ -4,8 +4,9 @@
 //! policies): side-effect free, always terminating, with no access to files, network or clock.
 //! This module owns the CEL environment (the standard library, the strings extension and the few
 //! Docker-specific functions below), the conversion of JSON evidence into CEL values, and the
-//! mapping of CEL outcomes to "true / false / could not evaluate". It knows nothing about checks,
-//! results or frameworks.
+//! mapping of CEL outcomes to "true / false / could not evaluate", and the cost budget of every
+//! evaluation ([`budget`]: rules are untrusted code). It knows nothing about checks, results or
+//! frameworks.
 //!
 //! Functions added to CEL:
 //! * `modeAtMost(mode, "644")`: true iff `mode` sets no permission bit outside the octal mask;
@@ -18,20 +19,33 @@
 //! * `pathCovers(path, target)`: true iff exposing `path` exposes `target`, that is `target`
 //!   equals `path` or lies below it (mounting `/var/run` exposes `/var/run/docker.sock`).
 
+mod budget;
+pub mod docker;
 mod matches;
+
+pub use budget::{Bound, MAX_CONSTANT, MAX_DEGREE, MAX_STEPS, MAX_TIME};
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use cel::objects::{Key, Map};
-use cel::{Context, Env, ExecutionError, Program, Value};
+use cel::{Context, Env, ExecutionError, IdedExpr, Program, Value};
 
 /// A compiled expression, ready to be evaluated many times.
 #[derive(Clone)]
 pub struct Expr {
     source: String,
     program: Arc<Program>,
+    /// The program's tree with every comprehension charged to the budget.
+    metered: Arc<IdedExpr>,
+    bound: Bound,
+    /// Evaluations that ran out of budget; after [`MAX_STRIKES`] the rule is not run again, so
+    /// a hostile rule costs at most a few budgets, not one per resource.
+    strikes: Arc<std::sync::atomic::AtomicU32>,
 }
+
+/// Evaluations of one expression allowed to run out of budget before it is no longer run.
+pub const MAX_STRIKES: u32 = 3;
 
 impl std::fmt::Debug for Expr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,6 +62,8 @@ pub enum RuleError {
     Eval(String),
     #[error("returned {0} where true or false was expected")]
     NotBool(String),
+    #[error("{0}")]
+    Budget(String),
 }
 
 /// The CEL environment shared by every expression: compile once, evaluate per resource.
@@ -107,9 +123,21 @@ impl Engine {
                 )))
             }
         };
+        budget::check_string_growth(program.expression()).map_err(RuleError::Compile)?;
+        let bound = budget::bound(program.expression());
+        if !bound.acceptable() {
+            return Err(RuleError::Compile(format!(
+                "cannot be bounded: its cost grows as {bound} (n = the longest list in the data), \
+                 beyond the {MAX_CONSTANT}·n^{MAX_DEGREE} a rule may take; nest fewer \
+                 comprehensions or use shorter literal lists"
+            )));
+        }
         Ok(Expr {
             source: source.to_string(),
+            metered: Arc::new(budget::instrument(program.expression())),
             program: Arc::new(program),
+            bound,
+            strikes: Arc::default(),
         })
     }
 
@@ -130,9 +158,50 @@ impl Expr {
         &self.source
     }
 
-    /// Evaluates to any value in a scope made by [`bind`].
+    /// The static cost bound computed at compile time.
+    pub fn bound(&self) -> Bound {
+        self.bound
+    }
+
+    /// The program as parsed, for analysis.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Evaluates to any value in a scope made by [`bind`], within the budget of [`MAX_STEPS`]
+    /// comprehension steps and [`MAX_TIME`].
     pub fn eval(&self, scope: &Context) -> Result<Value, RuleError> {
-        self.program.execute(scope).map_err(describe_error)
+        self.eval_within(scope, MAX_STEPS, MAX_TIME)
+    }
+
+    /// [`Self::eval`] with an explicit budget.
+    pub fn eval_within(
+        &self,
+        scope: &Context,
+        steps: u64,
+        time: std::time::Duration,
+    ) -> Result<Value, RuleError> {
+        use std::sync::atomic::Ordering;
+        if self.strikes.load(Ordering::Relaxed) >= MAX_STRIKES {
+            return Err(RuleError::Budget(format!(
+                "not evaluated: it ran out of its budget on {MAX_STRIKES} earlier resources"
+            )));
+        }
+        let (result, exhausted) =
+            budget::metered(steps, time, || Value::resolve(&self.metered, scope));
+        if exhausted.is_some() {
+            self.strikes.fetch_add(1, Ordering::Relaxed);
+        }
+        match exhausted {
+            Some(budget::OUT_OF_TIME) => Err(RuleError::Budget(format!(
+                "stopped: evaluation took longer than its budget of {} ms",
+                time.as_millis()
+            ))),
+            Some(_) => Err(RuleError::Budget(format!(
+                "stopped: evaluation needed more than its budget of {steps} comprehension steps"
+            ))),
+            None => result.map_err(describe_error),
+        }
     }
 
     /// Evaluates to a boolean; anything else is an error.
@@ -271,6 +340,7 @@ fn register_functions(ctx: &mut Context) {
     // Registration only fails on a name clash with the standard library, which these names
     // are chosen to avoid; a clash would show up at once in the unit tests below.
     let results = [
+        ctx.add_function(budget::CHARGE, budget::charge),
         ctx.add_function("modeAtMost", |mode: i64, max: Arc<String>| -> bool {
             mode_at_most(mode, &max)
         }),
@@ -298,6 +368,7 @@ fn register_functions(ctx: &mut Context) {
             tracing::warn!("CEL function registration failed: {e:?}");
         }
     }
+    docker::register(ctx);
 }
 
 /// Whether `mode` has no bit outside the octal `mask`. An unparsable mask allows nothing.

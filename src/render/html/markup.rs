@@ -55,46 +55,16 @@ impl<'o> Html<'o> {
     }
 }
 
-/// The same six replacements as `tera::escape_html` (OWASP's rule for HTML text and quoted
-/// attributes), plus one: Unicode bidirectional controls (U+202A–U+202E, U+2066–U+2069, the
-/// marks U+200E, U+200F, U+061C) are written as a visible `[U+202E]`. A host string such as a
-/// container named `\u{202E}gnp.exe` would otherwise read as `exe.png`: the report shows what
-/// is there, not what it pretends to be. The template uses the same function (see
-/// [`escape`]), so output written here and by Tera escapes identically.
+/// Escapes `text` for HTML with the shared neutraliser ([`crate::text::html_into`]): Tera's
+/// six replacements plus bidirectional and control characters made visible. The template uses
+/// the same function (see [`escape`]), so output written here and by Tera escapes identically.
 pub(super) fn escape_into(out: &mut String, text: &str) {
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        let entity = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\'' => "&#x27;",
-            '/' => "&#x2F;",
-            c if is_bidi_control(c) => {
-                out.push_str(&text[start..i]);
-                out.push_str(&format!("[U+{:04X}]", u32::from(c)));
-                start = i + c.len_utf8();
-                continue;
-            }
-            _ => continue,
-        };
-        out.push_str(&text[start..i]);
-        out.push_str(entity);
-        start = i + 1;
-    }
-    out.push_str(&text[start..]);
+    crate::text::html_into(out, text);
 }
 
 /// [`escape_into`] as a new string, for Tera's `set_escape_fn`.
 pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape_into(&mut out, text);
-    out
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    crate::text::html(text)
 }
 
 #[cfg(test)]

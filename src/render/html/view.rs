@@ -141,7 +141,7 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
     Report {
         title: format!("Docker host assessment: {hostname}"),
         target: vec![
-            field("Docker host", &t.docker_host),
+            field("Docker host", t.endpoint_label()),
             reported("Host name", &t.hostname),
             reported("Engine version", &t.engine_version),
             reported("API version", &t.api_version),

@@ -75,7 +75,7 @@ pub(super) fn cover(p: &mut Pages, a: &Assessment) {
         p,
         &[
             ("Host", host_name(a).to_string(), Face::Sans),
-            ("Docker host", t.docker_host.clone(), Face::Mono),
+            ("Docker host", t.endpoint_label(), Face::Mono),
             (
                 "Engine version",
                 or_unreported(&t.engine_version).into(),
