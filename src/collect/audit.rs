@@ -40,7 +40,7 @@ pub(crate) fn collect_audit_rules(root: &HostRoot, gaps: &mut Vec<Gap>) -> Optio
 /// Whether a process named `auditd` runs, from the host's `/proc`; `None` when `/proc` cannot
 /// be listed or shows no process at all (not the host's own).
 fn auditd_running(root: &HostRoot) -> Option<bool> {
-    let entries = std::fs::read_dir(root.join("/proc")).ok()?;
+    let entries = std::fs::read_dir(root.join("/proc").ok()?).ok()?;
     let mut seen = false;
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name();
@@ -51,7 +51,10 @@ fn auditd_running(root: &HostRoot) -> Option<bool> {
             continue;
         };
         seen = true;
-        if let Ok(comm) = std::fs::read_to_string(root.join(&format!("/proc/{pid}/comm"))) {
+        let comm = root
+            .join(&format!("/proc/{pid}/comm"))
+            .and_then(|p| super::host::read_regular(&p));
+        if let Ok(comm) = comm {
             if comm.trim_end() == "auditd" {
                 return Some(true);
             }

@@ -58,9 +58,29 @@ impl HostRoot {
         self.root == Path::new("/")
     }
 
-    /// Joins a host path under the root without following any link (for `/proc/<pid>/...`).
-    pub fn join(&self, host_path: &str) -> PathBuf {
-        self.root.join(host_path.trim_start_matches('/'))
+    /// Joins a host path under the root for procfs reads (`/proc/<pid>/...`), which must not
+    /// follow links: every component, the last included, must exist and not be a symbolic link.
+    /// A link there (`<root>/proc -> /proc`, `<root>/proc/77/cmdline -> /tmp/x`) would attribute
+    /// another machine's processes, or any file, to the host; it is an error naming the link.
+    /// Callers that read a link's target (`exe`, `fd/N`) join its directory and append the name.
+    pub fn join(&self, host_path: &str) -> io::Result<PathBuf> {
+        let mut path = self.root.clone();
+        let mut shown = PathBuf::from("/");
+        for part in parts(Path::new(host_path)) {
+            if part == ".." {
+                return Err(io::Error::other(format!("`..` in host path {host_path}")));
+            }
+            path.push(&part);
+            shown.push(&part);
+            if std::fs::symlink_metadata(&path)?.file_type().is_symlink() {
+                return Err(io::Error::other(format!(
+                    "{} under the host root is a symbolic link; links in the host's /proc are \
+                     not followed",
+                    shown.display()
+                )));
+            }
+        }
+        Ok(path)
     }
 
     /// Resolves every symbolic link of a host path within the root and returns the real path
@@ -294,8 +314,10 @@ pub(crate) fn check_host_root(dir: &Path) -> Result<(), String> {
 
 /// Mount points of the host's PID 1 mount namespace, in mountinfo order.
 fn read_mounts(root: &HostRoot, gaps: &mut Vec<Gap>) -> Option<Vec<String>> {
-    let path = root.join("/proc/1/mountinfo");
-    match read_regular(&path) {
+    match root
+        .join("/proc/1/mountinfo")
+        .and_then(|path| read_regular(&path))
+    {
         Ok(text) => Some(parse_mountinfo(&text)),
         Err(e) => {
             gaps.push(gap("host:/proc/1/mountinfo", e));
@@ -371,6 +393,38 @@ mod tests {
     use super::*;
     use std::fs;
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn proc_links_are_never_followed_out_of_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = HostRoot::new(dir.path());
+        // `<root>/proc -> /proc` would pull in this machine's processes.
+        std::os::unix::fs::symlink("/proc", dir.path().join("proc")).unwrap();
+        let e = root.join("/proc/1/mountinfo").expect_err("a linked /proc");
+        assert!(
+            e.to_string()
+                .contains("/proc under the host root is a symbolic link"),
+            "{e}"
+        );
+        // `<root>/proc/77/cmdline -> /tmp/x` would make any file dockerd's arguments.
+        std::fs::remove_file(dir.path().join("proc")).unwrap();
+        std::fs::create_dir_all(dir.path().join("proc/77")).unwrap();
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(outside.path(), "dockerd\0--iptables=false\0").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("proc/77/cmdline")).unwrap();
+        let e = root.join("/proc/77/cmdline").expect_err("a linked cmdline");
+        assert!(
+            e.to_string()
+                .contains("/proc/77/cmdline under the host root"),
+            "{e}"
+        );
+        // A real file is joined as it is.
+        std::fs::write(dir.path().join("proc/77/comm"), "dockerd\n").unwrap();
+        assert_eq!(
+            root.join("/proc/77/comm").unwrap(),
+            dir.path().join("proc/77/comm")
+        );
+    }
 
     #[test]
     fn absolute_links_resolve_inside_the_root() {

@@ -251,9 +251,9 @@ pub(crate) fn identify_local(
 
 fn read_candidate(root: &HostRoot, pid: u32, passwd: &str) -> Option<Candidate> {
     use std::os::unix::fs::MetadataExt;
-    let proc_dir = root.join(&format!("/proc/{pid}"));
+    let proc_dir = root.join(&format!("/proc/{pid}")).ok()?;
     let uid = std::fs::metadata(&proc_dir).ok()?.uid();
-    let raw = read_regular_bytes(&proc_dir.join("cmdline")).ok()?;
+    let raw = read_regular_bytes(&root.join(&format!("/proc/{pid}/cmdline")).ok()?).ok()?;
     let args = super::daemon::split_cmdline(&raw);
     let exe_name = std::fs::read_link(proc_dir.join("exe")).ok().and_then(|p| {
         let name = p.file_name()?.to_str()?.to_string();
@@ -283,14 +283,15 @@ fn listening_inodes(root: &HostRoot, socket: &str) -> Result<Vec<u64>, String> {
     let table = root
         .read_to_string("/proc/net/unix")
         .map_err(|e| format!("cannot read /proc/net/unix: {e}"))?;
-    let real = std::fs::canonicalize(root.join(socket)).ok();
+    // Socket paths resolve inside the host root like every host path.
+    let real = root.resolve(socket).ok();
     let inodes: Vec<u64> = parse_unix_table(&table)
         .into_iter()
         .filter(|(_, path)| {
             path == socket
-                || real.as_ref().is_some_and(|r| {
-                    std::fs::canonicalize(root.join(path)).ok().as_ref() == Some(r)
-                })
+                || real
+                    .as_ref()
+                    .is_some_and(|r| root.resolve(path).ok().as_ref() == Some(r))
         })
         .map(|(inode, _)| inode)
         .collect();
@@ -321,14 +322,21 @@ fn parse_unix_table(table: &str) -> Vec<(u64, String)> {
 /// Processes with an open descriptor on one of the socket inodes.
 fn socket_holders(root: &HostRoot, inodes: &[u64]) -> Vec<u32> {
     let wanted: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    let Ok(entries) = std::fs::read_dir(root.join("/proc")) else {
+    let Some(entries) = root
+        .join("/proc")
+        .ok()
+        .and_then(|p| std::fs::read_dir(p).ok())
+    else {
         return Vec::new();
     };
     let mut pids: Vec<u32> = entries
         .filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            let Ok(fds) = std::fs::read_dir(root.join(&format!("/proc/{pid}/fd"))) else {
+            let fds = root
+                .join(&format!("/proc/{pid}/fd"))
+                .and_then(std::fs::read_dir);
+            let Ok(fds) = fds else {
                 return false;
             };
             fds.filter_map(Result::ok).any(|fd| {
