@@ -52,8 +52,16 @@ fn host(root: &Path, auditd: bool, rules: &str) {
         "proc/1/mountinfo",
         "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
     );
-    write(root, "proc/4242/cmdline", "/usr/bin/dockerd\0-H\0fd://\0");
-    write(root, "proc/4242/comm", "dockerd\n");
+    // Stands in for the system dockerd, which serves the engine and is identified by its pid
+    // (from its default pidfile), as a socket-activated daemon.
+    let pid = std::fs::read_to_string("/var/run/docker.pid").expect("the system dockerd's pidfile");
+    let pid = pid.trim();
+    write(
+        root,
+        &format!("proc/{pid}/cmdline"),
+        "/usr/bin/dockerd\0-H\0fd://\0",
+    );
+    write(root, &format!("proc/{pid}/comm"), "dockerd\n");
     if auditd {
         write(root, "proc/777/comm", "auditd\n");
     }

@@ -362,10 +362,13 @@ fn check_html(r: &Rendered, expected: &BTreeMap<Key, (RequirementState, &'static
         .iter()
         .map(|f| (slug(&f.id), f.id.as_str()))
         .collect();
-    let row_re =
-        regex::Regex::new(r#"(?s)<tr id="req-([a-z0-9-]+)"[^>]*>(.*?)</tr>"#).expect("regex");
+    let row_re = regex::Regex::new(
+        r#"(?s)<tr id="req-([a-z0-9-]+)" data-state="([a-z_]+)"[^>]*>(.*?)</tr>"#,
+    )
+    .expect("regex");
     let th_re = regex::Regex::new(r"(?s)<th[^>]*>(.*?)</th>").expect("regex");
-    let state_re = regex::Regex::new(r#"<td data-state="([a-z_]+)""#).expect("regex");
+    // Ids carry <wbr> break hints between their parts.
+    let tag_re = regex::Regex::new(r"<[^>]*>").expect("regex");
     let mut seen: BTreeMap<Key, (String, String)> = BTreeMap::new();
     for row in row_re.captures_iter(&html) {
         let anchor = &row[1];
@@ -378,14 +381,11 @@ fn check_html(r: &Rendered, expected: &BTreeMap<Key, (RequirementState, &'static
             continue;
         };
         let id = th_re
-            .captures(&row[2])
-            .map(|c| unescape(c[1].trim()))
+            .captures(&row[3])
+            .map(|c| unescape(tag_re.replace_all(&c[1], "").trim()))
             .unwrap_or_else(|| panic!("matrix row {anchor} has no id cell"));
-        let state = state_re
-            .captures(&row[2])
-            .map(|c| c[1].to_string())
-            .unwrap_or_else(|| panic!("matrix row {anchor} has no data-state cell"));
-        seen.insert((fw.to_string(), id), (state, row[2].to_string()));
+        let state = row[2].to_string();
+        seen.insert((fw.to_string(), id), (state, row[3].to_string()));
     }
     assert!(
         !seen.is_empty(),
@@ -572,6 +572,7 @@ fn the_requirements_file_is_a_format_of_its_own() {
             "attestation",
             "evidence_owner",
             "prompt",
+            "evidence_of",
         ]
     );
     let sums = std::fs::read_to_string(r.path.join("SHA256SUMS")).expect("SHA256SUMS");

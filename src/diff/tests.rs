@@ -240,7 +240,7 @@ fn json_has_documented_names_and_round_trips() {
     let mut buf = Vec::new();
     d.write_json(&mut buf).expect("json");
     let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid json");
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["old"]["snapshot_sha256"], old.snapshot.sha256.as_str());
     assert_eq!(v["summary"]["still_failing"], 4);
     assert!(v["findings"]["newly_failing"].is_array());

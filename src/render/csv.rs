@@ -20,7 +20,7 @@ use crate::assessment::{Assessment, CheckResult, Evidence};
 use super::{RenderError, Renderer};
 
 /// Header row, in column order.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "check_id",
     "title",
     "severity",
@@ -39,6 +39,7 @@ pub const COLUMNS: [&str; 18] = [
     "source",
     "observed_at",
     "fingerprint",
+    "evidence_of",
 ];
 
 /// Writes every result as one CSV row under a header row.
@@ -74,7 +75,7 @@ pub(crate) fn compact_evidence(evidence: &[Evidence]) -> String {
 }
 
 /// The cells of one result's row, in [`COLUMNS`] order.
-fn row(assessment: &Assessment, r: &CheckResult) -> [String; 18] {
+fn row(assessment: &Assessment, r: &CheckResult) -> [String; 19] {
     let check = assessment.check(&r.check_id);
     let text =
         |f: fn(&crate::assessment::CheckInfo) -> &str| check.map(f).unwrap_or("").to_string();
@@ -109,7 +110,17 @@ fn row(assessment: &Assessment, r: &CheckResult) -> [String; 18] {
         r.source.clone(),
         r.observed_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         r.fingerprint.clone(),
+        evidence_of(assessment),
     ]
+}
+
+/// What the evidence is, on every row so a filtered sheet still says it: `live scan`, or the
+/// notice that the bundle holds a saved sample (`--fallback-snapshot`) and not a live scan.
+pub(crate) fn evidence_of(a: &Assessment) -> String {
+    match &a.snapshot.target.fallback {
+        Some(note) => format!("not a live scan: {note}"),
+        None => "live scan".to_string(),
+    }
 }
 
 /// Writes one record: every cell through [`cell`], joined by commas, ended by CRLF.

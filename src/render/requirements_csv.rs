@@ -21,7 +21,7 @@ use super::csv::write_row;
 use super::{RenderError, Renderer};
 
 /// Header row, in column order.
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 21] = [
     "framework",
     "requirement",
     "title",
@@ -42,6 +42,7 @@ pub const COLUMNS: [&str; 20] = [
     "attestation",
     "evidence_owner",
     "prompt",
+    "evidence_of",
 ];
 
 /// Writes one row per framework requirement under a header row.
@@ -69,7 +70,7 @@ impl Renderer for RequirementsCsvRenderer {
 }
 
 /// The cells of one requirement's row, in [`COLUMNS`] order.
-fn row(a: &Assessment, f: &FrameworkResult, q: &RequirementResult) -> [String; 20] {
+fn row(a: &Assessment, f: &FrameworkResult, q: &RequirementResult) -> [String; 21] {
     let count = |s: Status| q.counts.get(&s).copied().unwrap_or(0).to_string();
     let attestation = q
         .attestation
@@ -105,6 +106,7 @@ fn row(a: &Assessment, f: &FrameworkResult, q: &RequirementResult) -> [String; 2
         attestation,
         q.evidence_owner.clone().unwrap_or_default(),
         q.prompt.clone().unwrap_or_default(),
+        super::csv::evidence_of(a),
     ]
 }
 
