@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(
             lines[0],
             "check_id,title,severity,status,verdict,waiver,resource_kind,resource_name,resource_id,message,\
-             evidence,expectation,remediation,cis,frameworks,source,observed_at,fingerprint"
+             evidence,expectation,remediation,cis,frameworks,source,observed_at,fingerprint,evidence_of"
         );
         // Header, 14 results, and the empty string after the final CRLF.
         assert_eq!(lines.len(), a.results.len() + 2);
@@ -210,7 +210,7 @@ mod tests {
              3f2a9c0d1e4b,,HostConfig.Privileged=true,Containers do not run privileged holds for \
              every container,Change the run options and recreate the container.,5.5,\
              pci-dss-4.0.1:2.2.5; hipaa-security-rule:164.312(a)(1),engine.containers[0],\
-             2025-03-14T09:26:05Z,container.privileged/container/web"
+             2025-03-14T09:26:05Z,container.privileged/container/web,live scan"
         );
         assert_eq!(
             lines[10],
@@ -219,7 +219,7 @@ mod tests {
              The Docker daemon is audited holds for every host,Change the run options and recreate \
              the container.,5.5,pci-dss-4.0.1:10.2.1; hipaa-security-rule:164.312(b); \
              hipaa-security-rule:164.308(a)(1)(ii)(D),engine.containers[0],2025-03-14T09:26:05Z,\
-             host.audit-docker/host/docker-prod-01"
+             host.audit-docker/host/docker-prod-01,live scan"
         );
     }
 
@@ -236,7 +236,7 @@ mod tests {
              onerror=alert(1)>\"\"}\",Containers do not run privileged holds for every container,\
              Change the run options and recreate the container.,5.5,\
              pci-dss-4.0.1:2.2.5; hipaa-security-rule:164.312(a)(1),engine.containers[0],\
-             2025-03-14T09:26:05Z,\"container.privileged/container/<script>alert(1)</script>\"\"'&\""
+             2025-03-14T09:26:05Z,\"container.privileged/container/<script>alert(1)</script>\"\"'&\",live scan"
         );
     }
 
@@ -260,7 +260,7 @@ mod tests {
              \"'-cmd=[\"\"a\"\",1]\",Containers do not run privileged holds for every container,\
              Change the run options and recreate the container.,5.5,\
              pci-dss-4.0.1:2.2.5; hipaa-security-rule:164.312(a)(1),engine.containers[0],\
-             2025-03-14T09:26:05Z,container.privileged/container/web\r\n"
+             2025-03-14T09:26:05Z,container.privileged/container/web,live scan\r\n"
         );
     }
 

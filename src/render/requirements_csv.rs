@@ -138,13 +138,14 @@ mod tests {
             lines[1],
             "pci-dss-4.0.1,2.2.1,Configuration standards are maintained,Requirement 2,,Manual,\
              awaiting_manual_evidence,Awaiting manual evidence,none,,,0,0,0,0,0,,,\
-             security officer,Obtain the documented procedure for 2.2.1 and interview its owner."
+             security officer,Obtain the documented procedure for 2.2.1 and interview its owner.,\
+             live scan"
         );
         assert_eq!(
             lines[2],
             "pci-dss-4.0.1,2.2.5,Only necessary services and functions are enabled,\
              Requirement 2,,Technical,not_in_place,Evidence indicates not in place,failed,\
-             container.privileged,daemon.icc,2,0,0,1,0,,,,"
+             container.privileged,daemon.icc,2,0,0,1,0,,,,,live scan"
         );
         let transmission = lines
             .iter()
