@@ -13,6 +13,7 @@ pub mod collect;
 pub mod diff;
 pub mod evaluate;
 pub mod history;
+pub mod inventory;
 pub mod render;
 pub mod rules;
 pub mod sign;
