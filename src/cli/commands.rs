@@ -237,6 +237,8 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         host_root: target.host_root.clone(),
         include_stopped: target.include_stopped,
         concurrency: usize::from(target.concurrency),
+        images: target.images,
+        inventory_cache: target.inventory_cache.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -258,6 +260,12 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         started.elapsed().as_secs_f64(),
         snapshot.gaps.len(),
     );
+    if !snapshot.inventories.is_empty() {
+        eprintln!(
+            "inventoried the OS packages of {} image(s)",
+            snapshot.inventories.len()
+        );
+    }
     for gap in &snapshot.gaps {
         eprintln!("  gap: {}: {}", gap.source, gap.error);
     }

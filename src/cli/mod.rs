@@ -162,6 +162,13 @@ pub struct TargetArgs {
     /// Maximum concurrent inspect requests to the engine.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Images whose OS packages are inventoried (read from the image export stream):
+    /// `in-use` (images of the collected containers), `all`, or `none`.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "in-use")]
+    pub images: dockproof::collect::ImageSelection,
+    /// Directory that caches package inventories by image id between runs.
+    #[arg(long, value_name = "DIR")]
+    pub inventory_cache: Option<PathBuf>,
 }
 
 /// What to evaluate against.

@@ -28,6 +28,7 @@ mod endpoint;
 mod engine;
 mod files;
 mod host;
+mod images;
 mod redact;
 
 use std::path::PathBuf;
@@ -52,6 +53,33 @@ pub struct CollectOptions {
     pub include_stopped: bool,
     /// Maximum concurrent inspect calls against the engine (0 is treated as 1).
     pub concurrency: usize,
+    /// Which images get a package inventory.
+    pub images: ImageSelection,
+    /// Directory caching inventories by image id; `None` reads every export afresh.
+    pub inventory_cache: Option<PathBuf>,
+}
+
+/// Which images get a package inventory (`--images`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ImageSelection {
+    /// Images of the collected containers.
+    #[default]
+    InUse,
+    /// Every image on the engine.
+    All,
+    /// No inventory.
+    None,
+}
+
+impl ImageSelection {
+    /// The flag value, as recorded in the snapshot.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageSelection::InUse => "in-use",
+            ImageSelection::All => "all",
+            ImageSelection::None => "none",
+        }
+    }
 }
 
 /// Why collection could not produce a snapshot at all.
@@ -97,6 +125,14 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     let mut gaps = Vec::new();
     let (engine, mut target) = engine::collect_engine(&docker, version, opts, &mut gaps).await;
     target.docker_host = endpoint.url.clone();
+    let inventories = images::inventories(
+        &docker,
+        &engine,
+        opts.images,
+        opts.inventory_cache.as_deref(),
+        &mut gaps,
+    )
+    .await;
     let failed = gaps.iter().filter(|g| is_engine_source(&g.source)).count();
     if failed > 0 {
         if let Err(reason) = endpoint::still_answering(&docker, &endpoint).await {
@@ -139,11 +175,13 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
             finished_at: Utc::now(),
             include_stopped: opts.include_stopped,
             host_root: root.map(|r| r.display().to_string()).unwrap_or_default(),
+            image_inventory: Some(opts.images.as_str().to_string()),
         },
         target,
         engine,
         host,
         gaps,
+        inventories,
     })
 }
 
