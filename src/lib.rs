@@ -16,5 +16,6 @@ pub mod history;
 pub mod inventory;
 pub mod render;
 pub mod rules;
+pub mod sbom;
 pub mod sign;
 pub mod snapshot;

@@ -349,8 +349,12 @@ fn report(
         .out
         .clone()
         .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
-    let files =
-        bundle::write_signed(&target, bytes, &assessment, &out.format, signer).code(EXIT_INPUT)?;
+    let extra: Vec<bundle::ExtraFile> = dockproof::sbom::files(snapshot)
+        .into_iter()
+        .map(|(path, bytes)| bundle::ExtraFile { path, bytes })
+        .collect();
+    let files = bundle::write_with_files(&target, bytes, &extra, &assessment, &out.format, signer)
+        .code(EXIT_INPUT)?;
     eprintln!("wrote {} ({})", target.display(), files.join(", "));
     output::summary(&assessment, &target, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
     match out.fail_on {
