@@ -19,3 +19,4 @@ pub mod rules;
 pub mod sbom;
 pub mod sign;
 pub mod snapshot;
+pub mod vuln;
