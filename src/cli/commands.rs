@@ -332,7 +332,10 @@ fn report(
         attestations: decisions.attestations,
     };
     let sha = bundle::sha256_bytes(bytes);
-    let mut assessment = evaluate::evaluate(snapshot, &sha, catalog, &opts).code(EXIT_INPUT)?;
+    let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
+    let mut assessment =
+        evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
+            .code(EXIT_INPUT)?;
     if let Some(dir) = &evaluation.history {
         let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
             .code(EXIT_INPUT)?;
@@ -349,10 +352,11 @@ fn report(
         .out
         .clone()
         .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
-    let extra: Vec<bundle::ExtraFile> = dockproof::sbom::files(snapshot)
-        .into_iter()
-        .map(|(path, bytes)| bundle::ExtraFile { path, bytes })
-        .collect();
+    extra.extend(
+        dockproof::sbom::files(snapshot)
+            .into_iter()
+            .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
+    );
     let files = bundle::write_with_files(&target, bytes, &extra, &assessment, &out.format, signer)
         .code(EXIT_INPUT)?;
     eprintln!("wrote {} ({})", target.display(), files.join(", "));
@@ -367,6 +371,54 @@ fn report(
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Reads `--vuln-report` and `--advisories`; returns the evidence and the report copies that go
+/// into the bundle (each checked against the hash recorded when it was parsed).
+fn vulnerability_inputs(
+    snapshot: &Snapshot,
+    evaluation: &EvaluationArgs,
+) -> Result<
+    (
+        Option<dockproof::vuln::VulnEvidence>,
+        Vec<bundle::ExtraFile>,
+    ),
+    CliError,
+> {
+    if evaluation.vuln_reports.is_empty() && evaluation.advisories.is_none() {
+        return Ok((None, Vec::new()));
+    }
+    let evidence = dockproof::vuln::load(
+        snapshot,
+        &evaluation.vuln_reports,
+        evaluation.advisories.as_deref(),
+    )
+    .code(EXIT_INPUT)?;
+    let mut extra = Vec::new();
+    for input in &evidence.inputs {
+        let Some(bundle_path) = &input.bundle_path else {
+            continue;
+        };
+        let bytes = std::fs::read(&input.path)
+            .with_context(|| format!("cannot read {}", input.path))
+            .code(EXIT_INPUT)?;
+        if bundle::sha256_bytes(&bytes) != input.sha256 {
+            return Err(anyhow!("{} changed while it was being read", input.path)).code(EXIT_INPUT);
+        }
+        extra.push(bundle::ExtraFile {
+            path: bundle_path.clone(),
+            bytes,
+        });
+    }
+    for input in evidence.inputs.iter().filter(|i| i.images.is_empty()) {
+        eprintln!(
+            "warning: {} ({}) matches no image of this snapshot; {}",
+            input.path,
+            input.kind,
+            input.note.as_deref().unwrap_or("listed as unmatched")
+        );
+    }
+    Ok((Some(evidence), extra))
 }
 
 fn default_bundle_dir(snapshot: &Snapshot, assessment: &Assessment) -> PathBuf {

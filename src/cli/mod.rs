@@ -193,6 +193,14 @@ pub struct EvaluationArgs {
     /// framework over time to the reports.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
+    /// Trivy or Grype JSON report of an image (repeatable); bound to the snapshot's images by
+    /// image id or repo digest and copied into the bundle.
+    #[arg(long = "vuln-report", value_name = "FILE")]
+    pub vuln_reports: Vec<PathBuf>,
+    /// Directory of OSV advisories (JSON records, e.g. osv.dev's Debian or Alpine export) to
+    /// match against the image inventories, offline.
+    #[arg(long, value_name = "DIR")]
+    pub advisories: Option<PathBuf>,
 }
 
 /// Where and what to write.
