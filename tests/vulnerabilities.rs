@@ -21,7 +21,7 @@ fn report_for(dir: &Path, fixture: &str, id: &str) -> PathBuf {
     out
 }
 
-fn findings<'a>(assessment: &'a Value, id: &str) -> Vec<String> {
+fn findings(assessment: &Value, id: &str) -> Vec<String> {
     assessment["images"]["vulnerabilities"]["images"]
         .as_array()
         .unwrap()
