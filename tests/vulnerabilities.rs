@@ -71,7 +71,7 @@ fn osv_and_scanner_reports_find_shellshock_and_heartbleed_only_where_unfixed() {
     let args: Vec<String> = [
         "scan",
         "--format",
-        "json",
+        "json,html",
         "--advisories",
         &advisories.display().to_string(),
         "--vuln-report",
@@ -160,6 +160,31 @@ fn osv_and_scanner_reports_find_shellshock_and_heartbleed_only_where_unfixed() {
     assert_eq!(inputs[3]["note"], "5 advisories");
     let verify = dockproof(&["verify", &scan.bundle.display().to_string()]);
     assert!(verify.status.success(), "{}", stderr(&verify));
+
+    // The report calls the well-known ones out by name, per image.
+    let html = scan.file("report.html");
+    let panel = |tag: &str| {
+        let id = image_id(tag);
+        let start = html
+            .find(&format!("data-image-id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no panel for {tag}"));
+        let end = html[start..].find("</div>").unwrap() + start;
+        html[start..end].to_string()
+    };
+    let vulnerable_panel = panel(VULNERABLE);
+    assert!(
+        vulnerable_panel.contains(
+            "<li data-named=\"Shellshock\"><strong>Shellshock</strong>: CVE-2014-6271 in bash \
+             4.2+dfsg-0.1, DSA-3032-1 in bash 4.2+dfsg-0.1, DSA-3035-1 in bash 4.2+dfsg-0.1</li>"
+        ),
+        "{vulnerable_panel}"
+    );
+    assert!(vulnerable_panel.contains("<li data-named=\"Heartbleed\">"));
+    assert!(vulnerable_panel.contains("<li data-named=\"POODLE\">"));
+    assert!(vulnerable_panel.contains("data-severity=\"critical\">3 critical</span>"));
+    let fixed_panel = panel(FIXED);
+    assert!(fixed_panel.contains("No known vulnerability found by the inputs."));
+    assert!(!fixed_panel.contains("data-named"));
 }
 
 #[test]
