@@ -71,7 +71,7 @@ fn osv_and_scanner_reports_find_shellshock_and_heartbleed_only_where_unfixed() {
     let args: Vec<String> = [
         "scan",
         "--format",
-        "json,html",
+        "json,html,pdf",
         "--advisories",
         &advisories.display().to_string(),
         "--vuln-report",
@@ -182,6 +182,21 @@ fn osv_and_scanner_reports_find_shellshock_and_heartbleed_only_where_unfixed() {
     assert!(vulnerable_panel.contains("<li data-named=\"Heartbleed\">"));
     assert!(vulnerable_panel.contains("<li data-named=\"POODLE\">"));
     assert!(vulnerable_panel.contains("data-severity=\"critical\">3 critical</span>"));
+    let pdf = std::process::Command::new("pdftotext")
+        .args([
+            "-layout",
+            &scan.bundle.join("report.pdf").display().to_string(),
+            "-",
+        ])
+        .output()
+        .expect("pdftotext runs (apt-get install poppler-utils)");
+    let text = String::from_utf8_lossy(&pdf.stdout);
+    assert!(text.contains("What is inside the images"), "{text}");
+    assert!(
+        text.contains("Well-known: Shellshock (CVE-2014-6271, DSA-3032-1, DSA-3035-1)"),
+        "{text}"
+    );
+    assert!(text.contains("Well-known: Heartbleed (CVE-2014-0160, DSA-2896-1)"));
     let fixed_panel = panel(FIXED);
     assert!(fixed_panel.contains("No known vulnerability found by the inputs."));
     assert!(!fixed_panel.contains("data-named"));

@@ -14,6 +14,7 @@
 //! clock. Like every report it describes technical evidence and is not a statement of compliance.
 
 mod findings;
+mod images;
 mod layout;
 mod registers;
 mod sections;
@@ -83,6 +84,7 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     findings::findings(&mut pages, a);
     registers::waivers(&mut pages, a);
     registers::attestations(&mut pages, a);
+    images::images(&mut pages, a);
     sections::appendix(&mut pages, a, written);
 
     let footer = format!("{title} · {} {}", a.tool.name, a.tool.version);
