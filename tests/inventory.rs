@@ -45,7 +45,6 @@ fn schema_violations(docs: &[PathBuf]) -> (bool, String) {
 import json, os, sys
 try:
     import jsonschema
-    from referencing import Registry, Resource
 except ImportError:
     sys.exit("MISSING: the Python package jsonschema (python3 -m pip install jsonschema)")
 d = sys.argv[1]
@@ -54,13 +53,18 @@ def load(n):
         return json.load(f)
 main = load("cyclonedx-bom-1.6.SNAPSHOT.schema.json")
 base = "http://cyclonedx.org/schema/"
-reg = Registry().with_resources([
-    (base + n, Resource.from_contents(load("cyclonedx-" + n)))
-    for n in ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json")
-])
+refs = {base + n: load("cyclonedx-" + n)
+        for n in ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json")}
 cls = jsonschema.validators.validator_for(main)
 cls.check_schema(main)
-v = cls(main, registry=reg, format_checker=cls.FORMAT_CHECKER)
+try:
+    from referencing import Registry, Resource
+    reg = Registry().with_resources([(u, Resource.from_contents(s)) for u, s in refs.items()])
+    v = cls(main, registry=reg, format_checker=cls.FORMAT_CHECKER)
+except ImportError:
+    # jsonschema before 4.18 (Debian's python3-jsonschema) resolves references this way.
+    resolver = jsonschema.RefResolver.from_schema(main, store=refs)
+    v = cls(main, resolver=resolver, format_checker=cls.FORMAT_CHECKER)
 bad = 0
 for path in sys.argv[2:]:
     with open(path) as f:
