@@ -162,7 +162,11 @@ pub fn read_export(reader: impl Read, expected: &Expected) -> Result<ImageInvent
     let mut tree = Tree::default();
     for id in &inv.layers {
         match scans.get(id) {
-            Some(scan) => tree.apply(scan),
+            Some(scan) => {
+                tree.apply(scan);
+                inv.gaps
+                    .extend(scan.problems.iter().map(|p| format!("layer {id}: {p}")));
+            }
             None => inv.gaps.push(format!(
                 "layer {id} is not in the export or could not be decompressed (gzip and plain \
                  tar layers are read; zstd is not)"
@@ -339,6 +343,12 @@ fn file(tree: &Tree, path: &str, inv: &mut ImageInventory) -> Option<(String, st
         Ok((real, Some(Node::File(local)))) => Some((real, local.clone())),
         Ok((real, Some(Node::Unreadable(why)))) => {
             inv.gaps.push(format!("/{real}: {why}"));
+            None
+        }
+        Ok((real, None)) if real != path && !layers::relevant(&real) => {
+            inv.gaps.push(format!(
+                "/{path} is a symlink to /{real}, a path the inventory does not read"
+            ));
             None
         }
         Ok(_) => None,

@@ -55,7 +55,13 @@ pub(super) struct LayerScan {
     /// `sha256:` digest of the uncompressed layer tar.
     pub diff_id: String,
     pub changes: Vec<Change>,
+    /// What could not be kept from this layer (becomes a gap if the image uses the layer).
+    pub problems: Vec<String>,
 }
+
+/// Most symlinks kept per layer. Every symlink is kept (a chain may pass through any directory),
+/// up to this bound, so a layer of millions of links cannot exhaust memory.
+const MAX_SYMLINKS_KEPT: usize = 200_000;
 
 /// Normalises a path from a tar: no leading `/` or `./`, no `.`, `..` resolved lexically and
 /// never above the root.
@@ -81,7 +87,7 @@ fn wanted_file(path: &str) -> bool {
 }
 
 /// Whether `path` is one of the inventory's paths or a directory on the way to one.
-fn relevant(path: &str) -> bool {
+pub(super) fn relevant(path: &str) -> bool {
     wanted_file(path)
         || FILES.iter().chain(DIRS).any(|f| {
             f == &path || (f.starts_with(path) && f.as_bytes().get(path.len()) == Some(&b'/'))
@@ -118,6 +124,8 @@ pub(super) fn scan_layer(reader: impl Read, spool: &Path, tag: &str) -> io::Resu
         hasher: Sha256::new(),
     };
     let mut changes = Vec::new();
+    let mut problems = Vec::new();
+    let mut symlinks = 0usize;
     {
         let mut archive = tar::Archive::new(&mut hashing);
         let mut kept: HashMap<String, PathBuf> = HashMap::new();
@@ -145,17 +153,29 @@ pub(super) fn scan_layer(reader: impl Read, spool: &Path, tag: &str) -> io::Resu
                 }
                 continue;
             }
-            if !relevant(&path) {
-                continue;
-            }
             let kind = entry.header().entry_type();
             if kind.is_symlink() {
+                symlinks += 1;
+                if symlinks > MAX_SYMLINKS_KEPT {
+                    if symlinks == MAX_SYMLINKS_KEPT + 1 {
+                        problems.push(format!(
+                            "a layer holds more than {MAX_SYMLINKS_KEPT} symlinks; later ones \
+                             were not followed"
+                        ));
+                    }
+                    continue;
+                }
                 let target = entry
                     .link_name_bytes()
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_default();
                 changes.push(Change::Symlink(path, target));
-            } else if kind.is_dir() {
+                continue;
+            }
+            if !relevant(&path) {
+                continue;
+            }
+            if kind.is_dir() {
                 changes.push(Change::Dir(path));
             } else if kind.is_hard_link() {
                 let target = entry
@@ -192,6 +212,7 @@ pub(super) fn scan_layer(reader: impl Read, spool: &Path, tag: &str) -> io::Resu
     Ok(LayerScan {
         diff_id: format!("sha256:{}", hex::encode(hashing.hasher.finalize())),
         changes,
+        problems,
     })
 }
 
@@ -324,6 +345,7 @@ mod tests {
         LayerScan {
             diff_id: String::new(),
             changes,
+            problems: Vec::new(),
         }
     }
 

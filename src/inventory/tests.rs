@@ -14,6 +14,8 @@ enum E<'a> {
     Link(&'a str, &'a str),
     Hard(&'a str, &'a str),
     Dir(&'a str),
+    /// A regular file whose name is written as is, bypassing the builder's checks.
+    RawFile(&'a str, &'a [u8]),
 }
 
 fn tar_of(entries: &[E]) -> Vec<u8> {
@@ -36,6 +38,14 @@ fn tar_of(entries: &[E]) -> Vec<u8> {
                 h.set_size(0);
                 h.set_entry_type(tar::EntryType::Link);
                 b.append_link(&mut h, p, t).unwrap();
+            }
+            E::RawFile(p, data) => {
+                h.set_size(data.len() as u64);
+                h.set_entry_type(tar::EntryType::Regular);
+                let name = &mut h.as_old_mut().name;
+                name[..p.len()].copy_from_slice(p.as_bytes());
+                h.set_cksum();
+                b.append(&h, *data).unwrap();
             }
             E::Dir(p) => {
                 h.set_size(0);
@@ -322,4 +332,71 @@ fn a_missing_layer_is_a_gap_and_garbage_is_an_error() {
     );
     let truncated = &export[..export.len() / 2 + 7];
     assert!(read_export(truncated, &expected).is_err());
+}
+
+#[test]
+fn hostile_layers_give_gaps_not_panics_or_escapes() {
+    // A symlink loop on the way to os-release, and a path climbing out of the root.
+    let layer = tar_of(&[
+        E::Link("etc/os-release", "os-release2"),
+        E::Link("etc/os-release2", "/etc/os-release"),
+        E::RawFile("../../../var/lib/dpkg/status", STATUS_NEW),
+    ]);
+    let (export, id) = legacy_export(&[&layer]);
+    let inv = read(&export, &id);
+    assert!(inv.os.is_none());
+    assert_eq!(
+        inv.gaps,
+        ["/etc/os-release: too many levels of symbolic links"],
+        "the climbing path lands inside the image root, where tar itself would put it"
+    );
+    assert_eq!(versions(&inv), ["deb bash 4.2+dfsg-0.1+deb7u3"]);
+
+    // A blob that is neither JSON nor a tar, and a gzip layer cut short.
+    let (base, _) = debian_layers();
+    let cut = gzip(&base);
+    let cut = cut[..cut.len() / 2].to_vec();
+    let config = config_for(&[&base]);
+    let cid = sha(&config);
+    let files = vec![
+        (
+            "blobs/sha256/aaaa".to_string(),
+            b"\x00\x01 binary garbage".to_vec(),
+        ),
+        ("blobs/sha256/bbbb".to_string(), cut),
+        (format!("blobs/sha256/{cid}"), config),
+        ("oci-layout".to_string(), b"{}".to_vec()),
+    ];
+    let inv = read(&export_of(&files), &format!("sha256:{cid}"));
+    assert!(inv.packages.is_empty());
+    assert!(
+        inv.gaps
+            .iter()
+            .any(|g| g.starts_with("export entry blobs/sha256/bbbb: not a readable layer")),
+        "{:?}",
+        inv.gaps
+    );
+    assert!(
+        inv.gaps
+            .iter()
+            .any(|g| g.starts_with(&format!("layer sha256:{} is not in the export", sha(&base)))),
+        "{:?}",
+        inv.gaps
+    );
+}
+
+#[test]
+fn oversized_metadata_is_a_gap() {
+    let big = vec![b' '; (MAX_METADATA + 1) as usize];
+    let inv = read(
+        &export_of(&[("manifest.json".to_string(), big)]),
+        "sha256:x",
+    );
+    assert_eq!(
+        inv.gaps[0],
+        format!(
+            "export entry manifest.json: {} bytes, over the {MAX_METADATA}-byte limit for metadata",
+            MAX_METADATA + 1
+        )
+    );
 }
