@@ -250,3 +250,154 @@ fn images_all_and_the_cache_give_the_same_inventory() {
     );
     assert_eq!(inventory(&a, VULNERABLE), inventory(&b, VULNERABLE));
 }
+
+/// Builds rpm packages with `rpmbuild`, records them with the real `rpm` into a fresh sqlite
+/// database, and returns that database and what `rpm -qa` says it holds.
+fn real_rpmdb(dir: &Path) -> (PathBuf, Vec<String>) {
+    let spec = dir.join("probe.spec");
+    std::fs::write(
+        &spec,
+        "Name: dockproof-probe\nVersion: 1.0.2k\nRelease: 19.el7\nEpoch: 1\nSummary: probe\n\
+         License: MIT\nBuildArch: noarch\n%description\nprobe\n\
+         %package libs\nSummary: probe libraries\n%description libs\nlibs\n\
+         %files\n%files libs\n",
+    )
+    .unwrap();
+    let spec2 = dir.join("other.spec");
+    std::fs::write(
+        &spec2,
+        "Name: other-tool\nVersion: 2.17\nRelease: 326.el7_9\nSummary: other\nLicense: MIT\n\
+         BuildArch: noarch\n%description\nother\n%files\n",
+    )
+    .unwrap();
+    let top = dir.join("top");
+    for s in [&spec, &spec2] {
+        let out = Command::new("rpmbuild")
+            .arg("--define")
+            .arg(format!("_topdir {}", top.display()))
+            .arg("-bb")
+            .arg(s)
+            .output()
+            .expect("rpmbuild runs (apt-get install rpm)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let db = dir.join("db");
+    let rpm = |args: &[&str]| {
+        let out = Command::new("rpm")
+            .arg("--dbpath")
+            .arg(&db)
+            .args(args)
+            .output()
+            .expect("rpm runs (apt-get install rpm)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    rpm(&["--initdb"]);
+    let rpms: Vec<String> = std::fs::read_dir(top.join("RPMS/noarch"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    let mut args = vec!["-i", "--justdb", "--nodeps", "--ignorearch"];
+    args.extend(rpms.iter().map(String::as_str));
+    rpm(&args);
+    let mut listed: Vec<String> = rpm(&[
+        "-qa",
+        "--qf",
+        "rpm %{NAME} %|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE} %{ARCH} src=%{SOURCERPM}\\n",
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect();
+    listed.sort();
+    (db.join("rpmdb.sqlite"), listed)
+}
+
+#[test]
+fn rpm_sqlite_database_written_by_rpm_reads_as_rpm_lists_it() {
+    if !engine_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, listed) = real_rpmdb(tmp.path());
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let tag = format!("dockproof-test/rpm-{}:1", std::process::id());
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(root.join("var/lib/rpm")).unwrap();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::copy(&db, root.join("var/lib/rpm/rpmdb.sqlite")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "ID=\"rhel\"\nVERSION_ID=\"9.4\"\nPRETTY_NAME=\"Red Hat Enterprise Linux 9.4\"\n",
+    )
+    .unwrap();
+    let tar = tmp.path().join("root.tar");
+    assert!(Command::new("tar")
+        .args([
+            "-C",
+            &root.display().to_string(),
+            "-cf",
+            &tar.display().to_string(),
+            "."
+        ])
+        .status()
+        .unwrap()
+        .success());
+    common::docker_ok(&[
+        "import",
+        "--change",
+        "LABEL dockproof.test=1",
+        &tar.display().to_string(),
+        &tag,
+    ]);
+    let out_file = tmp.path().join("s.json");
+    let o = dockproof(&[
+        "collect",
+        "--images",
+        "all",
+        "-o",
+        &out_file.display().to_string(),
+    ]);
+    let id = image_id(&tag);
+    let _ = Command::new("docker").args(["image", "rm", &tag]).output();
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let snapshot: Value = serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    let inv = snapshot["inventories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["image_id"] == id.as_str())
+        .expect("the rpm image was inventoried");
+    assert_eq!(inv["gaps"], serde_json::json!([]));
+    let mut ours: Vec<String> = inv["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let src = format!(
+                "{}-{}.src.rpm",
+                p["source_name"].as_str().unwrap(),
+                p["source_version"].as_str().unwrap()
+            );
+            format!(
+                "rpm {} {} {} src={src}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["arch"].as_str().unwrap()
+            )
+        })
+        .collect();
+    ours.sort();
+    assert_eq!(ours, listed);
+    assert_eq!(
+        listed[0],
+        "rpm dockproof-probe 1:1.0.2k-19.el7 noarch src=dockproof-probe-1.0.2k-19.el7.src.rpm"
+    );
+}
