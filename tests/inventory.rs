@@ -320,25 +320,26 @@ fn real_rpmdb(dir: &Path) -> (PathBuf, Vec<String>) {
     (db.join("rpmdb.sqlite"), listed)
 }
 
-#[test]
-fn rpm_sqlite_database_written_by_rpm_reads_as_rpm_lists_it() {
-    if !engine_available() {
-        return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (db, listed) = real_rpmdb(tmp.path());
-    assert_eq!(listed.len(), 3, "{listed:?}");
-    let tag = format!("dockproof-test/rpm-{}:1", std::process::id());
-    let root = tmp.path().join("root");
-    std::fs::create_dir_all(root.join("var/lib/rpm")).unwrap();
+/// Imports an image holding `db` at `inside` (plus a RHEL os-release), inventories it through
+/// the engine and returns its packages as `rpm -qa` would print them, and its gaps.
+fn rpm_image_packages(tmp: &Path, db: &Path, inside: &str) -> (Vec<String>, Value) {
+    let kind = inside
+        .rsplit('/')
+        .next()
+        .unwrap_or("db")
+        .to_ascii_lowercase();
+    let tag = format!("dockproof-test/rpm-{kind}-{}:1", std::process::id());
+    let root = tmp.join("root");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join(inside).parent().unwrap()).unwrap();
     std::fs::create_dir_all(root.join("etc")).unwrap();
-    std::fs::copy(&db, root.join("var/lib/rpm/rpmdb.sqlite")).unwrap();
+    std::fs::copy(db, root.join(inside)).unwrap();
     std::fs::write(
         root.join("etc/os-release"),
-        "ID=\"rhel\"\nVERSION_ID=\"9.4\"\nPRETTY_NAME=\"Red Hat Enterprise Linux 9.4\"\n",
+        "ID=\"rhel\"\nVERSION_ID=\"7.9\"\nPRETTY_NAME=\"Red Hat Enterprise Linux 7.9\"\n",
     )
     .unwrap();
-    let tar = tmp.path().join("root.tar");
+    let tar = tmp.join("root.tar");
     assert!(Command::new("tar")
         .args([
             "-C",
@@ -357,7 +358,7 @@ fn rpm_sqlite_database_written_by_rpm_reads_as_rpm_lists_it() {
         &tar.display().to_string(),
         &tag,
     ]);
-    let out_file = tmp.path().join("s.json");
+    let out_file = tmp.join("s.json");
     let o = dockproof(&[
         "collect",
         "--images",
@@ -374,8 +375,8 @@ fn rpm_sqlite_database_written_by_rpm_reads_as_rpm_lists_it() {
         .unwrap()
         .iter()
         .find(|i| i["image_id"] == id.as_str())
-        .expect("the rpm image was inventoried");
-    assert_eq!(inv["gaps"], serde_json::json!([]));
+        .expect("the rpm image was inventoried")
+        .clone();
     let mut ours: Vec<String> = inv["packages"]
         .as_array()
         .unwrap()
@@ -395,9 +396,69 @@ fn rpm_sqlite_database_written_by_rpm_reads_as_rpm_lists_it() {
         })
         .collect();
     ours.sort();
-    assert_eq!(ours, listed);
+    (ours, inv["gaps"].clone())
+}
+
+#[test]
+fn rpm_sqlite_database_written_by_rpm_reads_as_rpm_lists_it() {
+    if !engine_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, listed) = real_rpmdb(tmp.path());
+    assert_eq!(listed.len(), 3, "{listed:?}");
     assert_eq!(
         listed[0],
         "rpm dockproof-probe 1:1.0.2k-19.el7 noarch src=dockproof-probe-1.0.2k-19.el7.src.rpm"
     );
+    let (ours, gaps) = rpm_image_packages(tmp.path(), &db, "var/lib/rpm/rpmdb.sqlite");
+    assert_eq!(gaps, serde_json::json!([]));
+    assert_eq!(ours, listed);
+}
+
+/// Writes the header blobs of an rpm sqlite database into a Berkeley DB hash `Packages` file
+/// with db_load (small pages, so headers spill onto overflow pages as large ones do on RHEL 7).
+fn berkeley_packages(sqlite: &Path, out: &Path) {
+    const DUMP: &str = r#"
+import sqlite3, struct, sys
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT hnum, blob FROM Packages").fetchall()
+esc = lambda b: "".join("\\%02x" % c for c in b)
+with open(sys.argv[2], "w") as f:
+    for hnum, blob in rows:
+        f.write(esc(struct.pack("<I", hnum)) + "\n" + esc(blob) + "\n")
+"#;
+    let text = out.with_extension("txt");
+    let ok = Command::new("python3")
+        .args(["-c", DUMP])
+        .arg(sqlite)
+        .arg(&text)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "python3 could not dump the sqlite database");
+    let load = ["db5.3_load", "db_load"]
+        .into_iter()
+        .find(|t| Command::new(t).arg("-V").output().is_ok())
+        .expect("db_load is installed (apt-get install db5.3-util)");
+    let o = Command::new(load)
+        .args(["-T", "-t", "hash", "-c", "db_pagesize=512", "-f"])
+        .arg(&text)
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn rpm_berkeley_db_packages_reads_as_rpm_lists_it() {
+    if !engine_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, listed) = real_rpmdb(tmp.path());
+    let packages = tmp.path().join("Packages");
+    berkeley_packages(&db, &packages);
+    let (ours, gaps) = rpm_image_packages(tmp.path(), &packages, "var/lib/rpm/Packages");
+    assert_eq!(gaps, serde_json::json!([]));
+    assert_eq!(ours, listed);
 }

@@ -301,21 +301,28 @@ fn read_filesystem(tree: &Tree, inv: &mut ImageInventory) {
             add(inv, PackageFormat::Rpm, origin, pkgs, problems);
         }
     }
+    for path in ["var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages"] {
+        if inv.databases.iter().any(|d| d.format == PackageFormat::Rpm) {
+            break;
+        }
+        if let Some((real, local)) = file(tree, path, inv) {
+            let origin = format!("/{real}");
+            let (pkgs, problems) = rpm::read_bdb(&local, &origin);
+            add(inv, PackageFormat::Rpm, origin, pkgs, problems);
+        }
+    }
     let have_rpm = inv.databases.iter().any(|d| d.format == PackageFormat::Rpm);
-    for (path, kind) in [
-        ("var/lib/rpm/Packages", "Berkeley DB"),
-        ("usr/lib/sysimage/rpm/Packages", "Berkeley DB"),
-        ("var/lib/rpm/Packages.db", "ndb"),
-        ("usr/lib/sysimage/rpm/Packages.db", "ndb"),
+    for path in [
+        "var/lib/rpm/Packages.db",
+        "usr/lib/sysimage/rpm/Packages.db",
     ] {
         if have_rpm {
             break;
         }
         if let Some((real, _)) = file(tree, path, inv) {
             inv.gaps.push(format!(
-                "/{real}: rpm {kind} database is not read (RHEL/CentOS 7-8, Amazon Linux 2, \
-                 SUSE): its packages are not in this inventory; import a scanner report for \
-                 this image"
+                "/{real}: rpm ndb database (SUSE) is not read: its packages are not in this \
+                 inventory; import a scanner report for this image"
             ));
         }
     }

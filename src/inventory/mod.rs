@@ -9,12 +9,14 @@
 //! and package databases) are spooled to a private temporary directory. Memory therefore stays
 //! bounded whatever the image size.
 //!
-//! What the inventory covers: OS packages recorded by dpkg, apk and rpm (sqlite database). It
+//! What the inventory covers: OS packages recorded by dpkg, apk and rpm (sqlite and Berkeley DB
+//! databases; not SUSE's ndb). It
 //! never reads language packages (jars, wheels, node modules, Go binaries): a vulnerability in
 //! those needs an imported scanner report. Every database or layer that could not be read is a
 //! gap on the inventory, and an inventory with gaps is incomplete, never taken for "no packages".
 
 mod apk;
+mod bdb;
 mod dpkg;
 mod export;
 mod layers;
@@ -31,7 +33,7 @@ pub const MAX_METADATA: u64 = 4 * 1024 * 1024;
 pub const MAX_CAPTURED_FILE: u64 = 256 * 1024 * 1024;
 
 /// What the inventory reads and what it leaves out, for reports.
-pub const COVERAGE: &str = "OS packages recorded by dpkg, apk and rpm (sqlite database); \
+pub const COVERAGE: &str = "OS packages recorded by dpkg, apk and rpm (sqlite and Berkeley DB); \
     language packages (jars, Python, Node.js, Go modules) are not read, so vulnerabilities in \
     them need an imported scanner report";
 

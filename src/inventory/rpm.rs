@@ -4,8 +4,9 @@
 //! Each row of the `Packages` table holds one package header blob (rpm's header format without
 //! the leading magic): a count of index entries, the data length, the index (tag, type, offset,
 //! count) and the data store. Only the tags the inventory needs are decoded. The Berkeley DB
-//! `Packages` file (RHEL/CentOS 7-8, Amazon Linux 2) and the ndb `Packages.db` (SUSE) are not
-//! read: the caller reports them as gaps naming the file.
+//! `Packages` file (RHEL/CentOS 7-8, Amazon Linux 2) holds the same header blobs as values of a
+//! hash database ([`super::bdb`]); the ndb `Packages.db` (SUSE) is not read: the caller reports
+//! it as a gap naming the file.
 
 use std::path::Path;
 
@@ -49,6 +50,30 @@ pub(super) fn read_sqlite(file: &Path, origin: &str) -> (Vec<Package>, Vec<Strin
             )],
         ),
     }
+}
+
+/// Packages in an rpm Berkeley DB `Packages` file spooled at `file`; `origin` names it.
+pub(super) fn read_bdb(file: &Path, origin: &str) -> (Vec<Package>, Vec<String>) {
+    let mut packages = Vec::new();
+    let mut problems = Vec::new();
+    let opened = std::fs::File::open(file);
+    let result = opened.map_err(|e| e.to_string()).and_then(|f| {
+        let mut n = 0;
+        super::bdb::hash_values(&f, |blob| {
+            n += 1;
+            match parse_header(&blob) {
+                Ok(Some(p)) => packages.push(p),
+                Ok(None) => {}
+                Err(e) => problems.push(format!("{origin}: package header {n}: {e}")),
+            }
+        })
+    });
+    if let Err(e) = result {
+        problems.push(format!(
+            "{origin}: cannot read the rpm Berkeley DB database: {e}"
+        ));
+    }
+    (packages, problems)
 }
 
 fn read_rows(file: &Path) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {

@@ -300,7 +300,14 @@ fn alpine_and_rpm_databases() {
     let (export, id) = legacy_export(&[&layer]);
     let inv = read(&export, &id);
     assert!(inv.packages.is_empty());
-    assert!(inv.gaps[0].starts_with("/var/lib/rpm/Packages: rpm Berkeley DB database is not read"));
+    assert_eq!(
+        inv.gaps,
+        [
+            "/var/lib/rpm/Packages: cannot read the rpm Berkeley DB database: not a Berkeley DB \
+          hash database (only 7 bytes)"
+        ]
+    );
+    assert_eq!(inv.databases[0].path, "/var/lib/rpm/Packages");
 }
 
 #[test]
