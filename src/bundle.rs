@@ -81,6 +81,27 @@ pub fn write_signed(
     formats: &[Format],
     signer: Option<&Signer>,
 ) -> Result<Vec<String>, BundleError> {
+    write_with_files(target, snapshot_json, &[], assessment, formats, signer)
+}
+
+/// A data file that goes into a bundle beside the reports, e.g. `sbom/<image>.cdx.json`.
+#[derive(Debug, Clone)]
+pub struct ExtraFile {
+    /// Relative `/`-separated path inside the bundle; plain components only.
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// [`write_signed`] with extra data files, written and hashed right after the snapshot so the
+/// reports can list them.
+pub fn write_with_files(
+    target: &Path,
+    snapshot_json: &[u8],
+    extra: &[ExtraFile],
+    assessment: &Assessment,
+    formats: &[Format],
+    signer: Option<&Signer>,
+) -> Result<Vec<String>, BundleError> {
     if target.exists() {
         return Err(BundleError::Exists(target.to_path_buf()));
     }
@@ -105,6 +126,11 @@ pub fn write_signed(
         w.write_all(snapshot_json).map_err(RenderError::Io)
     })?;
     written.push((SNAPSHOT_FILE.to_string(), sha256_file(&snapshot_path)?));
+    for file in extra {
+        let path = extra_path(tmp.path(), &file.path)?;
+        write_file(&path, |w| w.write_all(&file.bytes).map_err(RenderError::Io))?;
+        written.push((file.path.clone(), sha256_file(&path)?));
+    }
 
     let mut formats: Vec<Format> = formats.to_vec();
     if !formats.contains(&Format::Json) {
@@ -164,6 +190,30 @@ pub fn write_signed(
     fs::rename(tmp.path(), target).map_err(io_err(target))?;
     let _ = tmp.keep();
     Ok(files)
+}
+
+/// Where an extra file goes under the temporary bundle directory; creates its directories.
+fn extra_path(root: &Path, relative: &str) -> Result<PathBuf, BundleError> {
+    let plain = !relative.is_empty()
+        && relative
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\\'));
+    if !plain {
+        return Err(BundleError::Io {
+            path: PathBuf::from(relative),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a plain relative path inside the bundle",
+            ),
+        });
+    }
+    let path = root.join(relative);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        // Like the bundle directory itself, whatever the umask.
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err(dir))?;
+    }
+    Ok(path)
 }
 
 fn write_file(

@@ -47,6 +47,10 @@ pub struct Snapshot {
     /// Every source that could not be read, with the error. Checks that need a missing source
     /// end in `error`, never in `pass`.
     pub gaps: Vec<Gap>,
+    /// Package inventories of the images selected with `--images`, sorted by image id. Absent
+    /// from snapshots taken without inventories.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inventories: Vec<crate::inventory::ImageInventory>,
 }
 
 /// Name and version of the program that produced a document.
@@ -79,6 +83,10 @@ pub struct Collection {
     pub include_stopped: bool,
     /// Directory the host files were read under (`/` on the host itself).
     pub host_root: String,
+    /// Which images got a package inventory (`in-use`, `all`, `none`); absent when the snapshot
+    /// was taken by a dockproof without inventories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_inventory: Option<String>,
 }
 
 /// Identity of the observed host and engine.

@@ -25,13 +25,16 @@
 //!
 //! Keys of the view: `containers` (by name), `images` (by first tag), `networks` (by name),
 //! `files` (by role), `info`, `version`, `daemon_json`, `dockerd`, `audit_rules`, `docker_group`,
-//! `mounts`, `client_env`, `socket_activation`. A `null` in a patch removes the key.
+//! `mounts`, `client_env`, `socket_activation`; `inventories` and `image_inventory` (the
+//! snapshot's package inventories and `--images` selection) and `vulnerabilities` (vulnerability
+//! evidence as `dockproof::vuln::VulnEvidence`, given to the evaluation). A `null` in a patch
+//! removes the key.
 
 use std::collections::BTreeMap;
 
 use dockproof::assessment::CheckMode;
 use dockproof::catalog::Catalog;
-use dockproof::evaluate::{evaluate, EvaluateOptions};
+use dockproof::evaluate::{evaluate_with_vulnerabilities, EvaluateOptions};
 use dockproof::snapshot::Snapshot;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -118,6 +121,8 @@ fn to_view(s: &Value) -> Value {
         "daemon_json": h["daemon_json"], "dockerd": h["dockerd"],
         "audit_rules": h["audit_rules"], "docker_group": h["docker_group"], "mounts": h["mounts"],
         "client_env": h["client_env"], "socket_activation": h["socket_activation"],
+        "inventories": s["inventories"], "image_inventory": s["collection"]["image_inventory"],
+        "vulnerabilities": null,
     })
 }
 
@@ -147,6 +152,12 @@ fn from_view(base: &Value, view: &Value) -> Value {
         "socket_activation",
     ] {
         s["host"][k] = view[k].clone();
+    }
+    if view["inventories"].is_array() {
+        s["inventories"] = view["inventories"].clone();
+    }
+    if view["image_inventory"].is_string() {
+        s["collection"]["image_inventory"] = view["image_inventory"].clone();
     }
     s
 }
@@ -194,7 +205,10 @@ fn verdict(catalog: &Catalog, f: &Fixture, patch: &Value) -> String {
     // Only the check under test is evaluated: the fixture is about its verdict alone.
     let mut single = catalog.clone();
     single.checks.retain(|c| c.def.id == f.check);
-    let a = evaluate(&snapshot, "fixture", &single, &opts).unwrap();
+    let vulns: Option<dockproof::vuln::VulnEvidence> = (!view["vulnerabilities"].is_null())
+        .then(|| serde_json::from_value(view["vulnerabilities"].clone()).unwrap());
+    let a = evaluate_with_vulnerabilities(&snapshot, "fixture", &single, &opts, vulns.as_ref())
+        .unwrap();
     let found: Vec<_> = a
         .results
         .iter()

@@ -55,6 +55,10 @@ pub struct Assessment {
     /// Earlier scans of the same host (from `--history`), oldest first; this one is not included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trend: Vec<TrendPoint>,
+    /// What is inside the images: package inventories and vulnerability evidence; absent when
+    /// the snapshot has no inventory and no vulnerability input was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<crate::vuln::ImagesSection>,
 }
 
 /// One earlier scan, as a trend chart plots it.

@@ -262,6 +262,8 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         ssh_config: target.ssh_config.clone(),
         include_stopped: target.include_stopped,
         concurrency: usize::from(target.concurrency),
+        images: target.images,
+        inventory_cache: target.inventory_cache.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -290,6 +292,12 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         started.elapsed().as_secs_f64(),
         snapshot.gaps.len(),
     );
+    if !snapshot.inventories.is_empty() {
+        eprintln!(
+            "inventoried the OS packages of {} image(s)",
+            snapshot.inventories.len()
+        );
+    }
     for gap in &snapshot.gaps {
         eprintln!(
             "  gap: {}: {}",
@@ -345,7 +353,10 @@ fn report(
         attestations: decisions.attestations,
     };
     let sha = bundle::sha256_bytes(bytes);
-    let mut assessment = evaluate::evaluate(snapshot, &sha, catalog, &opts).code(EXIT_INPUT)?;
+    let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
+    let mut assessment =
+        evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
+            .code(EXIT_INPUT)?;
     if let Some(dir) = &evaluation.history {
         let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
             .code(EXIT_INPUT)?;
@@ -363,8 +374,13 @@ fn report(
         .clone()
         .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
     report_leftovers(&target);
-    let files =
-        bundle::write_signed(&target, bytes, &assessment, &out.format, signer).code(EXIT_INPUT)?;
+    extra.extend(
+        dockproof::sbom::files(snapshot)
+            .into_iter()
+            .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
+    );
+    let files = bundle::write_with_files(&target, bytes, &extra, &assessment, &out.format, signer)
+        .code(EXIT_INPUT)?;
     eprintln!("wrote {} ({})", target.display(), files.join(", "));
     output::summary(&assessment, &target, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
     match out.fail_on {
@@ -402,6 +418,54 @@ fn report_leftovers(target: &Path) {
             }
         }
     }
+}
+
+/// Reads `--vuln-report` and `--advisories`; returns the evidence and the report copies that go
+/// into the bundle (each checked against the hash recorded when it was parsed).
+fn vulnerability_inputs(
+    snapshot: &Snapshot,
+    evaluation: &EvaluationArgs,
+) -> Result<
+    (
+        Option<dockproof::vuln::VulnEvidence>,
+        Vec<bundle::ExtraFile>,
+    ),
+    CliError,
+> {
+    if evaluation.vuln_reports.is_empty() && evaluation.advisories.is_none() {
+        return Ok((None, Vec::new()));
+    }
+    let evidence = dockproof::vuln::load(
+        snapshot,
+        &evaluation.vuln_reports,
+        evaluation.advisories.as_deref(),
+    )
+    .code(EXIT_INPUT)?;
+    let mut extra = Vec::new();
+    for input in &evidence.inputs {
+        let Some(bundle_path) = &input.bundle_path else {
+            continue;
+        };
+        let bytes = std::fs::read(&input.path)
+            .with_context(|| format!("cannot read {}", input.path))
+            .code(EXIT_INPUT)?;
+        if bundle::sha256_bytes(&bytes) != input.sha256 {
+            return Err(anyhow!("{} changed while it was being read", input.path)).code(EXIT_INPUT);
+        }
+        extra.push(bundle::ExtraFile {
+            path: bundle_path.clone(),
+            bytes,
+        });
+    }
+    for input in evidence.inputs.iter().filter(|i| i.images.is_empty()) {
+        eprintln!(
+            "warning: {} ({}) matches no image of this snapshot; {}",
+            input.path,
+            input.kind,
+            input.note.as_deref().unwrap_or("listed as unmatched")
+        );
+    }
+    Ok((Some(evidence), extra))
 }
 
 fn default_bundle_dir(snapshot: &Snapshot, assessment: &Assessment) -> PathBuf {

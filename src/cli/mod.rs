@@ -177,6 +177,13 @@ pub struct TargetArgs {
     /// Maximum concurrent inspect requests to the engine.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Images whose OS packages are inventoried (read from the image export stream):
+    /// `in-use` (images of the collected containers), `all`, or `none`.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "in-use")]
+    pub images: dockproof::collect::ImageSelection,
+    /// Directory that caches package inventories by image id between runs.
+    #[arg(long, value_name = "DIR")]
+    pub inventory_cache: Option<PathBuf>,
 }
 
 /// What to evaluate against.
@@ -201,6 +208,14 @@ pub struct EvaluationArgs {
     /// framework over time to the reports.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
+    /// Trivy or Grype JSON report of an image (repeatable); bound to the snapshot's images by
+    /// image id or repo digest and copied into the bundle.
+    #[arg(long = "vuln-report", value_name = "FILE")]
+    pub vuln_reports: Vec<PathBuf>,
+    /// Directory of OSV advisories (JSON records, e.g. osv.dev's Debian or Alpine export) to
+    /// match against the image inventories, offline.
+    #[arg(long, value_name = "DIR")]
+    pub advisories: Option<PathBuf>,
 }
 
 /// Where and what to write.

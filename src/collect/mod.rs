@@ -30,6 +30,7 @@ mod engine;
 mod files;
 mod host;
 mod identify;
+mod images;
 mod redact;
 mod ssh;
 mod ssh_host;
@@ -67,6 +68,33 @@ pub struct CollectOptions {
     pub include_stopped: bool,
     /// Maximum concurrent inspect calls against the engine (0 is treated as 1).
     pub concurrency: usize,
+    /// Which images get a package inventory.
+    pub images: ImageSelection,
+    /// Directory caching inventories by image id; `None` reads every export afresh.
+    pub inventory_cache: Option<PathBuf>,
+}
+
+/// Which images get a package inventory (`--images`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ImageSelection {
+    /// Images of the collected containers.
+    #[default]
+    InUse,
+    /// Every image on the engine.
+    All,
+    /// No inventory.
+    None,
+}
+
+impl ImageSelection {
+    /// The flag value, as recorded in the snapshot.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageSelection::InUse => "in-use",
+            ImageSelection::All => "all",
+            ImageSelection::None => "none",
+        }
+    }
 }
 
 /// Why collection could not produce a snapshot at all.
@@ -153,6 +181,14 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     target.selected_by = Some(selection.chosen_by.to_string());
     target.context = selection.context.clone();
     target.engine_product = product;
+    let inventories = images::inventories(
+        &docker,
+        &engine,
+        opts.images,
+        opts.inventory_cache.as_deref(),
+        &mut gaps,
+    )
+    .await;
     let failed = gaps.iter().filter(|g| is_engine_source(&g.source)).count();
     if failed > 0 {
         if let Err(reason) = endpoint::still_answering(&docker, &endpoint).await {
@@ -182,11 +218,13 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
             finished_at: Utc::now(),
             include_stopped: opts.include_stopped,
             host_root,
+            image_inventory: Some(opts.images.as_str().to_string()),
         },
         target,
         engine,
         host,
         gaps,
+        inventories,
     })
 }
 

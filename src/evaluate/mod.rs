@@ -83,6 +83,18 @@ pub fn evaluate(
     catalog: &Catalog,
     opts: &EvaluateOptions,
 ) -> Result<Assessment, EvaluateError> {
+    evaluate_with_vulnerabilities(snapshot, snapshot_sha256, catalog, opts, None)
+}
+
+/// [`evaluate`] with vulnerability evidence for the images (see [`crate::vuln`]): image views
+/// gain `Inventory`, `InUse` and `Vulnerabilities`, and the assessment its `images` section.
+pub fn evaluate_with_vulnerabilities(
+    snapshot: &Snapshot,
+    snapshot_sha256: &str,
+    catalog: &Catalog,
+    opts: &EvaluateOptions,
+    vulnerabilities: Option<&crate::vuln::VulnEvidence>,
+) -> Result<Assessment, EvaluateError> {
     let frameworks: Vec<_> = if opts.frameworks.is_empty() {
         catalog.frameworks.iter().collect()
     } else {
@@ -132,7 +144,10 @@ pub fn evaluate(
             }
         }
         let related = related_gaps(snapshot, *kind);
-        for resource in views::resources(snapshot, *kind) {
+        for mut resource in views::resources(snapshot, *kind) {
+            if *kind == ResourceKind::Image {
+                crate::vuln::decorate(&mut resource.view, snapshot, vulnerabilities);
+            }
             let scope = rules::bind(&ctx, &rules::from_json(&resource.view));
             let role = resource.view.get("role").and_then(Value::as_str);
             let misshapen = shape::misshapen(*kind, &resource.view);
@@ -206,6 +221,7 @@ pub fn evaluate(
         waivers: waiver_register,
         attestations: attestation_register,
         trend: Vec::new(),
+        images: crate::vuln::section(snapshot, vulnerabilities),
     })
 }
 

@@ -14,6 +14,7 @@ fn snapshot(containers: Vec<Value>) -> Snapshot {
             finished_at: t,
             include_stopped: true,
             host_root: "/".into(),
+            image_inventory: None,
         },
         target: Target {
             docker_host: "unix:///var/run/docker.sock".into(),
@@ -39,6 +40,7 @@ fn snapshot(containers: Vec<Value>) -> Snapshot {
             ..HostFacts::default()
         },
         gaps: vec![],
+        inventories: vec![],
     }
 }
 

@@ -572,6 +572,7 @@ pub(crate) fn sample_assessment() -> Assessment {
         waivers: Vec::new(),
         attestations: Vec::new(),
         trend: Vec::new(),
+        images: None,
     }
 }
 

@@ -27,6 +27,7 @@ use super::{RenderError, Renderer};
 mod anchors;
 mod counts;
 mod findings;
+mod images;
 mod index;
 pub(in crate::render) mod legend;
 mod markup;
@@ -69,6 +70,7 @@ impl Renderer for HtmlRenderer {
         })?;
         out.write_all(head.as_bytes())?;
         findings::write(out, assessment, &ix, model.open())?;
+        images::write(out, assessment)?;
         out.write_all(tail.as_bytes())?;
         Ok(())
     }

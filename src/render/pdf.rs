@@ -15,6 +15,7 @@
 //! clock. Like every report it describes technical evidence and is not a statement of compliance.
 
 mod findings;
+mod images;
 mod layout;
 mod matrix;
 mod registers;
@@ -86,6 +87,7 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     matrix::manual_evidence(&mut pages, a);
     registers::waivers(&mut pages, a);
     registers::attestations(&mut pages, a);
+    images::images(&mut pages, a);
     sections::appendix(&mut pages, a, written);
 
     let footer = format!("{title} · {} {}", a.tool.name, a.tool.version);
