@@ -246,7 +246,7 @@ fn csv_has_one_row_per_result() {
     }
     assert!(!quoted, "unbalanced quotes");
     assert_eq!(records.len(), results + 1, "header plus one row per result");
-    assert!(records.iter().all(|&n| n == 18), "{records:?}");
+    assert!(records.iter().all(|&n| n == 19), "{records:?}");
     assert!(csv.starts_with("check_id,title,severity,status,verdict,waiver,"));
     assert!(
         csv.lines()

@@ -616,8 +616,13 @@ fn secrets_in_build_steps_commands_healthchecks_and_labels_never_reach_a_bundle(
         "json,html,csv,sarif,junit,oscal",
     ]);
     assert!(scan.output.status.success(), "{}", stderr(&scan.output));
-    for entry in std::fs::read_dir(&scan.bundle).unwrap() {
-        let path = entry.unwrap().path();
+    // Every file of the bundle, the SBOMs under sbom/ included.
+    for entry in walkdir::WalkDir::new(&scan.bundle) {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path().to_path_buf();
         let bytes = std::fs::read(&path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for secret in [

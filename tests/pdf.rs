@@ -250,7 +250,7 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
     );
     assert_eq!(
         sentence,
-        "229 results from 126 checks: 74 failed and 0 could not be evaluated."
+        "232 results from 129 checks: 74 failed and 3 could not be evaluated."
     );
     assert!(flat.contains(&sentence), "{sentence:?} not in the summary");
 
@@ -432,9 +432,11 @@ fn the_hardened_sample_shows_counts_with_denominators_and_no_percentage() {
     assert_eq!(
         figures("pci-dss-4.0.1"),
         [
-            "Technical evidence on 6 of 180 requirements: 6 of 6 consistent with in place",
+            "Technical evidence on 7 of 180 requirements: 6 of 7 consistent with in place",
             "Not in place per evidence: 0 of 180",
-            "Awaiting manual evidence: 155 of 180",
+            // 6.3.3: no vulnerability evidence was supplied, so its deciding check is an error.
+            "Evidence incomplete: 1 of 180",
+            "Awaiting manual evidence: 154 of 180",
             "Attested by an assessor: 0 of 180",
             "Not applicable: 23 of 180",
         ]
@@ -454,8 +456,8 @@ fn the_hardened_sample_shows_counts_with_denominators_and_no_percentage() {
         .expect("pci");
     assert_eq!(
         pci.figures.compact(),
-        "6/6 with technical evidence consistent, 0 not in place, 155 awaiting manual \
-         evidence, 0 attested, 23 not applicable, of 180 requirements"
+        "6/7 with technical evidence consistent, 0 not in place, 1 incomplete, 154 awaiting \
+         manual evidence, 0 attested, 23 not applicable, of 180 requirements"
     );
     let cover = raw.split('\x0c').next().expect("cover page");
     let cover = cover.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -549,10 +551,10 @@ fn the_waived_5_16_reads_risk_accepted_under_its_waiver_and_hipaa_rows_show_thei
             .filter(|r| r["state"] == "awaiting_manual_evidence")
             .count()
     };
-    assert_eq!(awaiting("pci-dss-4.0.1"), 151);
+    assert_eq!(awaiting("pci-dss-4.0.1"), 150);
     for (heading, n) in [
         ("CIS Docker Benchmark 1.6.0", awaiting("cis-docker-1.6")),
-        ("PCI DSS 4.0.1", 151),
+        ("PCI DSS 4.0.1", 150),
     ] {
         let of = if heading.starts_with("PCI") { 180 } else { 117 };
         let line = format!("{heading}: {n} of {of} requirements");
