@@ -4,7 +4,8 @@
 //! state, because their mapping is a judgement call. Each requirement gets:
 //! 1. its *technical* evidence from the automated deciding results ([`Technical::from_counts`]):
 //!    an unwaived failure, else failures all waived (risk accepted, still not in place), else an
-//!    error (missing evidence is never read as success), else a pass, else nothing applied;
+//!    error (missing evidence is never read as success), else a pass, else nothing applied
+//!    (also when an automated deciding check found nothing of its kind on the host);
 //! 2. its *state* from that and its mode ([`RequirementState::from_technical`]): a failure
 //!    decides in every mode, a pass or "nothing applied" concludes only an automated requirement,
 //!    everything else awaits manual evidence;
@@ -61,7 +62,18 @@ pub fn framework(
                 }
                 waivers.extend(tally.waivers.iter().cloned());
             }
-            let technical = Technical::from_counts(&automated, waived);
+            // An automated deciding check that produced no result found nothing of its kind on
+            // the host (no container, no image): it applied to nothing. Missing listings are
+            // not this case: evaluation gives them an `error` result.
+            let has_automated_check = req.checks.iter().any(|id| {
+                catalog
+                    .check(id)
+                    .is_some_and(|c| c.def.mode == CheckMode::Automated)
+            });
+            let technical = match Technical::from_counts(&automated, waived) {
+                Technical::None if has_automated_check => Technical::NotApplicable,
+                t => t,
+            };
             let state = if req.service_provider_only && !service_provider {
                 RequirementState::NotApplicableDeclared
             } else {

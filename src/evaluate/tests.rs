@@ -577,3 +577,14 @@ fn attestation_files_name_unknown_requirements_by_line() {
         "{got:#?}"
     );
 }
+
+#[test]
+fn a_host_with_nothing_of_the_deciding_kind_is_not_applicable_per_evidence() {
+    // No container at all: the container check decides nothing, so the automated requirement
+    // it decides does not apply (for the assessor to confirm); it does not await manual evidence.
+    let a = run(&snapshot(vec![]));
+    let req = &a.frameworks[0].requirements[0];
+    assert!(verdicts(&a, "container.privileged").is_empty());
+    assert_eq!(req.technical, crate::assessment::Technical::NotApplicable);
+    assert_eq!(req.state, RequirementState::NotApplicablePerEvidence);
+}
