@@ -63,8 +63,8 @@ fn unreadable_host_files_are_named_gaps_and_errors_never_passes() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     for line in [
         "gap: host:/etc/docker/daemon.json: invalid JSON: line 4 column 0: expected ident",
-        "gap: host:/etc/group: not a regular file but a FIFO; refusing to read it",
-        "gap: host:/proc/1/mountinfo: not a regular file but a FIFO; refusing to read it",
+        "gap: host:/etc/group: not a regular file but a FIFO (named pipe); refusing to read it",
+        "gap: host:/proc/1/mountinfo: not a regular file but a FIFO (named pipe); refusing to read it",
         "gap: host:/etc/environment: not UTF-8 text (invalid byte at offset 21)",
     ] {
         assert!(err.contains(line), "missing `{line}` in:\n{err}");
@@ -101,7 +101,7 @@ fn unreadable_host_files_are_named_gaps_and_errors_never_passes() {
         r["message"]
             .as_str()
             .unwrap()
-            .contains("host:/etc/group: not a regular file but a FIFO"),
+            .contains("host:/etc/group: not a regular file but a FIFO (named pipe)"),
         "{r}"
     );
     assert_eq!(result("host.data-root-partition")["status"], "error");

@@ -164,7 +164,7 @@ pub(crate) fn read_regular_bytes(path: &Path) -> io::Result<Vec<u8>> {
     if !meta.is_file() {
         return Err(io::Error::other(format!(
             "not a regular file but {}; refusing to read it",
-            describe_type(&meta.file_type())
+            crate::input::kind_of(&meta)
         )));
     }
     let mut bytes = Vec::new();
@@ -178,24 +178,6 @@ pub(crate) fn read_regular_bytes(path: &Path) -> io::Result<Vec<u8>> {
         )));
     }
     Ok(bytes)
-}
-
-/// A file type in words, for messages.
-fn describe_type(t: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
-    }
 }
 
 /// Normal components of a path, with `..` kept as a name and `/` and `.` dropped.
