@@ -18,10 +18,12 @@ use dockproof::bundle;
 use dockproof::catalog::Catalog;
 use dockproof::collect::{self, CollectOptions};
 use dockproof::evaluate::{self, EvaluateOptions};
-use dockproof::sign::{Signer, TrustedKeys};
+use dockproof::render::Format;
+use dockproof::sign::TrustedKeys;
 use dockproof::snapshot::Snapshot;
 
-use super::output;
+use super::terminal::{self, note};
+use super::{output, prepare, progress, summary};
 use super::{
     Command, ControlsAction, DiffFormat, EvaluationArgs, FrameworksAction, OutputArgs, TargetArgs,
 };
@@ -39,7 +41,7 @@ pub struct CliError {
     pub error: anyhow::Error,
 }
 
-trait ExitCodeExt<T> {
+pub trait ExitCodeExt<T> {
     fn code(self, code: u8) -> Result<T, CliError>;
 }
 
@@ -52,7 +54,8 @@ impl<T, E: Into<anyhow::Error>> ExitCodeExt<T> for Result<T, E> {
     }
 }
 
-pub fn run(command: Command) -> Result<ExitCode, CliError> {
+/// Runs one command; `verbose` is the count of `-v`.
+pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
     match command {
         Command::Scan {
             target,
@@ -60,12 +63,9 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             output,
             fallback_snapshot,
         } => {
-            // The key is read first: a bad key fails before the engine is contacted and
-            // before anything is written.
-            let signer = load_signer(&output)?;
-            let catalog = load_catalog(evaluation.controls.as_deref())?;
-            let decisions = load_decisions(&evaluation, &catalog)?;
-            let (snapshot, bytes) = match collect_snapshot(&target) {
+            // Every input is read and checked before the engine is contacted.
+            let prepared = prepare::prepare(&evaluation, &output)?;
+            let (snapshot, bytes) = match collect_snapshot(&target, verbose) {
                 Ok(s) => {
                     let bytes = snapshot_bytes(&s)?;
                     (s, bytes)
@@ -73,12 +73,12 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 Err(e) if fallback_snapshot.is_some() && e.code == EXIT_COLLECT => {
                     let path = fallback_snapshot.unwrap_or_default();
                     let why = super::describe(&e.error);
-                    eprintln!("warning: {}", dockproof::text::terminal(&why));
-                    eprintln!(
+                    note!("warning: {}", dockproof::text::terminal(&why));
+                    note!(
                         "warning: reporting the saved snapshot {} instead of a live scan",
                         path.display()
                     );
-                    let (mut snapshot, _) = read_snapshot(&path)?;
+                    let (mut snapshot, _) = prepare::read_snapshot(&path)?;
                     snapshot.target.fallback = Some(format!(
                         "not a live scan: the saved sample {} is reported because the engine \
                          could not be reached ({})",
@@ -90,18 +90,10 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 }
                 Err(e) => return Err(e),
             };
-            report(
-                &snapshot,
-                &bytes,
-                &catalog,
-                decisions,
-                &evaluation,
-                &output,
-                signer.as_ref(),
-            )
+            report(&snapshot, &bytes, prepared, &evaluation, &output)
         }
         Command::Collect { target, output } => {
-            let snapshot = collect_snapshot(&target)?;
+            let snapshot = collect_snapshot(&target, verbose)?;
             let bytes = snapshot_bytes(&snapshot)?;
             // Where it went is printed only for a file: on stdout or a stream (`/dev/stdout`)
             // the path would be appended to the snapshot itself.
@@ -110,8 +102,8 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 Ok(dockproof::destination::Destination::File(_))
             );
             write_output(&output, &bytes).code(EXIT_INPUT)?;
-            if to_file {
-                println!("{}", output.display());
+            if to_file && !terminal::quiet() {
+                let _ = writeln!(terminal::stdout(), "{}", output.display());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -120,19 +112,9 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             evaluation,
             output,
         } => {
-            let signer = load_signer(&output)?;
-            let catalog = load_catalog(evaluation.controls.as_deref())?;
-            let decisions = load_decisions(&evaluation, &catalog)?;
-            let (snap, bytes) = read_snapshot(&snapshot)?;
-            report(
-                &snap,
-                &bytes,
-                &catalog,
-                decisions,
-                &evaluation,
-                &output,
-                signer.as_ref(),
-            )
+            let prepared = prepare::prepare(&evaluation, &output)?;
+            let (snap, bytes) = prepare::report_snapshot(&snapshot)?;
+            report(&snap, &bytes, prepared, &evaluation, &output)
         }
         Command::Verify {
             bundle,
@@ -150,20 +132,11 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Frameworks {
             action: FrameworksAction::List { controls },
         } => {
-            let catalog = load_catalog(controls.as_deref())?;
-            output::frameworks_table(&catalog, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
+            let catalog = prepare::load_catalog(controls.as_deref())?;
+            output::frameworks_table(&catalog, &mut terminal::stdout()).code(EXIT_INPUT)?;
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn load_signer(out: &OutputArgs) -> Result<Option<Signer>, CliError> {
-    out.sign
-        .as_deref()
-        .map(Signer::load)
-        .transpose()
-        .context("--sign")
-        .code(EXIT_INPUT)
 }
 
 fn verify(
@@ -178,7 +151,7 @@ fn verify(
         .code(EXIT_INPUT)?
         .map(|k| k.with_identity(identity));
     let result = bundle::verify(bundle, keys.as_ref()).code(EXIT_INPUT)?;
-    print_verification(&result, bundle, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
+    print_verification(&result, bundle, &mut terminal::stdout()).code(EXIT_INPUT)?;
     Ok(if result.ok() {
         ExitCode::SUCCESS
     } else {
@@ -221,40 +194,7 @@ fn print_verification(
     }
 }
 
-fn load_catalog(extra: Option<&Path>) -> Result<Catalog, CliError> {
-    Catalog::load(extra).code(EXIT_INPUT)
-}
-
-/// Waivers and attestations, read and checked before any collection starts.
-#[derive(Default)]
-struct Decisions {
-    waivers: Vec<evaluate::Waiver>,
-    attestations: Vec<evaluate::Attestation>,
-}
-
-fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Decisions, CliError> {
-    fn read(path: &Path, what: &'static str) -> Result<String, CliError> {
-        dockproof::input::read_to_string(path, what, dockproof::input::MAX_DECISIONS)
-            .code(EXIT_INPUT)
-    }
-    let mut decisions = Decisions::default();
-    if let Some(path) = &evaluation.waivers {
-        let name = path.display().to_string();
-        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver file")?, &name, catalog)
-            .context("invalid waivers")
-            .code(EXIT_INPUT)?;
-    }
-    if let Some(path) = &evaluation.attestations {
-        let name = path.display().to_string();
-        decisions.attestations =
-            evaluate::parse_attestations(&read(path, "attestation file")?, &name, catalog)
-                .context("invalid attestations")
-                .code(EXIT_INPUT)?;
-    }
-    Ok(decisions)
-}
-
-fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
+fn collect_snapshot(target: &TargetArgs, verbose: u8) -> Result<Snapshot, CliError> {
     let opts = CollectOptions {
         docker_host: target.docker_host.clone(),
         context: target.context.clone(),
@@ -272,17 +212,30 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         .context("cannot start the async runtime")
         .code(EXIT_COLLECT)?;
     let started = Instant::now();
-    let snapshot = runtime.block_on(collect::collect(&opts)).map_err(|e| {
-        let code = match e {
-            collect::CollectError::Usage { .. } => EXIT_INPUT,
-            _ => EXIT_COLLECT,
-        };
-        CliError {
-            code,
-            error: e.into(),
-        }
-    })?;
-    eprintln!(
+    let endpoint = target
+        .docker_host
+        .clone()
+        .or_else(|| target.context.as_ref().map(|c| format!("context {c}")))
+        .unwrap_or_else(|| "the default engine".to_string());
+    let show_progress =
+        !terminal::quiet() && (verbose > 0 || terminal::is_terminal(terminal::Stream::Stderr));
+    let snapshot = runtime
+        .block_on(progress::while_waiting(
+            collect::collect(&opts),
+            &endpoint,
+            show_progress,
+        ))
+        .map_err(|e| {
+            let code = match e {
+                collect::CollectError::Usage { .. } => EXIT_INPUT,
+                _ => EXIT_COLLECT,
+            };
+            CliError {
+                code,
+                error: e.into(),
+            }
+        })?;
+    note!(
         "collected {} containers, {} images, {} networks, {} volumes from {} in {:.2} s ({} gaps)",
         snapshot.engine.containers.len(),
         snapshot.engine.images.len(),
@@ -293,13 +246,13 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         snapshot.gaps.len(),
     );
     if !snapshot.inventories.is_empty() {
-        eprintln!(
+        note!(
             "inventoried the OS packages of {} image(s)",
             snapshot.inventories.len()
         );
     }
     for gap in &snapshot.gaps {
-        eprintln!(
+        note!(
             "  gap: {}: {}",
             dockproof::text::terminal(&gap.source),
             dockproof::text::terminal(&gap.error)
@@ -317,41 +270,36 @@ fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
     Ok(bytes)
 }
 
-fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
-    let bytes = dockproof::input::read(path, "snapshot", dockproof::input::MAX_SNAPSHOT)
-        .code(EXIT_INPUT)?;
-    let snapshot = Snapshot::from_slice(&bytes, &path.display().to_string()).code(EXIT_INPUT)?;
-    Ok((snapshot, bytes))
-}
-
 /// Writes one output file where the user meant it: stdout for `-`, in place for a device,
 /// FIFO or `/dev/stdout`, atomically replaced otherwise (see [`dockproof::destination`]).
+/// Standard output goes through [`terminal::stdout`], so a reader that stops early (`| head`)
+/// ends the output quietly instead of failing the command.
 fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = terminal::stdout();
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .context("cannot write to standard output")?;
+        return Ok(());
+    }
     Ok(dockproof::destination::write(path, bytes)?)
 }
 
 fn report(
     snapshot: &Snapshot,
     bytes: &[u8],
-    catalog: &Catalog,
-    decisions: Decisions,
+    prepared: prepare::Prepared,
     evaluation: &EvaluationArgs,
     out: &OutputArgs,
-    signer: Option<&Signer>,
 ) -> Result<ExitCode, CliError> {
-    let params = catalog
-        .resolve_params(&evaluation.params)
-        .map_err(|e| CliError {
-            code: EXIT_INPUT,
-            error: anyhow!(e),
-        })?;
     let opts = EvaluateOptions {
         frameworks: evaluation.frameworks.clone(),
-        params,
+        params: prepared.params,
         now: chrono::Utc::now(),
-        waivers: decisions.waivers,
-        attestations: decisions.attestations,
+        waivers: prepared.decisions.waivers,
+        attestations: prepared.decisions.attestations,
     };
+    let catalog = &prepared.catalog;
     let sha = bundle::sha256_bytes(bytes);
     let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
     let mut assessment =
@@ -361,7 +309,7 @@ fn report(
         let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
             .code(EXIT_INPUT)?;
         if history.other_hosts > 0 {
-            eprintln!(
+            note!(
                 "history: left out {} assessment(s) of other hosts in {}",
                 history.other_hosts,
                 dir.display()
@@ -369,23 +317,51 @@ fn report(
         }
         assessment.trend = history.points;
     }
-    let target = out
-        .out
-        .clone()
-        .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
-    report_leftovers(&target);
-    extra.extend(
-        dockproof::sbom::files(snapshot)
-            .into_iter()
-            .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
-    );
-    let files = bundle::write_with_files(&target, bytes, &extra, &assessment, &out.format, signer)
-        .code(EXIT_INPUT)?;
-    eprintln!("wrote {} ({})", target.display(), files.join(", "));
-    output::summary(&assessment, &target, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
+    // The summary goes where it does not mix with the result: stdout beside a bundle, stderr
+    // when assessment.json itself is streamed to stdout.
+    let summary_stream = match &prepared.sink {
+        prepare::Sink::Stdout => {
+            let mut json = Vec::new();
+            Format::Json
+                .renderer()
+                .render(&assessment, &mut json)
+                .context("cannot render assessment.json")
+                .code(EXIT_INPUT)?;
+            write_output(Path::new("-"), &json).code(EXIT_INPUT)?;
+            terminal::Stream::Stderr
+        }
+        prepare::Sink::Bundle(dir) => {
+            let target = dir
+                .clone()
+                .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
+            report_leftovers(&target);
+            extra.extend(
+                dockproof::sbom::files(snapshot)
+                    .into_iter()
+                    .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
+            );
+            let files = bundle::write_with_files(
+                &target,
+                bytes,
+                &extra,
+                &assessment,
+                &out.format,
+                prepared.signer.as_ref(),
+            )
+            .code(EXIT_INPUT)?;
+            note!("wrote {} ({})", target.display(), files.join(", "));
+            if !terminal::quiet() {
+                print_summary(&assessment, Some(&target), terminal::Stream::Stdout)?;
+            }
+            terminal::Stream::Stdout
+        }
+    };
+    if summary_stream == terminal::Stream::Stderr && !terminal::quiet() {
+        print_summary(&assessment, None, terminal::Stream::Stderr)?;
+    }
     match out.fail_on {
         Some(threshold) if assessment.has_failures_at_or_above(threshold) => {
-            eprintln!(
+            note!(
                 "failing: checks failed at or above severity {} and no waiver covers them",
                 threshold.as_str()
             );
@@ -393,6 +369,26 @@ fn report(
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The failing checks, then the counts, fitted to the terminal behind `stream`.
+fn print_summary(
+    assessment: &Assessment,
+    bundle: Option<&Path>,
+    stream: terminal::Stream,
+) -> Result<(), CliError> {
+    let style = summary::Style {
+        colour: terminal::colour(stream),
+        width: terminal::width(stream),
+    };
+    let mut w = match stream {
+        terminal::Stream::Stdout => terminal::stdout(),
+        terminal::Stream::Stderr => terminal::stderr(),
+    };
+    summary::failing_checks(assessment, style, &mut w)
+        .and_then(|()| output::summary(assessment, bundle, &mut w))
+        .context("cannot write the summary")
+        .code(EXIT_INPUT)
 }
 
 /// Clears what killed runs left beside the bundle's destination, saying what was done.
@@ -405,16 +401,16 @@ fn report_leftovers(target: &Path) {
     let show = |p: &Path| dockproof::text::terminal(&p.display().to_string()).into_owned();
     for leftover in bundle::sweep_partials(parent) {
         match leftover {
-            bundle::Leftover::Removed(p) => eprintln!(
+            bundle::Leftover::Removed(p) => note!(
                 "removed {}, left by an earlier run that was killed",
                 show(&p)
             ),
-            bundle::Leftover::InUse(p, pid) => eprintln!(
+            bundle::Leftover::InUse(p, pid) => note!(
                 "note: {} belongs to a run still in progress (pid {pid}); left in place",
                 show(&p)
             ),
             bundle::Leftover::Kept(p, why) => {
-                eprintln!("note: {} left in place: {why}", show(&p))
+                note!("note: {} left in place: {why}", show(&p))
             }
         }
     }
@@ -458,7 +454,7 @@ fn vulnerability_inputs(
         });
     }
     for input in evidence.inputs.iter().filter(|i| i.images.is_empty()) {
-        eprintln!(
+        note!(
             "warning: {} ({}) matches no image of this snapshot; {}",
             input.path,
             input.kind,
@@ -488,7 +484,7 @@ fn diff(
     d.old.source = old.display().to_string();
     d.new.source = new.display().to_string();
     if d.different_engines() {
-        eprintln!(
+        note!(
             "warning: {} and {} were collected from different engines; every difference below \
              may be the other host, not a change",
             old.display(),
@@ -505,7 +501,7 @@ fn diff(
     .code(EXIT_INPUT)?;
     write_output(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
     if let Some(path) = out {
-        eprintln!("wrote {}", path.display());
+        note!("wrote {}", path.display());
     }
     match fail_on_new {
         Some(threshold) => {
@@ -513,7 +509,7 @@ fn diff(
             if new_failures.is_empty() {
                 return Ok(ExitCode::SUCCESS);
             }
-            eprintln!(
+            note!(
                 "failing: {} finding(s) newly failing at or above severity {} with no waiver",
                 new_failures.len(),
                 threshold.as_str()
@@ -525,31 +521,18 @@ fn diff(
 }
 
 fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = terminal::stdout();
     match action {
         ControlsAction::List {
             framework,
             controls,
         } => {
-            let catalog = load_catalog(controls.as_deref())?;
-            if let Some(id) = &framework {
-                if catalog.framework(id).is_none() {
-                    let known: Vec<_> = catalog
-                        .frameworks
-                        .iter()
-                        .map(|f| f.meta.id.clone())
-                        .collect();
-                    return Err(anyhow!(
-                        "unknown framework `{id}`; available: {}",
-                        known.join(", ")
-                    ))
-                    .code(EXIT_INPUT);
-                }
-            }
+            let catalog = prepare::load_catalog(controls.as_deref())?;
+            prepare::check_frameworks(&catalog, framework.as_slice())?;
             output::checks_table(&catalog, framework.as_deref(), &mut stdout).code(EXIT_INPUT)?;
         }
         ControlsAction::Show { id, controls } => {
-            let catalog = load_catalog(controls.as_deref())?;
+            let catalog = prepare::load_catalog(controls.as_deref())?;
             let check = catalog
                 .check(&id)
                 .ok_or_else(|| anyhow!("no check `{id}`; `dockproof controls list` shows them all"))
@@ -564,7 +547,7 @@ fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
             .code(EXIT_INPUT)?;
             let findings = catalog.lint();
             for d in &findings {
-                eprintln!("{}", dockproof::text::terminal(&d.to_string()));
+                note!("{}", dockproof::text::terminal(&d.to_string()));
             }
             if !findings.is_empty() {
                 return Err(anyhow!("{} lint finding(s)", findings.len())).code(EXIT_INPUT);

@@ -3,7 +3,12 @@
 
 mod commands;
 mod output;
+mod prepare;
+mod progress;
+mod summary;
+mod terminal;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,6 +24,10 @@ pub struct Cli {
     /// More detail on stderr (repeat for more); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Print only errors: no summary, progress, notes or warnings. Results written to stdout
+    /// (`--out -`, `collect -o -`, `diff`, listings) are still written.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -260,15 +269,20 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 /// Parses the command line, runs the command and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    output::init_logging(cli.verbose);
-    match commands::run(cli.command) {
+    terminal::set_quiet(cli.quiet);
+    output::init_logging(cli.verbose, cli.quiet);
+    match commands::run(cli.command, cli.verbose) {
         Ok(code) => code,
         Err(e) => {
             // Errors quote paths, host names and catalog text: each line is neutralised.
             let text = describe(&e.error);
             for (i, line) in text.split('\n').enumerate() {
                 let prefix = if i == 0 { "error: " } else { "" };
-                eprintln!("{prefix}{}", dockproof::text::terminal(line));
+                let _ = writeln!(
+                    terminal::stderr(),
+                    "{prefix}{}",
+                    dockproof::text::terminal(line)
+                );
             }
             ExitCode::from(e.code)
         }
