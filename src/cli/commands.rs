@@ -23,7 +23,7 @@ use dockproof::sign::TrustedKeys;
 use dockproof::snapshot::Snapshot;
 
 use super::terminal::{self, note};
-use super::{output, prepare, progress, summary};
+use super::{docs, lookup, output, prepare, progress, summary};
 use super::{
     Command, ControlsAction, DiffFormat, EvaluationArgs, FrameworksAction, OutputArgs, TargetArgs,
 };
@@ -134,6 +134,33 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
         } => {
             let catalog = prepare::load_catalog(controls.as_deref())?;
             output::frameworks_table(&catalog, &mut terminal::stdout()).code(EXIT_INPUT)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Frameworks {
+            action: FrameworksAction::Show { id, controls },
+        } => {
+            let catalog = prepare::load_catalog(controls.as_deref())?;
+            prepare::check_frameworks(&catalog, std::slice::from_ref(&id))?;
+            if let Some(f) = catalog.framework(&id) {
+                lookup::framework(f, &mut terminal::stdout()).code(EXIT_INPUT)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            docs::completions(shell, &mut terminal::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir: None } => {
+            docs::man(&mut terminal::stdout())
+                .context("cannot write the man page")
+                .code(EXIT_INPUT)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir: Some(dir) } => {
+            docs::man_pages(&dir)
+                .with_context(|| format!("cannot write the man pages into {}", dir.display()))
+                .code(EXIT_INPUT)?;
+            note!("wrote the man pages into {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -531,13 +558,40 @@ fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
             prepare::check_frameworks(&catalog, framework.as_slice())?;
             output::checks_table(&catalog, framework.as_deref(), &mut stdout).code(EXIT_INPUT)?;
         }
-        ControlsAction::Show { id, controls } => {
+        ControlsAction::Show {
+            id,
+            framework,
+            controls,
+        } => {
             let catalog = prepare::load_catalog(controls.as_deref())?;
-            let check = catalog
-                .check(&id)
-                .ok_or_else(|| anyhow!("no check `{id}`; `dockproof controls list` shows them all"))
-                .code(EXIT_INPUT)?;
-            output::check_detail(&catalog, check, &mut stdout).code(EXIT_INPUT)?;
+            prepare::check_frameworks(&catalog, framework.as_slice())?;
+            match lookup::find(&catalog, &id, framework.as_deref()) {
+                lookup::Found::Check(check) => {
+                    output::check_detail(&catalog, check, &mut stdout).code(EXIT_INPUT)?
+                }
+                lookup::Found::Requirement(f, r) => {
+                    lookup::requirement(f, r, &mut stdout).code(EXIT_INPUT)?;
+                    for check in r.checks.iter().filter_map(|c| catalog.check(c)) {
+                        writeln!(stdout).code(EXIT_INPUT)?;
+                        output::check_detail(&catalog, check, &mut stdout).code(EXIT_INPUT)?;
+                    }
+                }
+                lookup::Found::Ambiguous(matches) => {
+                    lookup::ambiguous(&id, &matches, &mut terminal::stderr()).code(EXIT_INPUT)?;
+                    return Ok(ExitCode::from(EXIT_INPUT));
+                }
+                lookup::Found::Nothing => {
+                    return Err(anyhow!(
+                        "nothing is called `{}`: not a check id, CIS number or requirement id{}; \
+                         `dockproof controls list` and `dockproof frameworks show ID` list them",
+                        dockproof::text::terminal(&id),
+                        framework
+                            .map(|f| format!(" of {}", dockproof::text::terminal(&f)))
+                            .unwrap_or_default()
+                    ))
+                    .code(EXIT_INPUT)
+                }
+            }
         }
         ControlsAction::Lint { dir } => {
             let catalog = match &dir {

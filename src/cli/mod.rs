@@ -2,6 +2,8 @@
 //! and hands them to [`commands`], which wires the library stages together.
 
 mod commands;
+mod docs;
+mod lookup;
 mod output;
 mod prepare;
 mod progress;
@@ -12,14 +14,21 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches as _, Parser, Subcommand};
 
 use dockproof::assessment::Severity;
 use dockproof::render::Format;
 
-/// Audits a Docker host and writes compliance evidence (CIS Docker 1.6, PCI DSS v4.0.1, HIPAA).
+/// Audits a Docker host against the CIS Docker Benchmark 1.6.0 and writes compliance evidence
+/// for PCI DSS v4.0.1 and the HIPAA Security Rule.
 #[derive(Debug, Parser)]
-#[command(name = "dockproof", version, about, long_about = None)]
+#[command(
+    name = "dockproof",
+    version,
+    long_about = None,
+    after_help = docs::MAIN_AFTER_HELP,
+    after_long_help = docs::MAIN_AFTER_LONG_HELP
+)]
 pub struct Cli {
     /// More detail on stderr (repeat for more); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -35,6 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Collect from the engine and host, evaluate and write an evidence bundle.
+    #[command(after_long_help = docs::SCAN_AFTER_LONG_HELP)]
     Scan {
         #[command(flatten)]
         target: TargetArgs,
@@ -57,8 +67,10 @@ pub enum Command {
         output: PathBuf,
     },
     /// Evaluate a snapshot offline and write an evidence bundle.
+    #[command(after_long_help = docs::REPORT_AFTER_LONG_HELP)]
     Report {
-        /// Snapshot file written by `collect` (or `snapshot.json` of a bundle).
+        /// A snapshot written by `collect`, a bundle directory, or a bundle's assessment.json.
+        #[arg(value_name = "INPUT")]
         snapshot: PathBuf,
         #[command(flatten)]
         evaluation: EvaluationArgs,
@@ -109,10 +121,22 @@ pub enum Command {
         #[command(subcommand)]
         action: ControlsAction,
     },
-    /// List the frameworks and their coverage.
+    /// List the frameworks and their coverage, or show one requirement by requirement.
     Frameworks {
         #[command(subcommand)]
         action: FrameworksAction,
+    },
+    /// Print a shell completion script (e.g. `dockproof completions bash >
+    /// /etc/bash_completion.d/dockproof`, `dockproof completions zsh > ~/.zfunc/_dockproof`).
+    Completions {
+        #[arg(value_enum)]
+        shell: docs::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into DIR.
+    Man {
+        /// Write `dockproof.1`, `dockproof-scan.1`, ... into this existing directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -138,9 +162,14 @@ pub enum ControlsAction {
         #[arg(long, value_name = "DIR")]
         controls: Option<PathBuf>,
     },
-    /// Show one check in full.
+    /// Show a check in full, by check id (`container.privileged`), CIS number (`5.5`) or any
+    /// framework's requirement id (`2.2.5`); an id several frameworks use is listed with each
+    /// match (exit 2) until --framework picks one.
     Show {
         id: String,
+        /// Look the id up in this framework only.
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
         #[arg(long, value_name = "DIR")]
         controls: Option<PathBuf>,
     },
@@ -153,6 +182,14 @@ pub enum ControlsAction {
 pub enum FrameworksAction {
     /// List frameworks with requirement counts per assessment mode.
     List {
+        #[arg(long, value_name = "DIR")]
+        controls: Option<PathBuf>,
+    },
+    /// Show one framework: each requirement with its assessment mode, the checks that decide
+    /// it and who provides its manual evidence.
+    Show {
+        /// Framework id, as `frameworks list` prints it (e.g. `pci-dss-4.0.1`).
+        id: String,
         #[arg(long, value_name = "DIR")]
         controls: Option<PathBuf>,
     },
@@ -268,7 +305,10 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 
 /// Parses the command line, runs the command and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&docs::command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     terminal::set_quiet(cli.quiet);
     output::init_logging(cli.verbose, cli.quiet);
     match commands::run(cli.command, cli.verbose) {

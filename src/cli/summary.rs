@@ -91,12 +91,12 @@ pub fn failing_checks(a: &Assessment, style: Style, out: &mut dyn Write) -> io::
     let errors = groups(a, Status::Error);
     if !errors.is_empty() {
         let results: usize = errors.iter().map(|g| g.results.len()).sum();
-        writeln!(
-            out,
-            "could not evaluate {} check(s) on {results} resource(s) (missing evidence; never \
-             counted as a pass):",
+        let head = format!(
+            "could not evaluate {} check(s) on {results} resource(s) (evidence missing; not a \
+             pass):",
             errors.len()
-        )?;
+        );
+        writeln!(out, "{}", fit(&head, style.width))?;
         for g in &errors {
             let head = format!("  {} ", t(g.check_id));
             writeln!(out, "{}", assets_line(&head, &g.results, style.width))?;
