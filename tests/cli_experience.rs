@@ -443,3 +443,29 @@ fn report_takes_a_bundle_or_its_assessment() {
     );
     assert!(!dir.path().join("d").exists());
 }
+
+/// `collect -o` into a directory, or into a directory that does not exist, is refused before
+/// the engine is contacted.
+#[test]
+fn collect_checks_its_output_before_the_engine() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hung = hanging_engine(dir.path());
+    let dir_str = dir.path().to_str().expect("utf-8").to_string();
+    let missing = format!("{dir_str}/no/such/dir/host.json");
+    for (output, needle) in [
+        (dir_str.as_str(), "is a directory"),
+        (missing.as_str(), "does not exist"),
+    ] {
+        let mut cmd = Command::new(bin());
+        cmd.args(["collect", "-H", &hung, "-o", output]);
+        let (out, finished) = run_within(cmd, Duration::from_secs(10));
+        assert!(finished, "{output}: hung");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{output}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains(needle), "{}", text(&out.stderr));
+    }
+}

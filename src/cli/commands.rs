@@ -7,26 +7,21 @@
 //! verification counterpart of "checks failed"), 2 that the bundle or key could not be read.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{anyhow, Context as _};
 
-use dockproof::assessment::Assessment;
 use dockproof::bundle;
 use dockproof::catalog::Catalog;
 use dockproof::collect::{self, CollectOptions};
-use dockproof::evaluate::{self, EvaluateOptions};
-use dockproof::render::Format;
 use dockproof::sign::TrustedKeys;
 use dockproof::snapshot::Snapshot;
 
 use super::terminal::{self, note};
-use super::{docs, lookup, output, prepare, progress, summary};
-use super::{
-    Command, ControlsAction, DiffFormat, EvaluationArgs, FrameworksAction, OutputArgs, TargetArgs,
-};
+use super::{assess, docs, lookup, output, prepare, progress};
+use super::{Command, ControlsAction, DiffFormat, FrameworksAction, TargetArgs};
 
 /// Usage, catalog or input error.
 pub const EXIT_INPUT: u8 = 2;
@@ -90,17 +85,15 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
                 }
                 Err(e) => return Err(e),
             };
-            report(&snapshot, &bytes, prepared, &evaluation, &output)
+            assess::evaluate_and_write(&snapshot, &bytes, prepared, &evaluation, &output)
         }
         Command::Collect { target, output } => {
+            // Where the snapshot goes is checked before the engine is contacted.
+            let to_file = prepare::check_output_file(&output)?;
             let snapshot = collect_snapshot(&target, verbose)?;
             let bytes = snapshot_bytes(&snapshot)?;
             // Where it went is printed only for a file: on stdout or a stream (`/dev/stdout`)
             // the path would be appended to the snapshot itself.
-            let to_file = matches!(
-                dockproof::destination::Destination::of(&output),
-                Ok(dockproof::destination::Destination::File(_))
-            );
             write_output(&output, &bytes).code(EXIT_INPUT)?;
             if to_file && !terminal::quiet() {
                 let _ = writeln!(terminal::stdout(), "{}", output.display());
@@ -114,7 +107,7 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
         } => {
             let prepared = prepare::prepare(&evaluation, &output)?;
             let (snap, bytes) = prepare::report_snapshot(&snapshot)?;
-            report(&snap, &bytes, prepared, &evaluation, &output)
+            assess::evaluate_and_write(&snap, &bytes, prepared, &evaluation, &output)
         }
         Command::Verify {
             bundle,
@@ -301,7 +294,7 @@ fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
 /// FIFO or `/dev/stdout`, atomically replaced otherwise (see [`dockproof::destination`]).
 /// Standard output goes through [`terminal::stdout`], so a reader that stops early (`| head`)
 /// ends the output quietly instead of failing the command.
-fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if path.as_os_str() == "-" {
         let mut out = terminal::stdout();
         out.write_all(bytes)
@@ -310,190 +303,6 @@ fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         return Ok(());
     }
     Ok(dockproof::destination::write(path, bytes)?)
-}
-
-fn report(
-    snapshot: &Snapshot,
-    bytes: &[u8],
-    prepared: prepare::Prepared,
-    evaluation: &EvaluationArgs,
-    out: &OutputArgs,
-) -> Result<ExitCode, CliError> {
-    let opts = EvaluateOptions {
-        frameworks: evaluation.frameworks.clone(),
-        params: prepared.params,
-        now: chrono::Utc::now(),
-        waivers: prepared.decisions.waivers,
-        attestations: prepared.decisions.attestations,
-    };
-    let catalog = &prepared.catalog;
-    let sha = bundle::sha256_bytes(bytes);
-    let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
-    let mut assessment =
-        evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
-            .code(EXIT_INPUT)?;
-    if let Some(dir) = &evaluation.history {
-        let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
-            .code(EXIT_INPUT)?;
-        if history.other_hosts > 0 {
-            note!(
-                "history: left out {} assessment(s) of other hosts in {}",
-                history.other_hosts,
-                dir.display()
-            );
-        }
-        assessment.trend = history.points;
-    }
-    // The summary goes where it does not mix with the result: stdout beside a bundle, stderr
-    // when assessment.json itself is streamed to stdout.
-    let summary_stream = match &prepared.sink {
-        prepare::Sink::Stdout => {
-            let mut json = Vec::new();
-            Format::Json
-                .renderer()
-                .render(&assessment, &mut json)
-                .context("cannot render assessment.json")
-                .code(EXIT_INPUT)?;
-            write_output(Path::new("-"), &json).code(EXIT_INPUT)?;
-            terminal::Stream::Stderr
-        }
-        prepare::Sink::Bundle(dir) => {
-            let target = dir
-                .clone()
-                .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
-            report_leftovers(&target);
-            extra.extend(
-                dockproof::sbom::files(snapshot)
-                    .into_iter()
-                    .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
-            );
-            let files = bundle::write_with_files(
-                &target,
-                bytes,
-                &extra,
-                &assessment,
-                &out.format,
-                prepared.signer.as_ref(),
-            )
-            .code(EXIT_INPUT)?;
-            note!("wrote {} ({})", target.display(), files.join(", "));
-            if !terminal::quiet() {
-                print_summary(&assessment, Some(&target), terminal::Stream::Stdout)?;
-            }
-            terminal::Stream::Stdout
-        }
-    };
-    if summary_stream == terminal::Stream::Stderr && !terminal::quiet() {
-        print_summary(&assessment, None, terminal::Stream::Stderr)?;
-    }
-    match out.fail_on {
-        Some(threshold) if assessment.has_failures_at_or_above(threshold) => {
-            note!(
-                "failing: checks failed at or above severity {} and no waiver covers them",
-                threshold.as_str()
-            );
-            Ok(ExitCode::from(EXIT_FAILURES))
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
-}
-
-/// The failing checks, then the counts, fitted to the terminal behind `stream`.
-fn print_summary(
-    assessment: &Assessment,
-    bundle: Option<&Path>,
-    stream: terminal::Stream,
-) -> Result<(), CliError> {
-    let style = summary::Style {
-        colour: terminal::colour(stream),
-        width: terminal::width(stream),
-    };
-    let mut w = match stream {
-        terminal::Stream::Stdout => terminal::stdout(),
-        terminal::Stream::Stderr => terminal::stderr(),
-    };
-    summary::failing_checks(assessment, style, &mut w)
-        .and_then(|()| output::summary(assessment, bundle, &mut w))
-        .context("cannot write the summary")
-        .code(EXIT_INPUT)
-}
-
-/// Clears what killed runs left beside the bundle's destination, saying what was done.
-fn report_leftovers(target: &Path) {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Names found in a directory are shown, never obeyed.
-    let show = |p: &Path| dockproof::text::terminal(&p.display().to_string()).into_owned();
-    for leftover in bundle::sweep_partials(parent) {
-        match leftover {
-            bundle::Leftover::Removed(p) => note!(
-                "removed {}, left by an earlier run that was killed",
-                show(&p)
-            ),
-            bundle::Leftover::InUse(p, pid) => note!(
-                "note: {} belongs to a run still in progress (pid {pid}); left in place",
-                show(&p)
-            ),
-            bundle::Leftover::Kept(p, why) => {
-                note!("note: {} left in place: {why}", show(&p))
-            }
-        }
-    }
-}
-
-/// Reads `--vuln-report` and `--advisories`; returns the evidence and the report copies that go
-/// into the bundle (each checked against the hash recorded when it was parsed).
-fn vulnerability_inputs(
-    snapshot: &Snapshot,
-    evaluation: &EvaluationArgs,
-) -> Result<
-    (
-        Option<dockproof::vuln::VulnEvidence>,
-        Vec<bundle::ExtraFile>,
-    ),
-    CliError,
-> {
-    if evaluation.vuln_reports.is_empty() && evaluation.advisories.is_none() {
-        return Ok((None, Vec::new()));
-    }
-    let evidence = dockproof::vuln::load(
-        snapshot,
-        &evaluation.vuln_reports,
-        evaluation.advisories.as_deref(),
-    )
-    .code(EXIT_INPUT)?;
-    let mut extra = Vec::new();
-    for input in &evidence.inputs {
-        let Some(bundle_path) = &input.bundle_path else {
-            continue;
-        };
-        let bytes = std::fs::read(&input.path)
-            .with_context(|| format!("cannot read {}", input.path))
-            .code(EXIT_INPUT)?;
-        if bundle::sha256_bytes(&bytes) != input.sha256 {
-            return Err(anyhow!("{} changed while it was being read", input.path)).code(EXIT_INPUT);
-        }
-        extra.push(bundle::ExtraFile {
-            path: bundle_path.clone(),
-            bytes,
-        });
-    }
-    for input in evidence.inputs.iter().filter(|i| i.images.is_empty()) {
-        note!(
-            "warning: {} ({}) matches no image of this snapshot; {}",
-            input.path,
-            input.kind,
-            input.note.as_deref().unwrap_or("listed as unmatched")
-        );
-    }
-    Ok((Some(evidence), extra))
-}
-
-fn default_bundle_dir(snapshot: &Snapshot, assessment: &Assessment) -> PathBuf {
-    let stamp = assessment.generated_at.format("%Y%m%dT%H%M%SZ");
-    PathBuf::from(format!("dockproof-{}-{stamp}", snapshot.host_label()))
 }
 
 /// `diff`: load both assessments, compare, write the chosen format; `--fail-on-new` decides

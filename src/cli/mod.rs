@@ -1,6 +1,7 @@
 //! Command-line definitions. This module only parses: it turns flags into plain option values
 //! and hands them to [`commands`], which wires the library stages together.
 
+mod assess;
 mod commands;
 mod docs;
 mod lookup;

@@ -1,5 +1,5 @@
-//! Text written to the terminal: logging setup, the scan summary and catalog listings.
-//! Results go to stdout; progress and diagnostics go to stderr. Every string read from a
+//! Text written to the terminal: logging setup, the counts below the scan summary and the catalog
+//! listings. Results go to stdout; progress and diagnostics go to stderr. Every string read from a
 //! snapshot, an assessment or a catalog is printed through [`dockproof::text::terminal`].
 
 use std::collections::BTreeMap;
@@ -54,8 +54,10 @@ fn join_counts<K: Copy + Ord>(
     }
 }
 
-/// The short result of a scan or report.
-pub fn summary(a: &Assessment, bundle: Option<&Path>, out: &mut dyn Write) -> io::Result<()> {
+/// The counts of a scan or report, below the failing checks: the bundle (when one was
+/// written), the target, results by status and severity, framework figures, waivers,
+/// attestations and collection gaps.
+pub fn counts(a: &Assessment, bundle: Option<&Path>, out: &mut dyn Write) -> io::Result<()> {
     if let Some(bundle) = bundle {
         writeln!(out, "bundle: {}", t(&bundle.display().to_string()))?;
     }

@@ -236,3 +236,27 @@ pub fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
     let snapshot = Snapshot::from_slice(&bytes, &path.display().to_string()).code(EXIT_INPUT)?;
     Ok((snapshot, bytes))
 }
+
+/// A single output file (`collect -o`) can be written: not a directory, and a new file's
+/// directory exists. Returns whether it is a regular file (not stdout or a stream).
+pub fn check_output_file(path: &Path) -> Result<bool, CliError> {
+    use dockproof::destination::Destination;
+    match Destination::of(path).code(EXIT_INPUT)? {
+        Destination::File(file) => {
+            let parent = match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            if !parent.is_dir() {
+                return Err(anyhow!(
+                    "cannot write {}: the directory {} does not exist",
+                    dockproof::text::terminal(&path.display().to_string()),
+                    dockproof::text::terminal(&parent.display().to_string())
+                ))
+                .code(EXIT_INPUT);
+            }
+            Ok(true)
+        }
+        Destination::Stdout | Destination::Stream(_) => Ok(false),
+    }
+}
