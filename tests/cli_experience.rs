@@ -469,3 +469,25 @@ fn collect_checks_its_output_before_the_engine() {
         assert!(text(&out.stderr).contains(needle), "{}", text(&out.stderr));
     }
 }
+
+/// A broken fallback snapshot is an input error before the engine is contacted, not a surprise
+/// during the next outage.
+#[test]
+fn a_broken_fallback_snapshot_is_refused_up_front() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hung = hanging_engine(dir.path());
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"schema_version\": 1,").expect("write");
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(dir.path())
+        .args(["scan", "-H", &hung, "--fallback-snapshot"])
+        .arg(&broken);
+    let (out, finished) = run_within(cmd, Duration::from_secs(10));
+    assert!(finished, "hung");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("broken.json"),
+        "{}",
+        text(&out.stderr)
+    );
+}

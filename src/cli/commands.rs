@@ -60,20 +60,25 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
         } => {
             // Every input is read and checked before the engine is contacted.
             let prepared = prepare::prepare(&evaluation, &output)?;
+            // The fallback is read now too: a broken one must not wait for an outage to show.
+            let fallback = fallback_snapshot
+                .map(|path| prepare::read_snapshot(&path).map(|(s, _)| (path, s)))
+                .transpose()?;
             let (snapshot, bytes) = match collect_snapshot(&target, verbose) {
                 Ok(s) => {
                     let bytes = snapshot_bytes(&s)?;
                     (s, bytes)
                 }
-                Err(e) if fallback_snapshot.is_some() && e.code == EXIT_COLLECT => {
-                    let path = fallback_snapshot.unwrap_or_default();
+                Err(e) if fallback.is_some() && e.code == EXIT_COLLECT => {
+                    let Some((path, mut snapshot)) = fallback else {
+                        return Err(e);
+                    };
                     let why = super::describe(&e.error);
                     note!("warning: {}", dockproof::text::terminal(&why));
                     note!(
                         "warning: reporting the saved snapshot {} instead of a live scan",
                         path.display()
                     );
-                    let (mut snapshot, _) = prepare::read_snapshot(&path)?;
                     snapshot.target.fallback = Some(format!(
                         "not a live scan: the saved sample {} is reported because the engine \
                          could not be reached ({})",
@@ -409,8 +414,13 @@ fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
             }
             .code(EXIT_INPUT)?;
             let findings = catalog.lint();
+            // Findings are the errors of this command: printed even with --quiet.
             for d in &findings {
-                note!("{}", dockproof::text::terminal(&d.to_string()));
+                let _ = writeln!(
+                    terminal::stderr(),
+                    "{}",
+                    dockproof::text::terminal(&d.to_string())
+                );
             }
             if !findings.is_empty() {
                 return Err(anyhow!("{} lint finding(s)", findings.len())).code(EXIT_INPUT);

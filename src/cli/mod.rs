@@ -268,7 +268,9 @@ pub struct EvaluationArgs {
 /// Where and what to write.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Bundle directory; default `dockproof-<host>-<UTC time>`. Never overwritten.
+    /// Bundle directory; default `dockproof-<host>-<UTC time>`. An existing path is refused.
+    /// `-` writes assessment.json to stdout instead of a bundle (`--format` does not apply;
+    /// `--sign` is refused) and moves the summary to stderr.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Report formats, comma-separated. `snapshot.json` and `assessment.json` are always written.
