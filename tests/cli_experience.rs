@@ -379,8 +379,17 @@ fn a_closed_stdout_or_stderr_ends_quietly() {
         let verify = dockproof(&["verify", dir.path().join(b).to_str().expect("utf-8")]);
         assert!(verify.status.success(), "{b}: {}", stderr(&verify));
     }
-    let (code, _) = with_closed("stdout", &["controls", "list"], dir.path());
-    assert_eq!(code, Some(0));
+    for args in [
+        &["controls", "list"][..],
+        &["--help"],
+        &["completions", "bash"],
+        &["man"],
+        &["frameworks", "show", "pci-dss-4.0.1"],
+    ] {
+        let (code, err) = with_closed("stdout", args, dir.path());
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert_eq!(err, "", "{args:?}");
+    }
 }
 
 /// `report` takes a bundle directory or its assessment.json and re-evaluates the bundle's
