@@ -120,6 +120,11 @@ fn assets_line(prefix: &str, results: &[&CheckResult], width: usize) -> String {
         .collect();
     names.sort();
     names.dedup();
+    compact(prefix, &names, width)
+}
+
+/// `prefix` and as many of `names` as fit in `width`, then `+N more` for the rest.
+fn compact(prefix: &str, names: &[String], width: usize) -> String {
     let mut line = prefix.to_string();
     for (i, name) in names.iter().enumerate() {
         let sep = if i == 0 { "" } else { ", " };
@@ -184,6 +189,19 @@ mod tests {
         assert_eq!(fit("abcdef", 6), "abcdef");
         assert_eq!(fit("abcdefg", 6), "abcde…");
         assert_eq!(columns(&fit(&"é".repeat(100), 80)), 80);
+    }
+
+    #[test]
+    fn assets_that_do_not_fit_are_counted() {
+        let names: Vec<String> = (1..=30).map(|i| format!("web-{i:02}")).collect();
+        let line = compact("  on:  ", &names, 40);
+        assert_eq!(line, "  on:  web-01, web-02, web-03, +27 more");
+        assert!(columns(&line) <= 40);
+        let one = compact("  on:  ", &names[..1], 40);
+        assert_eq!(one, "  on:  web-01");
+        // A single name longer than the line is cut, not dropped.
+        let long = vec!["x".repeat(100)];
+        assert_eq!(columns(&compact("  on:  ", &long, 40)), 40);
     }
 
     #[test]
