@@ -85,6 +85,10 @@ fn bad_arguments_are_refused_before_the_engine_is_contacted() {
         ),
         (vec!["--format", "docx"], "docx"),
         (vec!["--out", "-", "--sign", "/nonexistent/key"], "--sign"),
+        (
+            vec!["--out", "-", "--format", "json,sarif"],
+            "--format sarif",
+        ),
     ];
     for (args, needle) in &cases {
         for endpoint in ["unix:///nonexistent/docker.sock", hung.as_str()] {

@@ -269,8 +269,8 @@ pub struct EvaluationArgs {
 #[derive(Debug, Args)]
 pub struct OutputArgs {
     /// Bundle directory; default `dockproof-<host>-<UTC time>`. An existing path is refused.
-    /// `-` writes assessment.json to stdout instead of a bundle (`--format` does not apply;
-    /// `--sign` is refused) and moves the summary to stderr.
+    /// `-` writes assessment.json to stdout instead of a bundle (`--sign` and formats other
+    /// than `json` are refused) and moves the summary to stderr.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Report formats, comma-separated. `snapshot.json` and `assessment.json` are always written.
@@ -308,7 +308,13 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 
 /// Parses the command line, runs the command and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
-    let cli = match Cli::from_arg_matches(&docs::command().get_matches()) {
+    let matches = docs::command().get_matches();
+    if let Some(message) = prepare::streamed_format_conflict(&matches) {
+        docs::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };

@@ -260,3 +260,35 @@ pub fn check_output_file(path: &Path) -> Result<bool, CliError> {
         Destination::Stdout | Destination::Stream(_) => Ok(false),
     }
 }
+
+/// `--out -` streams assessment.json and nothing else: formats asked for on the command line
+/// besides `json` would be silently dropped, so they are a usage error instead.
+pub fn streamed_format_conflict(matches: &clap::ArgMatches) -> Option<String> {
+    let (name, sub) = matches.subcommand()?;
+    if !matches!(name, "scan" | "report") {
+        return None;
+    }
+    let streamed = sub
+        .get_one::<PathBuf>("out")
+        .is_some_and(|p| p.as_os_str() == "-");
+    let given = sub.value_source("format") == Some(clap::parser::ValueSource::CommandLine);
+    if !streamed || !given {
+        return None;
+    }
+    let formats: Vec<&dockproof::render::Format> = sub
+        .get_many::<dockproof::render::Format>("format")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    let others: Vec<&str> = formats
+        .iter()
+        .filter(|f| ***f != dockproof::render::Format::Json)
+        .map(|f| f.name())
+        .collect();
+    (!others.is_empty()).then(|| {
+        format!(
+            "`--out -` writes only assessment.json to stdout; --format {} needs a bundle \
+             directory (--out DIR)",
+            others.join(",")
+        )
+    })
+}
