@@ -240,6 +240,10 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     let plain = in_pty(&run("b"), true);
     assert!(!plain.contains('\x1b'), "{plain}");
     assert!(plain.contains("CRITICAL container.privileged"), "{plain}");
+    // clap's own help follows the same rule.
+    let help = format!("{} --help", bin().display());
+    assert!(in_pty(&help, false).contains('\x1b'));
+    assert!(!in_pty(&help, true).contains('\x1b'));
 }
 
 /// The `-v` logs follow the same rule: coloured on a terminal, plain with NO_COLOR.

@@ -70,7 +70,12 @@ pub type Shell = clap_complete::Shell;
 /// is filled in only when `--version` was asked for; the leaked text lives as long as the
 /// process, which ends right after printing it.
 pub fn command() -> clap::Command {
-    let cmd = Cli::command();
+    let mut cmd = Cli::command();
+    // clap's own help and errors follow the same colour rule as everything else: NO_COLOR set
+    // to any value, the empty string included, means none.
+    if std::env::var_os("NO_COLOR").is_some() {
+        cmd = cmd.color(clap::ColorChoice::Never);
+    }
     if std::env::args_os().skip(1).any(|a| a == "--version") {
         let text: &'static str = Box::leak(long_version().into_boxed_str());
         return cmd.long_version(text);
