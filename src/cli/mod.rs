@@ -309,9 +309,12 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 /// Parses the command line, runs the command and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
     let matches = docs::command().get_matches();
-    if let Some(message) = prepare::streamed_format_conflict(&matches) {
-        docs::command()
-            .error(clap::error::ErrorKind::ArgumentConflict, message)
+    if let Some((name, message)) = prepare::streamed_format_conflict(&matches) {
+        let mut cmd = docs::command();
+        cmd.build();
+        // The usage line shown is the subcommand's own.
+        let mut sub = cmd.find_subcommand(name).cloned().unwrap_or(cmd);
+        sub.error(clap::error::ErrorKind::ArgumentConflict, message)
             .exit();
     }
     let cli = match Cli::from_arg_matches(&matches) {

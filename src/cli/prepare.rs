@@ -263,7 +263,8 @@ pub fn check_output_file(path: &Path) -> Result<bool, CliError> {
 
 /// `--out -` streams assessment.json and nothing else: formats asked for on the command line
 /// besides `json` would be silently dropped, so they are a usage error instead.
-pub fn streamed_format_conflict(matches: &clap::ArgMatches) -> Option<String> {
+/// Returns the subcommand's name with the message.
+pub fn streamed_format_conflict(matches: &clap::ArgMatches) -> Option<(&str, String)> {
     let (name, sub) = matches.subcommand()?;
     if !matches!(name, "scan" | "report") {
         return None;
@@ -285,10 +286,11 @@ pub fn streamed_format_conflict(matches: &clap::ArgMatches) -> Option<String> {
         .map(|f| f.name())
         .collect();
     (!others.is_empty()).then(|| {
-        format!(
+        let message = format!(
             "`--out -` writes only assessment.json to stdout; --format {} needs a bundle \
              directory (--out DIR)",
             others.join(",")
-        )
+        );
+        (name, message)
     })
 }
