@@ -7,24 +7,21 @@
 //! verification counterpart of "checks failed"), 2 that the bundle or key could not be read.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{anyhow, Context as _};
 
-use dockproof::assessment::Assessment;
 use dockproof::bundle;
 use dockproof::catalog::Catalog;
 use dockproof::collect::{self, CollectOptions};
-use dockproof::evaluate::{self, EvaluateOptions};
-use dockproof::sign::{Signer, TrustedKeys};
+use dockproof::sign::TrustedKeys;
 use dockproof::snapshot::Snapshot;
 
-use super::output;
-use super::{
-    Command, ControlsAction, DiffFormat, EvaluationArgs, FrameworksAction, OutputArgs, TargetArgs,
-};
+use super::terminal::{self, note};
+use super::{assess, docs, lookup, output, prepare, progress};
+use super::{Command, ControlsAction, DiffFormat, FrameworksAction, TargetArgs};
 
 /// Usage, catalog or input error.
 pub const EXIT_INPUT: u8 = 2;
@@ -39,7 +36,7 @@ pub struct CliError {
     pub error: anyhow::Error,
 }
 
-trait ExitCodeExt<T> {
+pub trait ExitCodeExt<T> {
     fn code(self, code: u8) -> Result<T, CliError>;
 }
 
@@ -52,7 +49,8 @@ impl<T, E: Into<anyhow::Error>> ExitCodeExt<T> for Result<T, E> {
     }
 }
 
-pub fn run(command: Command) -> Result<ExitCode, CliError> {
+/// Runs one command; `verbose` is the count of `-v`.
+pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
     match command {
         Command::Scan {
             target,
@@ -60,25 +58,27 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             output,
             fallback_snapshot,
         } => {
-            // The key is read first: a bad key fails before the engine is contacted and
-            // before anything is written.
-            let signer = load_signer(&output)?;
-            let catalog = load_catalog(evaluation.controls.as_deref())?;
-            let decisions = load_decisions(&evaluation, &catalog)?;
-            let (snapshot, bytes) = match collect_snapshot(&target) {
+            // Every input is read and checked before the engine is contacted.
+            let prepared = prepare::prepare(&evaluation, &output)?;
+            // The fallback is read now too: a broken one must not wait for an outage to show.
+            let fallback = fallback_snapshot
+                .map(|path| prepare::read_snapshot(&path).map(|(s, _)| (path, s)))
+                .transpose()?;
+            let (snapshot, bytes) = match collect_snapshot(&target, verbose) {
                 Ok(s) => {
                     let bytes = snapshot_bytes(&s)?;
                     (s, bytes)
                 }
-                Err(e) if fallback_snapshot.is_some() && e.code == EXIT_COLLECT => {
-                    let path = fallback_snapshot.unwrap_or_default();
+                Err(e) if fallback.is_some() && e.code == EXIT_COLLECT => {
+                    let Some((path, mut snapshot)) = fallback else {
+                        return Err(e);
+                    };
                     let why = super::describe(&e.error);
-                    eprintln!("warning: {}", dockproof::text::terminal(&why));
-                    eprintln!(
+                    note!("warning: {}", dockproof::text::terminal(&why));
+                    note!(
                         "warning: reporting the saved snapshot {} instead of a live scan",
                         path.display()
                     );
-                    let (mut snapshot, _) = read_snapshot(&path)?;
                     snapshot.target.fallback = Some(format!(
                         "not a live scan: the saved sample {} is reported because the engine \
                          could not be reached ({})",
@@ -90,28 +90,18 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 }
                 Err(e) => return Err(e),
             };
-            report(
-                &snapshot,
-                &bytes,
-                &catalog,
-                decisions,
-                &evaluation,
-                &output,
-                signer.as_ref(),
-            )
+            assess::evaluate_and_write(&snapshot, &bytes, prepared, &evaluation, &output)
         }
         Command::Collect { target, output } => {
-            let snapshot = collect_snapshot(&target)?;
+            // Where the snapshot goes is checked before the engine is contacted.
+            let to_file = prepare::check_output_file(&output)?;
+            let snapshot = collect_snapshot(&target, verbose)?;
             let bytes = snapshot_bytes(&snapshot)?;
             // Where it went is printed only for a file: on stdout or a stream (`/dev/stdout`)
             // the path would be appended to the snapshot itself.
-            let to_file = matches!(
-                dockproof::destination::Destination::of(&output),
-                Ok(dockproof::destination::Destination::File(_))
-            );
             write_output(&output, &bytes).code(EXIT_INPUT)?;
-            if to_file {
-                println!("{}", output.display());
+            if to_file && !terminal::quiet() {
+                let _ = writeln!(terminal::stdout(), "{}", output.display());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -120,19 +110,9 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             evaluation,
             output,
         } => {
-            let signer = load_signer(&output)?;
-            let catalog = load_catalog(evaluation.controls.as_deref())?;
-            let decisions = load_decisions(&evaluation, &catalog)?;
-            let (snap, bytes) = read_snapshot(&snapshot)?;
-            report(
-                &snap,
-                &bytes,
-                &catalog,
-                decisions,
-                &evaluation,
-                &output,
-                signer.as_ref(),
-            )
+            let prepared = prepare::prepare(&evaluation, &output)?;
+            let (snap, bytes) = prepare::report_snapshot(&snapshot)?;
+            assess::evaluate_and_write(&snap, &bytes, prepared, &evaluation, &output)
         }
         Command::Verify {
             bundle,
@@ -150,20 +130,38 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Frameworks {
             action: FrameworksAction::List { controls },
         } => {
-            let catalog = load_catalog(controls.as_deref())?;
-            output::frameworks_table(&catalog, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
+            let catalog = prepare::load_catalog(controls.as_deref())?;
+            output::frameworks_table(&catalog, &mut terminal::stdout()).code(EXIT_INPUT)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Frameworks {
+            action: FrameworksAction::Show { id, controls },
+        } => {
+            let catalog = prepare::load_catalog(controls.as_deref())?;
+            prepare::check_frameworks(&catalog, std::slice::from_ref(&id))?;
+            if let Some(f) = catalog.framework(&id) {
+                lookup::framework(f, &mut terminal::stdout()).code(EXIT_INPUT)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            docs::completions(shell, &mut terminal::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir: None } => {
+            docs::man(&mut terminal::stdout())
+                .context("cannot write the man page")
+                .code(EXIT_INPUT)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir: Some(dir) } => {
+            docs::man_pages(&dir)
+                .with_context(|| format!("cannot write the man pages into {}", dir.display()))
+                .code(EXIT_INPUT)?;
+            note!("wrote the man pages into {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn load_signer(out: &OutputArgs) -> Result<Option<Signer>, CliError> {
-    out.sign
-        .as_deref()
-        .map(Signer::load)
-        .transpose()
-        .context("--sign")
-        .code(EXIT_INPUT)
 }
 
 fn verify(
@@ -178,7 +176,7 @@ fn verify(
         .code(EXIT_INPUT)?
         .map(|k| k.with_identity(identity));
     let result = bundle::verify(bundle, keys.as_ref()).code(EXIT_INPUT)?;
-    print_verification(&result, bundle, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
+    print_verification(&result, bundle, &mut terminal::stdout()).code(EXIT_INPUT)?;
     Ok(if result.ok() {
         ExitCode::SUCCESS
     } else {
@@ -221,40 +219,7 @@ fn print_verification(
     }
 }
 
-fn load_catalog(extra: Option<&Path>) -> Result<Catalog, CliError> {
-    Catalog::load(extra).code(EXIT_INPUT)
-}
-
-/// Waivers and attestations, read and checked before any collection starts.
-#[derive(Default)]
-struct Decisions {
-    waivers: Vec<evaluate::Waiver>,
-    attestations: Vec<evaluate::Attestation>,
-}
-
-fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Decisions, CliError> {
-    fn read(path: &Path, what: &'static str) -> Result<String, CliError> {
-        dockproof::input::read_to_string(path, what, dockproof::input::MAX_DECISIONS)
-            .code(EXIT_INPUT)
-    }
-    let mut decisions = Decisions::default();
-    if let Some(path) = &evaluation.waivers {
-        let name = path.display().to_string();
-        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver file")?, &name, catalog)
-            .context("invalid waivers")
-            .code(EXIT_INPUT)?;
-    }
-    if let Some(path) = &evaluation.attestations {
-        let name = path.display().to_string();
-        decisions.attestations =
-            evaluate::parse_attestations(&read(path, "attestation file")?, &name, catalog)
-                .context("invalid attestations")
-                .code(EXIT_INPUT)?;
-    }
-    Ok(decisions)
-}
-
-fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
+fn collect_snapshot(target: &TargetArgs, verbose: u8) -> Result<Snapshot, CliError> {
     let opts = CollectOptions {
         docker_host: target.docker_host.clone(),
         context: target.context.clone(),
@@ -272,17 +237,30 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         .context("cannot start the async runtime")
         .code(EXIT_COLLECT)?;
     let started = Instant::now();
-    let snapshot = runtime.block_on(collect::collect(&opts)).map_err(|e| {
-        let code = match e {
-            collect::CollectError::Usage { .. } => EXIT_INPUT,
-            _ => EXIT_COLLECT,
-        };
-        CliError {
-            code,
-            error: e.into(),
-        }
-    })?;
-    eprintln!(
+    let endpoint = target
+        .docker_host
+        .clone()
+        .or_else(|| target.context.as_ref().map(|c| format!("context {c}")))
+        .unwrap_or_else(|| "the default engine".to_string());
+    let show_progress =
+        !terminal::quiet() && (verbose > 0 || terminal::is_terminal(terminal::Stream::Stderr));
+    let snapshot = runtime
+        .block_on(progress::while_waiting(
+            collect::collect(&opts),
+            &endpoint,
+            show_progress,
+        ))
+        .map_err(|e| {
+            let code = match e {
+                collect::CollectError::Usage { .. } => EXIT_INPUT,
+                _ => EXIT_COLLECT,
+            };
+            CliError {
+                code,
+                error: e.into(),
+            }
+        })?;
+    note!(
         "collected {} containers, {} images, {} networks, {} volumes from {} in {:.2} s ({} gaps)",
         snapshot.engine.containers.len(),
         snapshot.engine.images.len(),
@@ -293,13 +271,13 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         snapshot.gaps.len(),
     );
     if !snapshot.inventories.is_empty() {
-        eprintln!(
+        note!(
             "inventoried the OS packages of {} image(s)",
             snapshot.inventories.len()
         );
     }
     for gap in &snapshot.gaps {
-        eprintln!(
+        note!(
             "  gap: {}: {}",
             dockproof::text::terminal(&gap.source),
             dockproof::text::terminal(&gap.error)
@@ -317,160 +295,19 @@ fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
     Ok(bytes)
 }
 
-fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
-    let bytes = dockproof::input::read(path, "snapshot", dockproof::input::MAX_SNAPSHOT)
-        .code(EXIT_INPUT)?;
-    let snapshot = Snapshot::from_slice(&bytes, &path.display().to_string()).code(EXIT_INPUT)?;
-    Ok((snapshot, bytes))
-}
-
 /// Writes one output file where the user meant it: stdout for `-`, in place for a device,
 /// FIFO or `/dev/stdout`, atomically replaced otherwise (see [`dockproof::destination`]).
-fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Standard output goes through [`terminal::stdout`], so a reader that stops early (`| head`)
+/// ends the output quietly instead of failing the command.
+pub fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = terminal::stdout();
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .context("cannot write to standard output")?;
+        return Ok(());
+    }
     Ok(dockproof::destination::write(path, bytes)?)
-}
-
-fn report(
-    snapshot: &Snapshot,
-    bytes: &[u8],
-    catalog: &Catalog,
-    decisions: Decisions,
-    evaluation: &EvaluationArgs,
-    out: &OutputArgs,
-    signer: Option<&Signer>,
-) -> Result<ExitCode, CliError> {
-    let params = catalog
-        .resolve_params(&evaluation.params)
-        .map_err(|e| CliError {
-            code: EXIT_INPUT,
-            error: anyhow!(e),
-        })?;
-    let opts = EvaluateOptions {
-        frameworks: evaluation.frameworks.clone(),
-        params,
-        now: chrono::Utc::now(),
-        waivers: decisions.waivers,
-        attestations: decisions.attestations,
-    };
-    let sha = bundle::sha256_bytes(bytes);
-    let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
-    let mut assessment =
-        evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
-            .code(EXIT_INPUT)?;
-    if let Some(dir) = &evaluation.history {
-        let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
-            .code(EXIT_INPUT)?;
-        if history.other_hosts > 0 {
-            eprintln!(
-                "history: left out {} assessment(s) of other hosts in {}",
-                history.other_hosts,
-                dir.display()
-            );
-        }
-        assessment.trend = history.points;
-    }
-    let target = out
-        .out
-        .clone()
-        .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
-    report_leftovers(&target);
-    extra.extend(
-        dockproof::sbom::files(snapshot)
-            .into_iter()
-            .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
-    );
-    let files = bundle::write_with_files(&target, bytes, &extra, &assessment, &out.format, signer)
-        .code(EXIT_INPUT)?;
-    eprintln!("wrote {} ({})", target.display(), files.join(", "));
-    output::summary(&assessment, &target, &mut std::io::stdout().lock()).code(EXIT_INPUT)?;
-    match out.fail_on {
-        Some(threshold) if assessment.has_failures_at_or_above(threshold) => {
-            eprintln!(
-                "failing: checks failed at or above severity {} and no waiver covers them",
-                threshold.as_str()
-            );
-            Ok(ExitCode::from(EXIT_FAILURES))
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
-}
-
-/// Clears what killed runs left beside the bundle's destination, saying what was done.
-fn report_leftovers(target: &Path) {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Names found in a directory are shown, never obeyed.
-    let show = |p: &Path| dockproof::text::terminal(&p.display().to_string()).into_owned();
-    for leftover in bundle::sweep_partials(parent) {
-        match leftover {
-            bundle::Leftover::Removed(p) => eprintln!(
-                "removed {}, left by an earlier run that was killed",
-                show(&p)
-            ),
-            bundle::Leftover::InUse(p, pid) => eprintln!(
-                "note: {} belongs to a run still in progress (pid {pid}); left in place",
-                show(&p)
-            ),
-            bundle::Leftover::Kept(p, why) => {
-                eprintln!("note: {} left in place: {why}", show(&p))
-            }
-        }
-    }
-}
-
-/// Reads `--vuln-report` and `--advisories`; returns the evidence and the report copies that go
-/// into the bundle (each checked against the hash recorded when it was parsed).
-fn vulnerability_inputs(
-    snapshot: &Snapshot,
-    evaluation: &EvaluationArgs,
-) -> Result<
-    (
-        Option<dockproof::vuln::VulnEvidence>,
-        Vec<bundle::ExtraFile>,
-    ),
-    CliError,
-> {
-    if evaluation.vuln_reports.is_empty() && evaluation.advisories.is_none() {
-        return Ok((None, Vec::new()));
-    }
-    let evidence = dockproof::vuln::load(
-        snapshot,
-        &evaluation.vuln_reports,
-        evaluation.advisories.as_deref(),
-    )
-    .code(EXIT_INPUT)?;
-    let mut extra = Vec::new();
-    for input in &evidence.inputs {
-        let Some(bundle_path) = &input.bundle_path else {
-            continue;
-        };
-        let bytes = std::fs::read(&input.path)
-            .with_context(|| format!("cannot read {}", input.path))
-            .code(EXIT_INPUT)?;
-        if bundle::sha256_bytes(&bytes) != input.sha256 {
-            return Err(anyhow!("{} changed while it was being read", input.path)).code(EXIT_INPUT);
-        }
-        extra.push(bundle::ExtraFile {
-            path: bundle_path.clone(),
-            bytes,
-        });
-    }
-    for input in evidence.inputs.iter().filter(|i| i.images.is_empty()) {
-        eprintln!(
-            "warning: {} ({}) matches no image of this snapshot; {}",
-            input.path,
-            input.kind,
-            input.note.as_deref().unwrap_or("listed as unmatched")
-        );
-    }
-    Ok((Some(evidence), extra))
-}
-
-fn default_bundle_dir(snapshot: &Snapshot, assessment: &Assessment) -> PathBuf {
-    let stamp = assessment.generated_at.format("%Y%m%dT%H%M%SZ");
-    PathBuf::from(format!("dockproof-{}-{stamp}", snapshot.host_label()))
 }
 
 /// `diff`: load both assessments, compare, write the chosen format; `--fail-on-new` decides
@@ -488,7 +325,7 @@ fn diff(
     d.old.source = old.display().to_string();
     d.new.source = new.display().to_string();
     if d.different_engines() {
-        eprintln!(
+        note!(
             "warning: {} and {} were collected from different engines; every difference below \
              may be the other host, not a change",
             old.display(),
@@ -505,7 +342,7 @@ fn diff(
     .code(EXIT_INPUT)?;
     write_output(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
     if let Some(path) = out {
-        eprintln!("wrote {}", path.display());
+        note!("wrote {}", path.display());
     }
     match fail_on_new {
         Some(threshold) => {
@@ -513,7 +350,7 @@ fn diff(
             if new_failures.is_empty() {
                 return Ok(ExitCode::SUCCESS);
             }
-            eprintln!(
+            note!(
                 "failing: {} finding(s) newly failing at or above severity {} with no waiver",
                 new_failures.len(),
                 threshold.as_str()
@@ -525,36 +362,50 @@ fn diff(
 }
 
 fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = terminal::stdout();
     match action {
         ControlsAction::List {
             framework,
             controls,
         } => {
-            let catalog = load_catalog(controls.as_deref())?;
-            if let Some(id) = &framework {
-                if catalog.framework(id).is_none() {
-                    let known: Vec<_> = catalog
-                        .frameworks
-                        .iter()
-                        .map(|f| f.meta.id.clone())
-                        .collect();
-                    return Err(anyhow!(
-                        "unknown framework `{id}`; available: {}",
-                        known.join(", ")
-                    ))
-                    .code(EXIT_INPUT);
-                }
-            }
+            let catalog = prepare::load_catalog(controls.as_deref())?;
+            prepare::check_frameworks(&catalog, framework.as_slice())?;
             output::checks_table(&catalog, framework.as_deref(), &mut stdout).code(EXIT_INPUT)?;
         }
-        ControlsAction::Show { id, controls } => {
-            let catalog = load_catalog(controls.as_deref())?;
-            let check = catalog
-                .check(&id)
-                .ok_or_else(|| anyhow!("no check `{id}`; `dockproof controls list` shows them all"))
-                .code(EXIT_INPUT)?;
-            output::check_detail(&catalog, check, &mut stdout).code(EXIT_INPUT)?;
+        ControlsAction::Show {
+            id,
+            framework,
+            controls,
+        } => {
+            let catalog = prepare::load_catalog(controls.as_deref())?;
+            prepare::check_frameworks(&catalog, framework.as_slice())?;
+            match lookup::find(&catalog, &id, framework.as_deref()) {
+                lookup::Found::Check(check) => {
+                    output::check_detail(&catalog, check, &mut stdout).code(EXIT_INPUT)?
+                }
+                lookup::Found::Requirement(f, r) => {
+                    lookup::requirement(f, r, &mut stdout).code(EXIT_INPUT)?;
+                    for check in r.checks.iter().filter_map(|c| catalog.check(c)) {
+                        writeln!(stdout).code(EXIT_INPUT)?;
+                        output::check_detail(&catalog, check, &mut stdout).code(EXIT_INPUT)?;
+                    }
+                }
+                lookup::Found::Ambiguous(matches) => {
+                    lookup::ambiguous(&id, &matches, &mut terminal::stderr()).code(EXIT_INPUT)?;
+                    return Ok(ExitCode::from(EXIT_INPUT));
+                }
+                lookup::Found::Nothing => {
+                    return Err(anyhow!(
+                        "nothing is called `{}`: not a check id, CIS number or requirement id{}; \
+                         `dockproof controls list` and `dockproof frameworks show ID` list them",
+                        dockproof::text::terminal(&id),
+                        framework
+                            .map(|f| format!(" of {}", dockproof::text::terminal(&f)))
+                            .unwrap_or_default()
+                    ))
+                    .code(EXIT_INPUT)
+                }
+            }
         }
         ControlsAction::Lint { dir } => {
             let catalog = match &dir {
@@ -563,8 +414,13 @@ fn controls(action: ControlsAction) -> Result<ExitCode, CliError> {
             }
             .code(EXIT_INPUT)?;
             let findings = catalog.lint();
+            // Findings are the errors of this command: printed even with --quiet.
             for d in &findings {
-                eprintln!("{}", dockproof::text::terminal(&d.to_string()));
+                let _ = writeln!(
+                    terminal::stderr(),
+                    "{}",
+                    dockproof::text::terminal(&d.to_string())
+                );
             }
             if !findings.is_empty() {
                 return Err(anyhow!("{} lint finding(s)", findings.len())).code(EXIT_INPUT);

@@ -1,24 +1,43 @@
 //! Command-line definitions. This module only parses: it turns flags into plain option values
 //! and hands them to [`commands`], which wires the library stages together.
 
+mod assess;
 mod commands;
+mod docs;
+mod lookup;
 mod output;
+mod prepare;
+mod progress;
+mod summary;
+mod terminal;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches as _, Parser, Subcommand};
 
 use dockproof::assessment::Severity;
 use dockproof::render::Format;
 
-/// Audits a Docker host and writes compliance evidence (CIS Docker 1.6, PCI DSS v4.0.1, HIPAA).
+/// Audits a Docker host against the CIS Docker Benchmark 1.6.0 and writes compliance evidence
+/// for PCI DSS v4.0.1 and the HIPAA Security Rule.
 #[derive(Debug, Parser)]
-#[command(name = "dockproof", version, about, long_about = None)]
+#[command(
+    name = "dockproof",
+    version,
+    long_about = None,
+    after_help = docs::MAIN_AFTER_HELP,
+    after_long_help = docs::MAIN_AFTER_LONG_HELP
+)]
 pub struct Cli {
     /// More detail on stderr (repeat for more); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Print only errors: no summary, progress, notes or warnings. Results written to stdout
+    /// (`--out -`, `collect -o -`, `diff`, listings) are still written.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -26,6 +45,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Collect from the engine and host, evaluate and write an evidence bundle.
+    #[command(after_long_help = docs::SCAN_AFTER_LONG_HELP)]
     Scan {
         #[command(flatten)]
         target: TargetArgs,
@@ -48,8 +68,10 @@ pub enum Command {
         output: PathBuf,
     },
     /// Evaluate a snapshot offline and write an evidence bundle.
+    #[command(after_long_help = docs::REPORT_AFTER_LONG_HELP)]
     Report {
-        /// Snapshot file written by `collect` (or `snapshot.json` of a bundle).
+        /// A snapshot written by `collect`, a bundle directory, or a bundle's assessment.json.
+        #[arg(value_name = "INPUT")]
         snapshot: PathBuf,
         #[command(flatten)]
         evaluation: EvaluationArgs,
@@ -100,10 +122,22 @@ pub enum Command {
         #[command(subcommand)]
         action: ControlsAction,
     },
-    /// List the frameworks and their coverage.
+    /// List the frameworks and their coverage, or show one requirement by requirement.
     Frameworks {
         #[command(subcommand)]
         action: FrameworksAction,
+    },
+    /// Print a shell completion script (e.g. `dockproof completions bash >
+    /// /etc/bash_completion.d/dockproof`, `dockproof completions zsh > ~/.zfunc/_dockproof`).
+    Completions {
+        #[arg(value_enum)]
+        shell: docs::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into DIR.
+    Man {
+        /// Write `dockproof.1`, `dockproof-scan.1`, ... into this existing directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -129,9 +163,14 @@ pub enum ControlsAction {
         #[arg(long, value_name = "DIR")]
         controls: Option<PathBuf>,
     },
-    /// Show one check in full.
+    /// Show a check in full, by check id (`container.privileged`), CIS number (`5.5`) or any
+    /// framework's requirement id (`2.2.5`); an id several frameworks use is listed with each
+    /// match (exit 2) until --framework picks one.
     Show {
         id: String,
+        /// Look the id up in this framework only.
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
         #[arg(long, value_name = "DIR")]
         controls: Option<PathBuf>,
     },
@@ -144,6 +183,14 @@ pub enum ControlsAction {
 pub enum FrameworksAction {
     /// List frameworks with requirement counts per assessment mode.
     List {
+        #[arg(long, value_name = "DIR")]
+        controls: Option<PathBuf>,
+    },
+    /// Show one framework: each requirement with its assessment mode, the checks that decide
+    /// it and who provides its manual evidence.
+    Show {
+        /// Framework id, as `frameworks list` prints it (e.g. `pci-dss-4.0.1`).
+        id: String,
         #[arg(long, value_name = "DIR")]
         controls: Option<PathBuf>,
     },
@@ -221,7 +268,9 @@ pub struct EvaluationArgs {
 /// Where and what to write.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Bundle directory; default `dockproof-<host>-<UTC time>`. Never overwritten.
+    /// Bundle directory; default `dockproof-<host>-<UTC time>`. An existing path is refused.
+    /// `-` writes assessment.json to stdout instead of a bundle (`--sign` and formats other
+    /// than `json` are refused) and moves the summary to stderr.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Report formats, comma-separated. `snapshot.json` and `assessment.json` are always written.
@@ -259,16 +308,33 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 
 /// Parses the command line, runs the command and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    output::init_logging(cli.verbose);
-    match commands::run(cli.command) {
+    let matches = docs::command().get_matches();
+    if let Some((name, message)) = prepare::streamed_format_conflict(&matches) {
+        let mut cmd = docs::command();
+        cmd.build();
+        // The usage line shown is the subcommand's own.
+        let mut sub = cmd.find_subcommand(name).cloned().unwrap_or(cmd);
+        sub.error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    terminal::set_quiet(cli.quiet);
+    output::init_logging(cli.verbose, cli.quiet);
+    match commands::run(cli.command, cli.verbose) {
         Ok(code) => code,
         Err(e) => {
             // Errors quote paths, host names and catalog text: each line is neutralised.
             let text = describe(&e.error);
             for (i, line) in text.split('\n').enumerate() {
                 let prefix = if i == 0 { "error: " } else { "" };
-                eprintln!("{prefix}{}", dockproof::text::terminal(line));
+                let _ = writeln!(
+                    terminal::stderr(),
+                    "{prefix}{}",
+                    dockproof::text::terminal(line)
+                );
             }
             ExitCode::from(e.code)
         }

@@ -1,5 +1,5 @@
-//! Text written to the terminal: logging setup, the scan summary and catalog listings.
-//! Results go to stdout; progress and diagnostics go to stderr. Every string read from a
+//! Text written to the terminal: logging setup, the counts below the scan summary and the catalog
+//! listings. Results go to stdout; progress and diagnostics go to stderr. Every string read from a
 //! snapshot, an assessment or a catalog is printed through [`dockproof::text::terminal`].
 
 use std::collections::BTreeMap;
@@ -12,9 +12,12 @@ use dockproof::assessment::{
 use dockproof::catalog::{Catalog, Check};
 use dockproof::text::{terminal as t, terminal_lines as tl};
 
-/// Sends `tracing` output to stderr; `-v` raises the level, `RUST_LOG` overrides.
-pub fn init_logging(verbose: u8) {
+/// Sends `tracing` output to stderr; `-v` raises the level, `--quiet` keeps errors only,
+/// `RUST_LOG` overrides. Colour follows the same rule as all other output: a terminal and no
+/// `NO_COLOR`.
+pub fn init_logging(verbose: u8, quiet: bool) {
     let default = match verbose {
+        _ if quiet => "error",
         0 => "warn",
         1 => "info",
         2 => "debug",
@@ -24,8 +27,8 @@ pub fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("dockproof={default}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+        .with_writer(super::terminal::stderr)
+        .with_ansi(super::terminal::colour(super::terminal::Stream::Stderr))
         .with_target(false)
         .try_init();
 }
@@ -51,9 +54,13 @@ fn join_counts<K: Copy + Ord>(
     }
 }
 
-/// The short result of a scan or report.
-pub fn summary(a: &Assessment, bundle: &Path, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "bundle: {}", bundle.display())?;
+/// The counts of a scan or report, below the failing checks: the bundle (when one was
+/// written), the target, results by status and severity, framework figures, waivers,
+/// attestations and collection gaps.
+pub fn counts(a: &Assessment, bundle: Option<&Path>, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(bundle) = bundle {
+        writeln!(out, "bundle: {}", t(&bundle.display().to_string()))?;
+    }
     writeln!(
         out,
         "target: {} (engine {}), collected {}",
