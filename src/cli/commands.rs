@@ -225,11 +225,12 @@ fn load_catalog(extra: Option<&Path>) -> Result<Catalog, CliError> {
     Catalog::load(extra).code(EXIT_INPUT)
 }
 
-/// Waivers and attestations, read and checked before any collection starts.
+/// Waivers, attestations and the selection, read and checked before any collection starts.
 #[derive(Default)]
 struct Decisions {
     waivers: Vec<evaluate::Waiver>,
     attestations: Vec<evaluate::Attestation>,
+    selection: evaluate::Selection,
 }
 
 fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Decisions, CliError> {
@@ -237,7 +238,10 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
         dockproof::input::read_to_string(path, what, dockproof::input::MAX_DECISIONS)
             .code(EXIT_INPUT)
     }
-    let mut decisions = Decisions::default();
+    let mut decisions = Decisions {
+        selection: evaluation.selection.resolve(catalog).code(EXIT_INPUT)?,
+        ..Decisions::default()
+    };
     if let Some(path) = &evaluation.waivers {
         let name = path.display().to_string();
         decisions.waivers = evaluate::parse_waivers(&read(path, "waiver file")?, &name, catalog)
@@ -351,12 +355,19 @@ fn report(
         now: chrono::Utc::now(),
         waivers: decisions.waivers,
         attestations: decisions.attestations,
+        selection: decisions.selection,
     };
     let sha = bundle::sha256_bytes(bytes);
     let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
     let mut assessment =
         evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
             .code(EXIT_INPUT)?;
+    if let Some(selection) = &assessment.selection {
+        eprintln!("{}", dockproof::text::terminal(&selection.summary()));
+        for name in selection.excluded_names() {
+            eprintln!("  left out: {}", dockproof::text::terminal(&name));
+        }
+    }
     if let Some(dir) = &evaluation.history {
         let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
             .code(EXIT_INPUT)?;

@@ -3,6 +3,7 @@
 
 mod commands;
 mod output;
+mod select;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -216,6 +217,8 @@ pub struct EvaluationArgs {
     /// match against the image inventories, offline.
     #[arg(long, value_name = "DIR")]
     pub advisories: Option<PathBuf>,
+    #[command(flatten)]
+    pub selection: select::SelectArgs,
 }
 
 /// Where and what to write.
