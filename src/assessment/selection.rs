@@ -51,7 +51,24 @@ impl SelectionRecord {
         )
     }
 
-    /// The resources left out, as `name (id)` items.
+    /// The record as short lines, the same in every report: what was asked, the checks not
+    /// evaluated, the resources left out.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![self.summary()];
+        if !self.skipped_checks.is_empty() {
+            lines.push(format!(
+                "Checks not evaluated: {}",
+                self.skipped_checks.join(", ")
+            ));
+        }
+        let names = self.excluded_names();
+        if !names.is_empty() {
+            lines.push(format!("Left out by the filters: {}", names.join(", ")));
+        }
+        lines
+    }
+
+    /// The resources left out, as `kind name (id)` items.
     pub fn excluded_names(&self) -> Vec<String> {
         self.excluded_resources
             .iter()
@@ -113,4 +130,32 @@ pub struct Configuration {
     pub file: Option<ConfigFileRef>,
     #[serde(default)]
     pub values: Vec<ConfigValue>,
+}
+
+impl Configuration {
+    /// The configuration as short lines: the file (path, how it was found, SHA-256), then one
+    /// line per setting that did not keep its default, with where it came from.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![match &self.file {
+            Some(f) => format!(
+                "Configuration file: {} (found by {}; SHA-256 {})",
+                f.path, f.found_by, f.sha256
+            ),
+            None => "Configuration file: none".to_string(),
+        }];
+        for v in &self.values {
+            let origin = v
+                .origin
+                .as_deref()
+                .map(|o| format!(", {o}"))
+                .unwrap_or_default();
+            lines.push(format!(
+                "{} = {} ({}{origin})",
+                v.key,
+                v.value,
+                v.source.as_str()
+            ));
+        }
+        lines
+    }
 }

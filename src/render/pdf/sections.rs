@@ -176,6 +176,23 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
         t.end(p);
     }
 
+    if let Some(selection) = &a.selection {
+        p.heading("Selection: part of the host was not assessed", 11.5, None);
+        p.body(
+            "Requirements decided by what was left out are not assessed (excluded by \
+             selection), never consistent with in place.",
+        );
+        for line in selection.lines() {
+            p.body(&line);
+        }
+    }
+    if let Some(configuration) = &a.configuration {
+        p.heading("Configuration", 11.5, None);
+        for line in configuration.lines() {
+            p.body(&line);
+        }
+    }
+
     p.heading("Method", 11.5, None);
     p.body(METHOD);
     p.gap(6.0);
