@@ -117,8 +117,8 @@ pub struct ConfigValue {
 pub struct ConfigFileRef {
     pub path: String,
     pub sha256: String,
-    /// How it was found: `--config`, `DOCKPROOF_CONFIG`, the working directory or the user's
-    /// configuration directory.
+    /// How it was found: `--config`, `DOCKPROOF_CONFIG`, `working directory` or `user
+    /// configuration directory`.
     pub found_by: String,
 }
 
@@ -138,7 +138,7 @@ impl Configuration {
     pub fn lines(&self) -> Vec<String> {
         let mut lines = vec![match &self.file {
             Some(f) => format!(
-                "Configuration file: {} (found by {}; SHA-256 {})",
+                "Configuration file: {} (via {}; SHA-256 {})",
                 f.path, f.found_by, f.sha256
             ),
             None => "Configuration file: none".to_string(),

@@ -100,7 +100,7 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 signer.as_ref(),
             )
         }
-        Command::Collect { target, output } => {
+        Command::Collect { target, output, .. } => {
             let snapshot = collect_snapshot(&target)?;
             let bytes = snapshot_bytes(&snapshot)?;
             // Where it went is printed only for a file: on stdout or a stream (`/dev/stdout`)
@@ -358,10 +358,13 @@ fn report(
         selection: decisions.selection,
     };
     let sha = bundle::sha256_bytes(bytes);
+    // Recorded so that a report says where each setting came from.
+    let configuration = evaluation.config.effective.clone();
     let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
     let mut assessment =
         evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
             .code(EXIT_INPUT)?;
+    assessment.configuration = configuration;
     if let Some(selection) = &assessment.selection {
         eprintln!("{}", dockproof::text::terminal(&selection.summary()));
         for name in selection.excluded_names() {

@@ -2,6 +2,7 @@
 //! and hands them to [`commands`], which wires the library stages together.
 
 mod commands;
+mod config;
 mod output;
 mod select;
 
@@ -47,6 +48,8 @@ pub enum Command {
         /// atomically.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        #[command(flatten)]
+        config: config::ConfigArgs,
     },
     /// Evaluate a snapshot offline and write an evidence bundle.
     Report {
@@ -219,6 +222,8 @@ pub struct EvaluationArgs {
     pub advisories: Option<PathBuf>,
     #[command(flatten)]
     pub selection: select::SelectArgs,
+    #[command(flatten)]
+    pub config: config::ConfigArgs,
 }
 
 /// Where and what to write.
@@ -262,7 +267,13 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 
 /// Parses the command line, runs the command and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match config::parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {}", dockproof::text::terminal(&describe(&e.error)));
+            return ExitCode::from(e.code);
+        }
+    };
     output::init_logging(cli.verbose);
     match commands::run(cli.command) {
         Ok(code) => code,
