@@ -275,3 +275,50 @@ fn container_filters_keep_what_docker_ps_keeps() {
         );
     }
 }
+
+#[test]
+fn names_of_left_out_containers_are_shown_never_obeyed() {
+    // The sample with a container name that carries markup, a terminal escape and a bidi
+    // override: it is left out, and every place that names it must neutralise it.
+    let evil = "/evil\u{1b}[31m<b>x</b>--\u{202e}";
+    let mut snap: Value =
+        serde_json::from_slice(&std::fs::read(sample()).expect("sample")).expect("JSON");
+    let containers = snap["engine"]["containers"]
+        .as_array_mut()
+        .expect("containers");
+    let legacy = containers
+        .iter_mut()
+        .find(|c| c["Name"] == "/legacy-admin")
+        .expect("legacy-admin");
+    legacy["Name"] = Value::String(evil.into());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("evil.json");
+    std::fs::write(&path, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let scan = report(
+        path.to_str().unwrap(),
+        &["--filter", "name=web", "--format", "html,json,junit"],
+    );
+    let err = common::stderr(&scan.output);
+    assert!(err.contains("left out: container evil"), "{err}");
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    let html = scan.file("report.html");
+    assert!(!html.contains("<b>x</b>"), "markup reached report.html");
+    assert!(!html.contains('\u{1b}'));
+    let junit = scan.file("junit.xml");
+    let header: String = junit
+        .lines()
+        .take_while(|l| !l.starts_with("<testsuites"))
+        .collect();
+    assert!(header.contains("evil"), "{header}");
+    assert!(
+        !header.contains("<b>") && !header.contains('\u{1b}'),
+        "{header:?}"
+    );
+    for comment in header.split("<!--").skip(1) {
+        let body = comment.split("-->").next().unwrap_or_default();
+        assert!(!body.contains("--"), "`--` inside an XML comment: {body}");
+    }
+}
