@@ -117,6 +117,18 @@ fn filtering_out_a_failing_container_does_not_make_the_requirement_in_place() {
         Some("pass")
     );
 
+    // Comparing with a narrowed scan warns that its changes may be only what it left out.
+    let d = dockproof(&[
+        "diff",
+        all.bundle.to_str().unwrap(),
+        narrowed.bundle.to_str().unwrap(),
+    ]);
+    let err = common::stderr(&d);
+    assert!(
+        err.contains("was narrowed by a selection") && err.contains("name=web-frontend"),
+        "{err}"
+    );
+
     // A failure the selection did keep still decides.
     let kept = report(&sample(), &["--filter", "name=legacy"]);
     assert_eq!(state(&kept, "cis-docker-1.6", "5.5"), "not_in_place");

@@ -498,6 +498,16 @@ fn diff(
 ) -> Result<ExitCode, CliError> {
     let before = dockproof::diff::load(old).code(EXIT_INPUT)?;
     let after = dockproof::diff::load(new).code(EXIT_INPUT)?;
+    // A narrowed scan reads as many changes that are only what it left out: say so first.
+    for (path, a) in [(old, &before), (new, &after)] {
+        if let Some(selection) = &a.selection {
+            eprintln!(
+                "warning: {} was narrowed by a selection: {}",
+                dockproof::text::terminal(&path.display().to_string()),
+                dockproof::text::terminal(&selection.summary())
+            );
+        }
+    }
     let mut d = dockproof::diff::Diff::compute(&before, &after);
     d.old.source = old.display().to_string();
     d.new.source = new.display().to_string();
