@@ -212,7 +212,12 @@ fn a_file_found_by_default_never_chooses_the_engine_or_the_catalogs() {
         ("controls: ./mine\n", "controls"),
     ] {
         d.write("dockproof.yaml", text);
-        let o = d.run(&["collect", "-o", "s.json"], &[]);
+        // `scan` takes all three; the unreachable engine of the environment shows whether it
+        // was contacted.
+        let o = d.run(
+            &["scan", "--out", "b"],
+            &[("DOCKER_HOST", "tcp://127.0.0.1:9")],
+        );
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{key}: {err}");
         assert!(err.contains(&format!("dockproof.yaml:1: `{key}`")), "{err}");
@@ -221,8 +226,16 @@ fn a_file_found_by_default_never_chooses_the_engine_or_the_catalogs() {
             !err.contains("cannot reach"),
             "the engine was contacted: {err}"
         );
-        assert!(!d.path().join("s.json").exists());
+        assert!(!d.path().join("b").exists());
     }
+    // `report` reaches no engine: the same file does not stop it.
+    d.write(
+        "dockproof.yaml",
+        "docker-host: tcp://127.0.0.1:9\nformat: json\n",
+    );
+    let s = sample();
+    let o = d.run(&["report", &s, "--out", "r"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
     // Named explicitly, the same file chooses the engine: it is tried (and is unreachable).
     d.write("dockproof.yaml", "docker-host: tcp://127.0.0.1:9\n");
     for (args, env) in [

@@ -183,7 +183,9 @@ pub fn parse() -> Result<Cli, CliError> {
                 .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
         for (key, args, line) in file_values(&file.path, &text)? {
             let origin = format!("{}:{line}", file.path.display());
+            // Only where the command would use it: `report` reaches no engine.
             if GUARDED_KEYS.contains(&key)
+                && takes(key).is_some()
                 && file.found_by != "--config"
                 && file.found_by != "DOCKPROOF_CONFIG"
             {
