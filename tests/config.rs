@@ -287,7 +287,7 @@ type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
 fn bad_files_and_values_name_where_they_came_from() {
     let d = Dir::new();
     let s = sample();
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             "format: json\n\nfial-on: high\n",
             &[],
@@ -308,6 +308,11 @@ fn bad_files_and_values_name_where_they_came_from() {
             "format: json\n",
             &[("DOCKPROOF_FAIL_ON", "bogus")],
             "DOCKPROOF_FAIL_ON: fail-on: invalid value",
+        ),
+        (
+            "format: json\ncheck: [container.nope]\n",
+            &[],
+            "selection (--check from dockproof.yaml:2): --check `container.nope` matches no check",
         ),
     ];
     for (text, env, says) in cases {

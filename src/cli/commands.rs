@@ -239,7 +239,22 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
             .code(EXIT_INPUT)
     }
     let mut decisions = Decisions {
-        selection: evaluation.selection.resolve(catalog).code(EXIT_INPUT)?,
+        selection: evaluation
+            .selection
+            .resolve(catalog)
+            .map_err(|e| {
+                // A pattern from the file or the environment is named with where it came from.
+                let from: Vec<String> = (evaluation.config.effective.iter())
+                    .flat_map(|c| &c.values)
+                    .filter(|v| ["check", "skip", "filter"].contains(&v.key.as_str()))
+                    .filter_map(|v| Some(format!("--{} from {}", v.key, v.origin.as_ref()?)))
+                    .collect();
+                match from.is_empty() {
+                    true => anyhow!(e),
+                    false => anyhow!(e).context(format!("selection ({})", from.join(", "))),
+                }
+            })
+            .code(EXIT_INPUT)?,
         ..Decisions::default()
     };
     if let Some(path) = &evaluation.waivers {
