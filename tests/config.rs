@@ -210,6 +210,8 @@ fn a_file_found_by_default_never_chooses_the_engine_or_the_catalogs() {
         ("docker-host: tcp://127.0.0.1:9\n", "docker-host"),
         ("context: elsewhere\n", "context"),
         ("controls: ./mine\n", "controls"),
+        ("host-root: ./fake\n", "host-root"),
+        ("ssh-config: ./ssh\n", "ssh-config"),
     ] {
         d.write("dockproof.yaml", text);
         // `scan` takes all three; the unreachable engine of the environment shows whether it

@@ -10,9 +10,11 @@
 //! The engine endpoint keeps the docker CLI's order (README, "Choosing the target"): the
 //! file's `docker-host` / `context` apply only when neither flag is given and neither
 //! `DOCKER_HOST` nor `DOCKER_CONTEXT` is set. A file found by default (working directory, user
-//! directory) may not choose the engine or add catalogs (`docker-host`, `context`, `controls`):
-//! a file someone left in a directory must never decide which host is judged or by which rules,
-//! so such a file is refused until it is named with `--config` or `DOCKPROOF_CONFIG`.
+//! directory) may not choose the engine, how it is reached, where host files are read, or add
+//! catalogs (`docker-host`, `context`, `ssh-config`, `host-root`, `controls`): a file someone
+//! left in a directory must never decide which host is judged or by which rules (and an ssh
+//! configuration can run commands), so such a file is refused until it is named with `--config`
+//! or `DOCKPROOF_CONFIG`.
 //!
 //! Values from the file and the environment are handed to clap as if they had been typed, so
 //! they are checked by the same parsers as flags; an error names where the value came from.
@@ -36,7 +38,7 @@ pub struct ConfigArgs {
     /// `dockproof.yaml` in the working directory, else
     /// `$XDG_CONFIG_HOME/dockproof/config.yaml` (`~/.config/dockproof/config.yaml`); also
     /// DOCKPROOF_CONFIG. Flags win over DOCKPROOF_* variables, which win over the file. A file
-    /// found by default may not set docker-host, context or controls.
+    /// found by default may not set docker-host, context, ssh-config, host-root or controls.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The effective configuration, filled in after parsing.
@@ -95,8 +97,15 @@ const KEYS: &[(&str, Kind)] = &[
 /// Keys that choose the engine; their environment is the docker CLI's own.
 const ENGINE_KEYS: &[&str] = &["docker-host", "context"];
 const ENGINE_ENV: &[&str] = &["DOCKER_HOST", "DOCKER_CONTEXT"];
-/// Keys a file found by default may not set.
-const GUARDED_KEYS: &[&str] = &["docker-host", "context", "controls"];
+/// Keys a file found by default may not set: they choose the engine, how it is reached (an ssh
+/// configuration can run commands), where the host's files are read, or the rules.
+const GUARDED_KEYS: &[&str] = &[
+    "docker-host",
+    "context",
+    "ssh-config",
+    "host-root",
+    "controls",
+];
 
 /// The environment variable of a key (`fail-on` → `DOCKPROOF_FAIL_ON`).
 pub fn env_name(key: &str) -> String {
@@ -191,7 +200,7 @@ pub fn parse() -> Result<Cli, CliError> {
             {
                 return Err(input_error(format!(
                     "{origin}: `{key}` in a configuration file found by default ({}) is not \
-                     used: it would choose the engine or the rules unasked. Name the file with \
+                     used: it would choose the engine, the host or the rules unasked. Name the file with \
                      --config {} (or DOCKPROOF_CONFIG), or give --{key} on the command line",
                     file.found_by,
                     file.path.display()
