@@ -3,7 +3,8 @@
 //!
 //! A check pattern is a check id (`container.privileged`), a glob over check ids
 //! (`container.*`), or a CIS Docker Benchmark number (`5.4`, which also takes its
-//! sub-recommendations such as `5.4.1`, or a glob such as `2.*`). A pattern that names no check
+//! sub-recommendations such as `5.4.1`, or a glob such as `2.*`): the checks that reference the
+//! number and those the benchmark's recommendation lists. A pattern that names no check
 //! of the catalogs is an error, so a typo never quietly runs nothing.
 //!
 //! Container filters follow `docker ps --filter` exactly, so that a selection can be checked
@@ -204,6 +205,16 @@ fn matching<'a>(
                     .is_some_and(|rest| rest.starts_with('.'))
         }
     };
+    // The checks a benchmark's matching recommendations name, besides the checks' own references.
+    let by_benchmark: BTreeSet<&str> = catalog
+        .frameworks
+        .iter()
+        .filter(|f| f.meta.vocabulary == crate::assessment::Vocabulary::Benchmark)
+        .flat_map(|f| &f.requirements)
+        .filter(|r| cis(&r.id))
+        .flat_map(|r| r.checks.iter().chain(&r.supporting))
+        .map(String::as_str)
+        .collect();
     let ids: Vec<&str> = catalog
         .checks
         .iter()
@@ -212,7 +223,9 @@ fn matching<'a>(
                 Some(re) => re.is_match(&c.def.id),
                 None => c.def.id == pattern,
             };
-            id_matches || c.def.references.cis_docker.iter().any(|n| cis(n))
+            id_matches
+                || by_benchmark.contains(c.def.id.as_str())
+                || c.def.references.cis_docker.iter().any(|n| cis(n))
         })
         .map(|c| c.def.id.as_str())
         .collect();
@@ -287,6 +300,18 @@ mod tests {
         // CIS 4.6 is the image health check, 5.5 privileged containers; a comma list takes both.
         let s = select(&["4.6,5.5"], &[], &[]);
         assert!(s.runs("image.healthcheck"));
+        assert!(s.runs("container.privileged"));
+        assert!(!s.runs("container.memory-limit"));
+    }
+
+    #[test]
+    fn a_cis_number_also_takes_the_checks_its_recommendation_lists() {
+        // A site catalog whose check does not carry the number itself.
+        let mut c = catalog();
+        for check in &mut c.checks {
+            check.def.references.cis_docker.retain(|n| n != "5.5");
+        }
+        let s = Selection::new(&["5.5".to_string()], &[], &[], &c).unwrap();
         assert!(s.runs("container.privileged"));
         assert!(!s.runs("container.memory-limit"));
     }
