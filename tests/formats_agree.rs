@@ -14,9 +14,11 @@
 //!   `pdftotext -raw` (Debian `poppler-utils`);
 //! - `junit.xml`: the `requirement` properties of each check's suite.
 //!
-//! HTML and PDF are checked at least for every requirement with technical evidence; the others
-//! for every requirement. CIS 5.16, whose only failure is waived by W-2026-001, must read as
-//! waived (risk accepted, not in place, the waiver named) in all seven formats.
+//! HTML and PDF are checked at least for every requirement with technical evidence or excluded
+//! by selection; the others for every requirement. CIS 5.16, whose only failure is waived by
+//! W-2026-001, must read as waived (risk accepted, not in place, the waiver named) in all seven
+//! formats. The same comparison runs again on a selection (`--skip`, `--filter`), where
+//! requirements are `excluded_by_selection`, and each format must say what was left out.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -59,12 +61,16 @@ impl Rendered {
         map
     }
 
-    /// Requirements on which technical evidence was collected, plus CIS 5.16.
+    /// Requirements on which technical evidence was collected or that the selection excluded,
+    /// plus CIS 5.16.
     fn technical(&self) -> Vec<Key> {
         let mut keys = Vec::new();
         for f in &self.assessment.frameworks {
             for q in &f.requirements {
-                if q.technical.collected() || (f.id == CIS && q.id == "5.16") {
+                if q.technical.collected()
+                    || q.state == RequirementState::ExcludedBySelection
+                    || (f.id == CIS && q.id == "5.16")
+                {
                     keys.push((f.id.clone(), q.id.clone()));
                 }
             }
@@ -73,7 +79,7 @@ impl Rendered {
     }
 }
 
-fn render() -> Rendered {
+fn render(extra: &[&str]) -> Rendered {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("bundle");
     let out = Command::new(env!("CARGO_BIN_EXE_dockproof"))
@@ -87,6 +93,7 @@ fn render() -> Rendered {
             "--format",
             "html,pdf,json,csv,requirements-csv,sarif,junit,oscal",
         ])
+        .args(extra)
         .arg("--out")
         .arg(&path)
         .output()
@@ -159,7 +166,57 @@ fn squeeze(s: &str) -> String {
 
 #[test]
 fn every_format_states_the_same_evidence_state_for_every_requirement() {
-    let r = render();
+    agree(&render(&[]));
+}
+
+/// The container a selection leaves out (privileged, failing CIS 5.5) and the check it skips.
+const LEFT_OUT: &str = "legacy-admin";
+const SKIPPED: &str = "container.read-only-rootfs";
+
+#[test]
+fn a_selection_reads_the_same_in_every_format_and_each_says_what_was_left_out() {
+    // The filter keeps monitoring-agent, whose waived host-pid failure keeps CIS 5.16 waived.
+    let r = render(&["--filter", "name=monitoring", "--skip", SKIPPED]);
+    let excluded: Vec<Key> = r
+        .expected()
+        .into_iter()
+        .filter(|(_, (s, _))| *s == RequirementState::ExcludedBySelection)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        excluded.contains(&(CIS.to_string(), "5.5".to_string())),
+        "the filtered-out privileged container leaves CIS 5.5 excluded: {excluded:?}"
+    );
+    agree(&r);
+    // What was left out, by name, in each format that carries provenance.
+    let json = r.text("assessment.json");
+    assert!(json.contains(LEFT_OUT) && json.contains(SKIPPED));
+    for file in [
+        "report.html",
+        "results.sarif",
+        "oscal-assessment-results.json",
+        "junit.xml",
+    ] {
+        let text = r.text(file);
+        assert!(text.contains(LEFT_OUT), "{file} does not name {LEFT_OUT}");
+        assert!(text.contains(SKIPPED), "{file} does not name {SKIPPED}");
+    }
+    if pdftotext_available() {
+        let out = Command::new("pdftotext")
+            .arg("-raw")
+            .arg(r.path.join("report.pdf"))
+            .arg("-")
+            .output()
+            .expect("pdftotext runs");
+        let text = squeeze(&String::from_utf8_lossy(&out.stdout));
+        assert!(
+            text.contains(LEFT_OUT),
+            "report.pdf does not name {LEFT_OUT}"
+        );
+    }
+}
+
+fn agree(r: &Rendered) {
     let expected = r.expected();
     assert!(expected.len() > 300, "three frameworks: {}", expected.len());
     let waived_key = (CIS.to_string(), "5.16".to_string());
@@ -178,12 +235,12 @@ fn every_format_states_the_same_evidence_state_for_every_requirement() {
         .expect("5.16 has a waiver note");
     assert!(note.contains("W-2026-001 (expires 2027-08-31)"), "{note}");
 
-    check_requirements_csv(&r, &expected, &note);
-    check_sarif(&r, &expected);
-    check_oscal(&r, &expected);
-    check_html(&r, &expected);
-    check_junit(&r, &expected, &waived_key);
-    check_pdf(&r, &expected);
+    check_requirements_csv(r, &expected, &note);
+    check_sarif(r, &expected);
+    check_oscal(r, &expected);
+    check_html(r, &expected);
+    check_junit(r, &expected, &waived_key);
+    check_pdf(r, &expected);
 }
 
 fn check_requirements_csv(
@@ -547,7 +604,7 @@ fn check_pdf(r: &Rendered, expected: &BTreeMap<Key, (RequirementState, &'static 
 
 #[test]
 fn the_requirements_file_is_a_format_of_its_own() {
-    let r = render();
+    let r = render(&[]);
     let records = csv_records(&r.text("requirements.csv"));
     assert_eq!(
         records[0],

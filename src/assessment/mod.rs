@@ -18,11 +18,13 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 pub mod migrate;
 mod requirement;
+mod selection;
 
 pub use requirement::{
     AppliedAttestation, AssessmentMode, AttestationRecord, AttestationState, AttestedVerdict,
     Figures, FrameworkResult, RequirementResult, RequirementState, Technical, Tone, Vocabulary,
 };
+pub use selection::{ConfigFileRef, ConfigValue, Configuration, SelectionRecord, ValueSource};
 
 /// One evaluation of one snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -59,6 +61,13 @@ pub struct Assessment {
     /// the snapshot has no inventory and no vulnerability input was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<crate::vuln::ImagesSection>,
+    /// What `--check`, `--skip` and `--filter` left out; absent when everything was assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionRecord>,
+    /// The effective configuration: the file read and where each setting came from; absent
+    /// when the assessment was not made by the command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<Configuration>,
 }
 
 /// One earlier scan, as a trend chart plots it.

@@ -8,6 +8,7 @@
 //! | `not_in_place` | a deciding check failed and no waiver covers it |
 //! | `risk_accepted` | every deciding failure is covered by an active waiver: still not in place |
 //! | `incomplete` | a deciding check could not be evaluated and none failed |
+//! | `excluded_by_selection` | `--check`/`--skip` left out a deciding check, or `--filter` left out resources it judges, and none failed: not assessed |
 //! | `consistent_with_in_place` | every deciding check passed on an automated requirement; the assessor confirms |
 //! | `awaiting_manual_evidence` | a person has to supply evidence (partial or manual requirement) |
 //! | `not_applicable_per_evidence` | no deciding check applied to anything on the host; the assessor confirms |
@@ -75,6 +76,8 @@ pub enum Technical {
     RiskAccepted,
     /// A deciding check could not be evaluated, and none failed.
     Incomplete,
+    /// The selection left out a deciding check or resources it judges, and none failed.
+    ExcludedBySelection,
     /// Every applicable deciding result passed.
     Consistent,
     /// Deciding checks exist but applied to nothing on this host.
@@ -121,6 +124,7 @@ impl Technical {
             Technical::NotInPlace => "failed",
             Technical::RiskAccepted => "failed, waived",
             Technical::Incomplete => "could not be evaluated",
+            Technical::ExcludedBySelection => "not assessed (excluded by selection)",
             Technical::Consistent => "passed",
             Technical::NotApplicable => "applied to nothing",
             Technical::None => "none",
@@ -135,6 +139,7 @@ pub enum RequirementState {
     NotInPlace,
     RiskAccepted,
     Incomplete,
+    ExcludedBySelection,
     AttestedNotInPlace,
     AwaitingManualEvidence,
     ConsistentWithInPlace,
@@ -156,6 +161,7 @@ impl RequirementState {
             (Technical::NotInPlace, _) => RequirementState::NotInPlace,
             (Technical::RiskAccepted, _) => RequirementState::RiskAccepted,
             (Technical::Incomplete, _) => RequirementState::Incomplete,
+            (Technical::ExcludedBySelection, _) => RequirementState::ExcludedBySelection,
             (Technical::Consistent, AssessmentMode::Automated) => {
                 RequirementState::ConsistentWithInPlace
             }
@@ -167,11 +173,12 @@ impl RequirementState {
     }
 
     /// Every state, worst first: the order of legends and counts.
-    pub const ALL: [RequirementState; 13] = [
+    pub const ALL: [RequirementState; 14] = [
         RequirementState::NotInPlace,
         RequirementState::AttestedNotInPlace,
         RequirementState::RiskAccepted,
         RequirementState::Incomplete,
+        RequirementState::ExcludedBySelection,
         RequirementState::AwaitingManualEvidence,
         RequirementState::ConsistentWithInPlace,
         RequirementState::AttestedInPlace,
@@ -188,6 +195,7 @@ impl RequirementState {
             RequirementState::NotInPlace => "not_in_place",
             RequirementState::RiskAccepted => "risk_accepted",
             RequirementState::Incomplete => "incomplete",
+            RequirementState::ExcludedBySelection => "excluded_by_selection",
             RequirementState::AttestedNotInPlace => "attested_not_in_place",
             RequirementState::AwaitingManualEvidence => "awaiting_manual_evidence",
             RequirementState::ConsistentWithInPlace => "consistent_with_in_place",
@@ -210,6 +218,7 @@ impl RequirementState {
             (V::Benchmark, S::NotInPlace) => "Fail",
             (V::Benchmark, S::RiskAccepted) => "Fail, risk accepted under waiver",
             (V::Benchmark, S::Incomplete) => "Error: could not be evaluated",
+            (_, S::ExcludedBySelection) => "Not assessed (excluded by selection)",
             (V::Benchmark, S::ConsistentWithInPlace) => "Pass",
             (V::Benchmark, S::AwaitingManualEvidence) => "Manual",
             (V::Benchmark, S::NotApplicablePerEvidence) => "Not applicable",
@@ -255,7 +264,8 @@ impl RequirementState {
         match self {
             S::NotInPlace | S::AttestedNotInPlace => Tone::Bad,
             S::RiskAccepted => Tone::Accepted,
-            S::Incomplete => Tone::Error,
+            // Not shown to be met, like missing evidence: never green, never neutral.
+            S::Incomplete | S::ExcludedBySelection => Tone::Error,
             S::AwaitingManualEvidence => Tone::Pending,
             S::ConsistentWithInPlace => Tone::Consistent,
             S::AttestedInPlace
@@ -368,6 +378,10 @@ pub struct RequirementResult {
     /// Deciding failures covered by an active waiver.
     #[serde(default)]
     pub waived: usize,
+    /// Deciding checks the selection left out or narrowed (skipped, or judged without the
+    /// filtered-out resources), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_by_selection: Vec<String>,
     /// Ids of the waivers covering those failures, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<String>,
@@ -437,6 +451,9 @@ pub struct Figures {
     pub risk_accepted: usize,
     /// Requirements whose technical evidence could not be evaluated.
     pub incomplete: usize,
+    /// Requirements not assessed because the selection left out their deciding evidence.
+    #[serde(default)]
+    pub excluded_by_selection: usize,
     /// Requirements waiting for manual evidence.
     pub awaiting_manual_evidence: usize,
     /// Requirements an attestation decided.
@@ -458,6 +475,8 @@ impl Figures {
             f.not_in_place += usize::from(r.state.is_not_in_place());
             f.risk_accepted += usize::from(r.state == RequirementState::RiskAccepted);
             f.incomplete += usize::from(r.state == RequirementState::Incomplete);
+            f.excluded_by_selection +=
+                usize::from(r.state == RequirementState::ExcludedBySelection);
             f.awaiting_manual_evidence +=
                 usize::from(r.state == RequirementState::AwaitingManualEvidence);
             f.attested += usize::from(r.state.is_attested());
@@ -491,6 +510,12 @@ impl Figures {
             lines.push(format!(
                 "Evidence incomplete: {} of {}",
                 self.incomplete, self.requirements
+            ));
+        }
+        if self.excluded_by_selection > 0 {
+            lines.push(format!(
+                "Not assessed (excluded by selection): {} of {}",
+                self.excluded_by_selection, self.requirements
             ));
         }
         lines.push(format!(
@@ -533,6 +558,12 @@ impl Figures {
         }
         if self.incomplete > 0 {
             s.push_str(&format!(", {} incomplete", self.incomplete));
+        }
+        if self.excluded_by_selection > 0 {
+            s.push_str(&format!(
+                ", {} excluded by selection",
+                self.excluded_by_selection
+            ));
         }
         s.push_str(&format!(
             ", {} awaiting manual evidence, {} attested, {} not applicable, of {} requirements",
@@ -734,6 +765,7 @@ mod tests {
             counts: BTreeMap::new(),
             waived: 0,
             waivers: vec![],
+            excluded_by_selection: vec![],
             attestation: None,
         };
         let reqs = vec![

@@ -32,6 +32,7 @@ pub fn evaluate_and_write(
         now: chrono::Utc::now(),
         waivers: prepared.decisions.waivers,
         attestations: prepared.decisions.attestations,
+        selection: prepared.decisions.selection,
     };
     let catalog = &prepared.catalog;
     let sha = bundle::sha256_bytes(bytes);
@@ -39,6 +40,14 @@ pub fn evaluate_and_write(
     let mut assessment =
         evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
             .code(EXIT_INPUT)?;
+    // Recorded so that a report says where each setting came from.
+    assessment.configuration = evaluation.config.effective.clone();
+    if let Some(selection) = &assessment.selection {
+        note!("{}", dockproof::text::terminal(&selection.summary()));
+        for name in selection.excluded_names() {
+            note!("  left out: {}", dockproof::text::terminal(&name));
+        }
+    }
     if let Some(dir) = &evaluation.history {
         let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
             .code(EXIT_INPUT)?;

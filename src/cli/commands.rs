@@ -92,7 +92,7 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
             };
             assess::evaluate_and_write(&snapshot, &bytes, prepared, &evaluation, &output)
         }
-        Command::Collect { target, output } => {
+        Command::Collect { target, output, .. } => {
             // Where the snapshot goes is checked before the engine is contacted.
             let to_file = prepare::check_output_file(&output)?;
             let snapshot = collect_snapshot(&target, verbose)?;
@@ -321,6 +321,16 @@ fn diff(
 ) -> Result<ExitCode, CliError> {
     let before = dockproof::diff::load(old).code(EXIT_INPUT)?;
     let after = dockproof::diff::load(new).code(EXIT_INPUT)?;
+    // A narrowed scan reads as many changes that are only what it left out: say so first.
+    for (path, a) in [(old, &before), (new, &after)] {
+        if let Some(selection) = &a.selection {
+            note!(
+                "warning: {} was narrowed by a selection: {}",
+                dockproof::text::terminal(&path.display().to_string()),
+                dockproof::text::terminal(&selection.summary())
+            );
+        }
+    }
     let mut d = dockproof::diff::Diff::compute(&before, &after);
     d.old.source = old.display().to_string();
     d.new.source = new.display().to_string();

@@ -3,11 +3,13 @@
 
 mod assess;
 mod commands;
+mod config;
 mod docs;
 mod lookup;
 mod output;
 mod prepare;
 mod progress;
+mod select;
 mod summary;
 mod terminal;
 
@@ -15,7 +17,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, FromArgMatches as _, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use dockproof::assessment::Severity;
 use dockproof::render::Format;
@@ -66,6 +68,8 @@ pub enum Command {
         /// atomically.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        #[command(flatten)]
+        config: config::ConfigArgs,
     },
     /// Evaluate a snapshot offline and write an evidence bundle.
     #[command(after_long_help = docs::REPORT_AFTER_LONG_HELP)]
@@ -263,6 +267,10 @@ pub struct EvaluationArgs {
     /// match against the image inventories, offline.
     #[arg(long, value_name = "DIR")]
     pub advisories: Option<PathBuf>,
+    #[command(flatten)]
+    pub selection: select::SelectArgs,
+    #[command(flatten)]
+    pub config: config::ConfigArgs,
 }
 
 /// Where and what to write.
@@ -308,7 +316,15 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 
 /// Parses the command line, runs the command and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
-    let matches = docs::command().get_matches();
+    let (cli, matches) = match config::parse() {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            report_error(&e);
+            return ExitCode::from(e.code);
+        }
+    };
+    // Checked on the final matches, so a format set by the configuration file or the
+    // environment is refused with `--out -` as one typed on the command line.
     if let Some((name, message)) = prepare::streamed_format_conflict(&matches) {
         let mut cmd = docs::command();
         cmd.build();
@@ -317,26 +333,27 @@ pub fn main() -> ExitCode {
         sub.error(clap::error::ErrorKind::ArgumentConflict, message)
             .exit();
     }
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    };
     terminal::set_quiet(cli.quiet);
     output::init_logging(cli.verbose, cli.quiet);
     match commands::run(cli.command, cli.verbose) {
         Ok(code) => code,
         Err(e) => {
-            // Errors quote paths, host names and catalog text: each line is neutralised.
-            let text = describe(&e.error);
-            for (i, line) in text.split('\n').enumerate() {
-                let prefix = if i == 0 { "error: " } else { "" };
-                let _ = writeln!(
-                    terminal::stderr(),
-                    "{prefix}{}",
-                    dockproof::text::terminal(line)
-                );
-            }
+            report_error(&e);
             ExitCode::from(e.code)
         }
+    }
+}
+
+/// Writes an error to stderr, each line neutralised: errors quote paths, host names and
+/// catalog text.
+fn report_error(e: &commands::CliError) {
+    let text = describe(&e.error);
+    for (i, line) in text.split('\n').enumerate() {
+        let prefix = if i == 0 { "error: " } else { "" };
+        let _ = writeln!(
+            terminal::stderr(),
+            "{prefix}{}",
+            dockproof::text::terminal(line)
+        );
     }
 }

@@ -40,6 +40,7 @@ pub struct Prepared {
 pub struct Decisions {
     pub waivers: Vec<evaluate::Waiver>,
     pub attestations: Vec<evaluate::Attestation>,
+    pub selection: evaluate::Selection,
 }
 
 /// Reads and checks every input of `scan` or `report` that does not come from the target.
@@ -122,7 +123,25 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
         dockproof::input::read_to_string(path, what, dockproof::input::MAX_DECISIONS)
             .code(EXIT_INPUT)
     }
-    let mut decisions = Decisions::default();
+    let mut decisions = Decisions {
+        selection: evaluation
+            .selection
+            .resolve(catalog)
+            .map_err(|e| {
+                // A pattern from the file or the environment is named with where it came from.
+                let from: Vec<String> = (evaluation.config.effective.iter())
+                    .flat_map(|c| &c.values)
+                    .filter(|v| ["check", "skip", "filter"].contains(&v.key.as_str()))
+                    .filter_map(|v| Some(format!("--{} from {}", v.key, v.origin.as_ref()?)))
+                    .collect();
+                match from.is_empty() {
+                    true => anyhow!(e),
+                    false => anyhow!(e).context(format!("selection ({})", from.join(", "))),
+                }
+            })
+            .code(EXIT_INPUT)?,
+        ..Decisions::default()
+    };
     if let Some(path) = &evaluation.waivers {
         let name = path.display().to_string();
         decisions.waivers = evaluate::parse_waivers(&read(path, "waiver file")?, &name, catalog)

@@ -183,7 +183,7 @@ fn decide(verdict: AttestedVerdict, state: RequirementState) -> Option<Requireme
     use RequirementState as S;
     match (verdict, state) {
         (AttestedVerdict::NotInPlace, _) => Some(verdict.state()),
-        (_, S::NotInPlace | S::Incomplete) => None,
+        (_, S::NotInPlace | S::Incomplete | S::ExcludedBySelection) => None,
         (v, S::RiskAccepted) if !v.covers_accepted_risk() => None,
         (v, _) => Some(v.state()),
     }

@@ -8,16 +8,19 @@
 //! kind gets one `error` result naming the gap instead of silently having nothing to judge.
 //!
 //! Framework requirements are then rolled up from the results of their deciding checks
-//! ([`rollup`]). This module is pure: it reads no file and talks to no engine.
+//! ([`rollup`]). A [`Selection`] leaves checks and containers out; what it left out is recorded
+//! in the assessment and the requirements it narrowed are `excluded_by_selection`. This module
+//! is pure: it reads no file and talks to no engine.
 
 mod attestations;
 mod decisions;
 pub mod rollup;
+mod selection;
 mod shape;
 pub mod views;
 mod waivers;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -25,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::assessment::{
     Assessment, CatalogRef, CheckInfo, CheckMode, CheckResult, Evidence, EvidenceRole, Mapping,
-    ResourceKind, ResourceRef, SnapshotRef, Status, Summary, SCHEMA_VERSION,
+    ResourceKind, ResourceRef, SelectionRecord, SnapshotRef, Status, Summary, SCHEMA_VERSION,
 };
 use crate::catalog::{Catalog, Check};
 use crate::rules::{self, RuleError};
@@ -34,6 +37,7 @@ use views::Resource;
 
 pub use attestations::Attestation;
 pub use decisions::{DecisionFileError, Problem};
+pub use selection::{Selection, SelectionError};
 pub use waivers::Waiver;
 
 /// Parses a waiver file (see [`waivers`]).
@@ -67,6 +71,8 @@ pub struct EvaluateOptions {
     pub waivers: Vec<Waiver>,
     /// Attestations to lay over the roll-up (see [`attestations`]).
     pub attestations: Vec<Attestation>,
+    /// The checks to run and the containers to judge; the default is everything.
+    pub selection: Selection,
 }
 
 /// Why evaluation could not start.
@@ -127,10 +133,16 @@ pub fn evaluate_with_vulnerabilities(
     // results are then laid out grouped by check, in catalog order.
     let observed_at = snapshot.collection.finished_at;
     let mut per_check: Vec<Vec<CheckResult>> = vec![Vec::new(); catalog.checks.len()];
+    let selection = &opts.selection;
     let mut kinds: BTreeMap<ResourceKind, Vec<usize>> = BTreeMap::new();
     for (i, check) in catalog.checks.iter().enumerate() {
-        kinds.entry(check.def.resource).or_default().push(i);
+        if selection.runs(&check.def.id) {
+            kinds.entry(check.def.resource).or_default().push(i);
+        }
     }
+    // Checks that judged fewer resources than the snapshot holds, or none.
+    let mut narrowed: BTreeSet<&str> = selection.skipped().collect();
+    let mut excluded_resources = Vec::new();
     for (kind, indices) in &kinds {
         let gap = missing_listing(snapshot, *kind);
         if let Some(gap) = &gap {
@@ -145,6 +157,11 @@ pub fn evaluate_with_vulnerabilities(
         }
         let related = related_gaps(snapshot, *kind);
         for mut resource in views::resources(snapshot, *kind) {
+            if *kind == ResourceKind::Container && !selection.keeps_container(&resource.view) {
+                narrowed.extend(indices.iter().map(|&i| catalog.checks[i].def.id.as_str()));
+                excluded_resources.push(resource.reference);
+                continue;
+            }
             if *kind == ResourceKind::Image {
                 crate::vuln::decorate(&mut resource.view, snapshot, vulnerabilities);
             }
@@ -199,7 +216,7 @@ pub fn evaluate_with_vulnerabilities(
         .collect();
     let mut framework_results: Vec<_> = frameworks
         .iter()
-        .map(|f| rollup::framework(f, catalog, &results, &opts.params))
+        .map(|f| rollup::framework(f, catalog, &results, &opts.params, &narrowed))
         .collect();
     let attestation_register =
         attestations::apply(&mut framework_results, &opts.attestations, today);
@@ -222,6 +239,14 @@ pub fn evaluate_with_vulnerabilities(
         attestations: attestation_register,
         trend: Vec::new(),
         images: crate::vuln::section(snapshot, vulnerabilities),
+        selection: selection.is_active().then(|| SelectionRecord {
+            checks: selection.checks.clone(),
+            skip: selection.skip.clone(),
+            filters: selection.filters.clone(),
+            skipped_checks: selection.skipped().map(str::to_string).collect(),
+            excluded_resources,
+        }),
+        configuration: None,
     })
 }
 

@@ -6,6 +6,10 @@
 //!    an unwaived failure, else failures all waived (risk accepted, still not in place), else an
 //!    error (missing evidence is never read as success), else a pass, else nothing applied
 //!    (also when an automated deciding check found nothing of its kind on the host);
+//!    where no deciding failure was found but the selection (`--check`, `--skip`, `--filter`)
+//!    left out an automated deciding check or resources it judges, the evidence is
+//!    `excluded_by_selection` instead: a narrowed run never reads as consistent with in place,
+//!    while a failure it did see still shows;
 //! 2. its *state* from that and its mode ([`RequirementState::from_technical`]): a failure
 //!    decides in every mode, a pass or "nothing applied" concludes only an automated requirement,
 //!    everything else awaits manual evidence;
@@ -24,12 +28,15 @@ use crate::assessment::{
 };
 use crate::catalog::{Catalog, Framework};
 
-/// Rolls up every requirement of one framework. `params` are the site parameters in effect.
+/// Rolls up every requirement of one framework. `params` are the site parameters in effect;
+/// `narrowed` the checks the selection left out or ran on fewer resources than the snapshot
+/// holds.
 pub fn framework(
     fw: &Framework,
     catalog: &Catalog,
     results: &[CheckResult],
     params: &BTreeMap<String, Value>,
+    narrowed: &BTreeSet<&str>,
 ) -> FrameworkResult {
     // Results are tallied per check once, so each requirement only sums the tallies of its
     // deciding checks: scanning every result per requirement took ~0.9 s at 30k results.
@@ -70,7 +77,22 @@ pub fn framework(
                     .check(id)
                     .is_some_and(|c| c.def.mode == CheckMode::Automated)
             });
+            let mut excluded: Vec<String> = req
+                .checks
+                .iter()
+                .filter(|id| narrowed.contains(id.as_str()))
+                .filter(|id| {
+                    catalog
+                        .check(id)
+                        .is_some_and(|c| c.def.mode == CheckMode::Automated)
+                })
+                .cloned()
+                .collect();
+            excluded.sort();
+            excluded.dedup();
             let technical = match Technical::from_counts(&automated, waived) {
+                t @ (Technical::NotInPlace | Technical::RiskAccepted) => t,
+                _ if !excluded.is_empty() => Technical::ExcludedBySelection,
                 Technical::None if has_automated_check => Technical::NotApplicable,
                 t => t,
             };
@@ -95,6 +117,7 @@ pub fn framework(
                 counts,
                 waived,
                 waivers: waivers.into_iter().collect(),
+                excluded_by_selection: excluded,
                 attestation: None,
             }
         })

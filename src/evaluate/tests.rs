@@ -588,3 +588,67 @@ fn a_host_with_nothing_of_the_deciding_kind_is_not_applicable_per_evidence() {
     assert_eq!(req.technical, crate::assessment::Technical::NotApplicable);
     assert_eq!(req.state, RequirementState::NotApplicablePerEvidence);
 }
+
+fn run_selected(s: &Snapshot, filters: &[&str], skip: &[&str]) -> Assessment {
+    let c = catalog();
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let opts = EvaluateOptions {
+        params: c.resolve_params(&[]).unwrap(),
+        now: s.collection.finished_at,
+        selection: Selection::new(&[], &strings(skip), &strings(filters), &c).unwrap(),
+        ..Default::default()
+    };
+    evaluate(s, "abc", &c, &opts).unwrap()
+}
+
+#[test]
+fn a_selection_never_turns_a_requirement_in_place_and_a_kept_failure_still_decides() {
+    let containers = || {
+        snapshot(vec![
+            json!({"Id": "1", "Name": "/bad", "HostConfig": {"Privileged": true}}),
+            json!({"Id": "2", "Name": "/good", "HostConfig": {"Privileged": false}}),
+            json!({"Id": "3", "Name": "/broken"}),
+        ])
+    };
+    let state = |a: &Assessment| a.frameworks[0].requirements[0].state;
+    let cases: [(&[&str], &[&str], RequirementState); 5] = [
+        (&[], &[], RequirementState::NotInPlace),
+        // Only the passing container kept: not assessed, not consistent with in place.
+        (&["name=good"], &[], RequirementState::ExcludedBySelection),
+        // The error kept too: the exclusion is what the report says first.
+        (
+            &["name=good", "name=broken"],
+            &[],
+            RequirementState::ExcludedBySelection,
+        ),
+        // The failure kept: it decides.
+        (&["name=bad"], &[], RequirementState::NotInPlace),
+        (
+            &[],
+            &["container.privileged"],
+            RequirementState::ExcludedBySelection,
+        ),
+    ];
+    for (filters, skip, want) in cases {
+        let a = run_selected(&containers(), filters, skip);
+        assert_eq!(state(&a), want, "--filter {filters:?} --skip {skip:?}");
+        if want == RequirementState::ExcludedBySelection {
+            let q = &a.frameworks[0].requirements[0];
+            assert_eq!(q.excluded_by_selection, ["container.privileged"]);
+            assert_eq!(a.frameworks[0].figures.excluded_by_selection, 1);
+            assert_eq!(
+                q.technical,
+                crate::assessment::Technical::ExcludedBySelection
+            );
+        }
+    }
+    let a = run_selected(&containers(), &["name=good"], &[]);
+    let left_out: Vec<(&str, &str)> = (a.selection.as_ref().unwrap().excluded_resources.iter())
+        .map(|r| (r.id.as_str(), r.name.as_str()))
+        .collect();
+    assert_eq!(left_out, [("1", "bad"), ("3", "broken")]);
+    // A filter that leaves nothing out narrows nothing.
+    let a = run_selected(&snapshot(vec![]), &["name=x"], &[]);
+    assert_eq!(state(&a), RequirementState::NotApplicablePerEvidence);
+    assert!(a.selection.as_ref().unwrap().excluded_resources.is_empty());
+}

@@ -362,6 +362,7 @@ fn requirement(spec: &ReqSpec, results: &[CheckResult]) -> RequirementResult {
         counts,
         waived: 0,
         waivers: Vec::new(),
+        excluded_by_selection: Vec::new(),
         attestation: None,
     }
 }
@@ -573,6 +574,8 @@ pub(crate) fn sample_assessment() -> Assessment {
         attestations: Vec::new(),
         trend: Vec::new(),
         images: None,
+        selection: None,
+        configuration: None,
     }
 }
 

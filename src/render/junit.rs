@@ -81,6 +81,10 @@ fn document(a: &Assessment) -> String {
     if let Some(note) = &a.snapshot.target.fallback {
         x.push_str(&format!("<!-- {} -->\n", note.replace("--", "- -")));
     }
+    // What a selection left out, where every consumer of the file sees it first.
+    for line in a.selection.iter().flat_map(|s| s.lines()) {
+        x.push_str(&format!("<!-- {} -->\n", comment(&line)));
+    }
     x.push_str(&format!(
         "<testsuites name=\"dockproof\" {} timestamp=\"{}\">\n",
         Counts::of(&a.results).attributes(),
@@ -223,6 +227,16 @@ fn body(check: &CheckInfo, r: &CheckResult, advice: bool) -> String {
 /// Escapes character data (shared neutraliser: hidden characters shown, not dropped).
 fn text(s: &str) -> String {
     crate::text::xml_text(s)
+}
+
+/// Text for an XML comment: escaped as character data, with no `--` and no trailing `-`
+/// that could end the comment early.
+fn comment(s: &str) -> String {
+    let mut c = text(s).replace("--", "- -");
+    if c.ends_with('-') {
+        c.push(' ');
+    }
+    c
 }
 
 /// Escapes an attribute value (double-quoted).

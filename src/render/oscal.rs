@@ -289,6 +289,10 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
         .map(|(f, q)| findings::finding(a, ids, &by_check, f, q))
         .collect();
     put_list(&mut r, "findings", findings);
+    let mut remarks = Vec::new();
+    if let Some(selection) = &a.selection {
+        remarks.extend(selection.lines());
+    }
     if !a.snapshot.gaps.is_empty() {
         let gaps: Vec<String> = a
             .snapshot
@@ -296,13 +300,13 @@ fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
             .iter()
             .map(|g| format!("{}: {}", g.source, g.error))
             .collect();
-        r.insert(
-            "remarks".into(),
-            json!(format!(
-                "Sources that could not be read during collection: {}.",
-                gaps.join("; ")
-            )),
-        );
+        remarks.push(format!(
+            "Sources that could not be read during collection: {}.",
+            gaps.join("; ")
+        ));
+    }
+    if !remarks.is_empty() {
+        r.insert("remarks".into(), json!(remarks.join("\n")));
     }
     Value::Object(r)
 }

@@ -108,6 +108,8 @@ fn log(a: &Assessment) -> Value {
                 "snapshotSha256": a.snapshot.sha256,
                 "catalogSha256": a.catalog.sha256,
                 "evidence": a.snapshot.target.fallback.as_deref().unwrap_or("live scan"),
+                "selection": a.selection,
+                "configuration": a.configuration,
             },
         }],
     })

@@ -86,6 +86,11 @@ pub(in crate::render) fn meaning(state: RequirementState) -> &'static str {
             "A deciding check could not be evaluated (usually a collection gap) and none failed. \
              Missing evidence is never read as a pass."
         }
+        S::ExcludedBySelection => {
+            "The run's selection (--check, --skip, --filter) left out a deciding check or \
+             resources it judges, and nothing it did judge failed. Not assessed: never counted \
+             as in place; the provenance lists what was left out."
+        }
         S::AwaitingManualEvidence => {
             "A person has to supply evidence (documents, interviews, an attestation); the prompt \
              says what to request. Open, not failed; technical evidence, where there is some, is \

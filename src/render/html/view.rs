@@ -36,6 +36,10 @@ pub(super) struct Report {
     catalog_sources: Vec<String>,
     /// Collection gaps: source → error.
     gaps: Vec<Field>,
+    /// What `--check`, `--skip` and `--filter` left out, as lines; empty when nothing was.
+    selection: Vec<String>,
+    /// The effective configuration, as lines (file, then each setting and its source).
+    configuration: Vec<String>,
     summary: SummaryView,
     frameworks: Vec<FrameworkView>,
     checks: Vec<CheckView>,
@@ -180,6 +184,8 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
         params: a.params.iter().map(|(k, v)| field(k, compact(v))).collect(),
         catalog_sources: a.catalog.sources.clone(),
         gaps: s.gaps.iter().map(|g| field(&g.source, &g.error)).collect(),
+        selection: (a.selection.as_ref()).map_or_else(Vec::new, |x| x.lines()),
+        configuration: (a.configuration.as_ref()).map_or_else(Vec::new, |c| c.lines()),
         summary: SummaryView {
             total: a.summary.total,
             failed: a.summary.by_status.get(&Status::Fail).copied().unwrap_or(0),

@@ -35,6 +35,7 @@ fn objective_status(state: RequirementState) -> (&'static str, &'static str) {
         | S::AttestedNotApplicable => ("satisfied", "pass"),
         S::NotInPlace | S::RiskAccepted | S::AttestedNotInPlace => ("not-satisfied", "fail"),
         S::Incomplete
+        | S::ExcludedBySelection
         | S::AwaitingManualEvidence
         | S::ConsistentWithInPlace
         | S::NotApplicablePerEvidence
@@ -63,6 +64,11 @@ fn technical_description(f: &FrameworkResult, q: &RequirementResult) -> String {
             "The checks deciding {name} could not be evaluated on this host ({} result(s)), and \
              none failed: the requirement is not shown to be met.",
             n(Status::Error)
+        ),
+        Technical::ExcludedBySelection => format!(
+            "The run's selection left out checks deciding {name}, or resources they judge \
+             ({}), and none of the results it kept failed: the requirement was not assessed.",
+            q.excluded_by_selection.join(", ")
         ),
         Technical::Consistent => format!(
             "Every applicable result of the checks deciding {name} passed ({} passed result(s)).",
@@ -165,6 +171,7 @@ pub(super) fn finding(
         Technical::NotInPlace | Technical::RiskAccepted | Technical::Incomplete => {
             &[Status::Fail, Status::Error]
         }
+        Technical::ExcludedBySelection => &[Status::Error, Status::Pass],
         Technical::Consistent => &[Status::Pass],
         Technical::NotApplicable | Technical::None => &[],
     };

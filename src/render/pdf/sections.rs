@@ -17,11 +17,14 @@ attestations that only a person can supply, and are open, not failed.";
 
 /// How results were produced, in the scope section.
 pub(super) const METHOD: &str = "Every check of the catalogs was evaluated against each resource \
-it applies to, using only the snapshot named on the cover. A result is pass (the rule held), fail \
+it applies to, using only the snapshot named on the cover, except what a selection shown above \
+left out. A result is pass (the rule held), fail \
 (it did not), error (the data the rule needs was missing or the rule could not be evaluated; \
 never counted as a pass), not applicable, or manual (a person has to decide). A framework \
 requirement takes an evidence state from its deciding checks: not in place when one failed, \
-incomplete when one could not be evaluated and none failed, consistent with in place when all \
+incomplete when one could not be evaluated and none failed, not assessed (excluded by \
+selection) when the selection left out a deciding check or resources it judges and none failed, \
+consistent with in place when all \
 passed and technical evidence alone decides the requirement, and otherwise awaiting manual \
 evidence. Supporting checks are shown but do not decide. A failure covered by an active waiver \
 keeps its verdict: the requirement stays not in place, with the risk accepted under the named \
@@ -174,6 +177,23 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
             );
         }
         t.end(p);
+    }
+
+    if let Some(selection) = &a.selection {
+        p.heading("Selection: part of the host was not assessed", 11.5, None);
+        p.body(
+            "Requirements decided by what was left out are not assessed (excluded by \
+             selection), never consistent with in place.",
+        );
+        for line in selection.lines() {
+            p.body(&line);
+        }
+    }
+    if let Some(configuration) = &a.configuration {
+        p.heading("Configuration", 11.5, None);
+        for line in configuration.lines() {
+            p.body(&line);
+        }
     }
 
     p.heading("Method", 11.5, None);
