@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod collect;
 pub mod destination;
 pub mod diff;
+pub mod engagement;
 pub mod evaluate;
 pub mod history;
 pub mod input;
