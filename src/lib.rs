@@ -17,6 +17,7 @@ pub mod evaluate;
 pub mod history;
 pub mod input;
 pub mod inventory;
+pub mod provenance;
 pub mod render;
 pub mod rules;
 pub mod sbom;

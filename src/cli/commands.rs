@@ -225,11 +225,14 @@ fn load_catalog(extra: Option<&Path>) -> Result<Catalog, CliError> {
     Catalog::load(extra).code(EXIT_INPUT)
 }
 
-/// Waivers and attestations, read and checked before any collection starts.
+/// Waivers, attestations and the engagement scope, read and checked before any collection
+/// starts, with the hashes of the files they came from.
 #[derive(Default)]
 struct Decisions {
     waivers: Vec<evaluate::Waiver>,
     attestations: Vec<evaluate::Attestation>,
+    scope: Option<dockproof::engagement::EngagementScope>,
+    inputs: Vec<dockproof::provenance::InputFile>,
 }
 
 fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Decisions, CliError> {
@@ -238,19 +241,50 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
             .code(EXIT_INPUT)
     }
     let mut decisions = Decisions::default();
+    let mut record = |role: &str, path: &Path, text: &str| {
+        decisions.inputs.push(dockproof::provenance::InputFile {
+            role: role.to_string(),
+            path: path.display().to_string(),
+            sha256: bundle::sha256_bytes(text.as_bytes()),
+        })
+    };
+    let mut waivers = Vec::new();
+    let mut attestations = Vec::new();
+    let mut scope = None;
     if let Some(path) = &evaluation.waivers {
         let name = path.display().to_string();
-        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver file")?, &name, catalog)
+        let text = read(path, "waiver file")?;
+        record("waivers", path, &text);
+        waivers = evaluate::parse_waivers(&text, &name, catalog)
             .context("invalid waivers")
             .code(EXIT_INPUT)?;
     }
     if let Some(path) = &evaluation.attestations {
         let name = path.display().to_string();
-        decisions.attestations =
-            evaluate::parse_attestations(&read(path, "attestation file")?, &name, catalog)
-                .context("invalid attestations")
-                .code(EXIT_INPUT)?;
+        let text = read(path, "attestation file")?;
+        record("attestations", path, &text);
+        attestations = evaluate::parse_attestations(&text, &name, catalog)
+            .context("invalid attestations")
+            .code(EXIT_INPUT)?;
     }
+    // --- engagement scope (--scope) ---
+    if let Some(path) = &evaluation.scope {
+        let text = dockproof::input::read_to_string(
+            path,
+            "scope file",
+            dockproof::engagement::MAX_SCOPE_FILE,
+        )
+        .code(EXIT_INPUT)?;
+        record("scope", path, &text);
+        let parsed =
+            dockproof::engagement::EngagementScope::parse(&text, &path.display().to_string())
+                .context("invalid scope file")
+                .code(EXIT_INPUT)?;
+        scope = Some(parsed);
+    }
+    decisions.waivers = waivers;
+    decisions.attestations = attestations;
+    decisions.scope = scope;
     Ok(decisions)
 }
 
@@ -352,6 +386,7 @@ fn report(
         waivers: decisions.waivers,
         attestations: decisions.attestations,
     };
+    let (scope, inputs) = (decisions.scope, decisions.inputs);
     let sha = bundle::sha256_bytes(bytes);
     let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
     let mut assessment =
@@ -369,6 +404,18 @@ fn report(
         }
         assessment.trend = history.points;
     }
+    // --- engagement scope and run provenance ---
+    assessment.scope = scope;
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assessment.provenance = Some(dockproof::provenance::Provenance::new(
+        &args,
+        catalog,
+        snapshot.collection.account.clone(),
+        &evaluation.frameworks,
+        inputs,
+    ));
     let target = out
         .out
         .clone()

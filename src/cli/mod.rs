@@ -216,6 +216,12 @@ pub struct EvaluationArgs {
     /// match against the image inventories, offline.
     #[arg(long, value_name = "DIR")]
     pub advisories: Option<PathBuf>,
+    /// YAML file declaring the engagement: assessed entity, environment, this host's role and
+    /// labels, assessor, operator, report id, period, confidentiality marking and notes
+    /// (see samples/scope.yaml). Every report carries it; without it each says that no scope
+    /// was declared.
+    #[arg(long, value_name = "FILE")]
+    pub scope: Option<PathBuf>,
 }
 
 /// Where and what to write.

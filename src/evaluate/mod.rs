@@ -204,7 +204,7 @@ pub fn evaluate_with_vulnerabilities(
     let attestation_register =
         attestations::apply(&mut framework_results, &opts.attestations, today);
     let summary = summarize(&results);
-    Ok(Assessment {
+    let mut assessment = Assessment {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::current(),
         generated_at: opts.now,
@@ -222,7 +222,12 @@ pub fn evaluate_with_vulnerabilities(
         attestations: attestation_register,
         trend: Vec::new(),
         images: crate::vuln::section(snapshot, vulnerabilities),
-    })
+        scope: None,
+        provenance: None,
+        top_risks: Vec::new(),
+    };
+    assessment.top_risks = assessment.compute_top_risks();
+    Ok(assessment)
 }
 
 /// The gap that leaves a whole kind without data, if any.
