@@ -32,6 +32,25 @@ pub struct TopRisk {
     pub decides: Vec<String>,
 }
 
+impl TopRisk {
+    /// The requirements decided, grouped by framework: `cis-docker-1.6 5.32; pci-dss-4.0.1
+    /// 2.2.6, 7.2.5`; empty when none.
+    pub fn decides_text(&self) -> String {
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        for d in &self.decides {
+            let (fw, req) = d.split_once(' ').unwrap_or((d.as_str(), ""));
+            match groups.iter_mut().find(|(f, _)| *f == fw) {
+                Some((_, reqs)) => reqs.push(req),
+                None => groups.push((fw, vec![req])),
+            }
+        }
+        (groups.iter())
+            .map(|(fw, reqs)| format!("{fw} {}", reqs.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 impl Assessment {
     /// Critical and high failures not covered by a waiver, grouped by asset: assets with the
     /// worst failure first, then those with more such failures, then by kind and name.

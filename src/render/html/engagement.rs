@@ -1,0 +1,122 @@
+//! The HTML report's engagement block: the confidentiality marking and scope at the top of the
+//! page (and on every printed page), the top risks of the executive summary, and the run
+//! provenance beside the target. Values are plain text here; the template escapes them.
+
+use serde::Serialize;
+
+use crate::assessment::Assessment;
+use crate::engagement::NO_SCOPE;
+
+use super::index::Index;
+
+/// What the template shows about the engagement.
+#[derive(Serialize)]
+pub(super) struct EngagementView {
+    /// `Confidential · Example Corp`, printed at the top of the page and of every printed page.
+    header: Option<String>,
+    /// The scope's rows; empty when no scope was declared.
+    scope: Vec<Row>,
+    /// The sentence shown when no scope was declared.
+    no_scope: Option<&'static str>,
+    /// Run provenance rows (account, command line, catalogs, decision files).
+    provenance: Vec<Row>,
+    /// Whether a catalog file overrides a built-in one.
+    overridden: bool,
+    top_risks: Vec<RiskAssetView>,
+    /// Findings listed among the top risks.
+    top_risk_count: usize,
+}
+
+#[derive(Serialize)]
+struct Row {
+    label: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct RiskAssetView {
+    kind: &'static str,
+    name: String,
+    id: String,
+    worst: &'static str,
+    risks: Vec<RiskView>,
+}
+
+#[derive(Serialize)]
+struct RiskView {
+    check_id: String,
+    /// Anchor of the check in the catalogue appendix.
+    anchor: Option<String>,
+    title: String,
+    severity: &'static str,
+    severity_label: &'static str,
+    /// `cis-docker-1.6 5.32; pci-dss-4.0.1 2.2.6, 7.2.5`, or empty.
+    decides: String,
+}
+
+pub(super) fn build(a: &Assessment, ix: &Index) -> EngagementView {
+    let rows = |pairs: Vec<(&'static str, String)>| -> Vec<Row> {
+        pairs
+            .into_iter()
+            .map(|(label, value)| Row {
+                label: label.to_string(),
+                value,
+            })
+            .collect()
+    };
+    let t = &a.snapshot.target;
+    let mut provenance = vec![
+        (
+            "Engine id",
+            t.engine_id.clone().unwrap_or_else(|| "not reported".into()),
+        ),
+        (
+            "Kernel",
+            t.kernel.clone().unwrap_or_else(|| "not reported".into()),
+        ),
+        (
+            "Architecture",
+            t.architecture
+                .clone()
+                .unwrap_or_else(|| "not reported".into()),
+        ),
+        ("Tool", format!("{} {}", a.tool.name, a.tool.version)),
+        ("Catalog SHA-256", a.catalog.sha256.clone()),
+    ];
+    match &a.provenance {
+        Some(p) => provenance.extend(p.rows()),
+        None => provenance.push((
+            "Run provenance",
+            "not recorded (an assessment written by an older dockproof)".to_string(),
+        )),
+    }
+    let top_risks: Vec<RiskAssetView> = (a.top_risks.iter())
+        .map(|asset| RiskAssetView {
+            kind: asset.resource.kind.as_str(),
+            name: asset.resource.name.clone(),
+            id: asset.resource.id.clone(),
+            worst: asset.worst.as_str(),
+            risks: (asset.risks.iter())
+                .map(|r| RiskView {
+                    check_id: r.check_id.clone(),
+                    anchor: ix.check_anchor(&r.check_id).map(str::to_string),
+                    title: r.title.clone(),
+                    severity: r.severity.as_str(),
+                    severity_label: r.severity.label(),
+                    decides: r.decides_text(),
+                })
+                .collect(),
+        })
+        .collect();
+    EngagementView {
+        header: a.scope.as_ref().map(|s| s.header()),
+        scope: a.scope.as_ref().map(|s| rows(s.rows())).unwrap_or_default(),
+        no_scope: a.scope.is_none().then_some(NO_SCOPE),
+        provenance: rows(provenance),
+        overridden: (a.provenance.as_ref()).is_some_and(|p| {
+            (p.catalog_files.iter()).any(|f| f.origin == crate::catalog::CatalogOrigin::Overrides)
+        }),
+        top_risk_count: top_risks.iter().map(|r| r.risks.len()).sum(),
+        top_risks,
+    }
+}
