@@ -359,3 +359,67 @@ fn the_recorded_command_line_never_holds_a_secret_given_on_it() {
     let sha = String::from_utf8_lossy(&sha.stdout);
     assert_eq!(scope["sha256"].as_str(), sha.split_whitespace().next());
 }
+
+#[test]
+fn an_overriding_catalog_is_named_hashed_and_flagged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let controls = dir.path().join("controls");
+    std::fs::create_dir_all(controls.join("checks")).unwrap();
+    let builtin = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/controls/checks/containers.yaml"
+    );
+    let copy = controls.join("checks/containers.yaml");
+    std::fs::copy(builtin, &copy).unwrap();
+    let controls_arg = controls.to_string_lossy().into_owned();
+    let (out, bundle) = report(dir.path(), &["--controls", &controls_arg]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let a: Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("assessment.json")).unwrap()).unwrap();
+    let files = a["provenance"]["catalog_files"].as_array().expect("files");
+    let custom: Vec<&Value> = files.iter().filter(|f| f["origin"] != "builtin").collect();
+    assert_eq!(custom.len(), 1, "{custom:?}");
+    assert_eq!(custom[0]["origin"], "overrides");
+    assert_eq!(custom[0]["name"], copy.to_string_lossy().as_ref());
+    let sha = Command::new("sha256sum")
+        .arg(&copy)
+        .output()
+        .expect("sha256sum");
+    let sha = String::from_utf8_lossy(&sha.stdout);
+    assert_eq!(custom[0]["sha256"].as_str(), sha.split_whitespace().next());
+    let html = std::fs::read_to_string(bundle.join("report.html")).expect("html");
+    assert!(html.contains("class=\"override-warning\""));
+    assert!(html.contains("OVERRIDES a built-in catalog"));
+}
+
+#[test]
+fn a_live_collection_records_the_account_as_id_reports_it() {
+    if !common::engine_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let snapshot = dir.path().join("snapshot.json");
+    let snapshot_arg = snapshot.to_string_lossy().into_owned();
+    let out = common::dockproof(&["collect", "--images", "none", "-o", &snapshot_arg]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let s: Value = serde_json::from_slice(&std::fs::read(&snapshot).unwrap()).unwrap();
+    let account = &s["collection"]["account"];
+    let id = |flag: &str| -> String {
+        let out = Command::new("id").arg(flag).output().expect("id runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(account["uid"].to_string(), id("-u"));
+    assert_eq!(account["gid"].to_string(), id("-g"));
+    assert_eq!(account["user"].as_str(), Some(id("-un").as_str()));
+    assert_eq!(account["root"], id("-u") == "0");
+    let in_docker = id("-Gn").split_whitespace().any(|g| g == "docker");
+    let has_docker_group = std::fs::read_to_string("/etc/group")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("docker:"));
+    if has_docker_group {
+        assert_eq!(account["docker_group"], in_docker);
+    } else {
+        assert!(account.get("docker_group").is_none());
+    }
+}
