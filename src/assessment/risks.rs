@@ -33,18 +33,23 @@ pub struct TopRisk {
 }
 
 impl TopRisk {
-    /// The requirements decided, grouped by framework: `cis-docker-1.6 5.32; pci-dss-4.0.1
-    /// 2.2.6, 7.2.5`; empty when none.
-    pub fn decides_text(&self) -> String {
-        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    /// The requirements decided, grouped by framework in the order first named.
+    pub fn decides_by_framework(&self) -> Vec<(String, Vec<String>)> {
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         for d in &self.decides {
             let (fw, req) = d.split_once(' ').unwrap_or((d.as_str(), ""));
-            match groups.iter_mut().find(|(f, _)| *f == fw) {
-                Some((_, reqs)) => reqs.push(req),
-                None => groups.push((fw, vec![req])),
+            match groups.iter_mut().find(|(f, _)| f == fw) {
+                Some((_, reqs)) => reqs.push(req.to_string()),
+                None => groups.push((fw.to_string(), vec![req.to_string()])),
             }
         }
-        (groups.iter())
+        groups
+    }
+
+    /// [`Self::decides_by_framework`] on one line: `cis-docker-1.6 5.32; pci-dss-4.0.1 2.2.6,
+    /// 7.2.5`; empty when none.
+    pub fn decides_text(&self) -> String {
+        (self.decides_by_framework().iter())
             .map(|(fw, reqs)| format!("{fw} {}", reqs.join(", ")))
             .collect::<Vec<_>>()
             .join("; ")

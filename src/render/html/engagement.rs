@@ -50,8 +50,14 @@ struct RiskView {
     title: String,
     severity: &'static str,
     severity_label: &'static str,
-    /// `cis-docker-1.6 5.32; pci-dss-4.0.1 2.2.6, 7.2.5`, or empty.
-    decides: String,
+    /// Requirement ids decided, per framework id; each id is kept whole on one line.
+    decides: Vec<DecidesView>,
+}
+
+#[derive(Serialize)]
+struct DecidesView {
+    framework: String,
+    requirements: Vec<String>,
 }
 
 pub(super) fn build(a: &Assessment, ix: &Index) -> EngagementView {
@@ -103,7 +109,12 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> EngagementView {
                     title: r.title.clone(),
                     severity: r.severity.as_str(),
                     severity_label: r.severity.label(),
-                    decides: r.decides_text(),
+                    decides: (r.decides_by_framework().into_iter())
+                        .map(|(framework, requirements)| DecidesView {
+                            framework,
+                            requirements,
+                        })
+                        .collect(),
                 })
                 .collect(),
         })
