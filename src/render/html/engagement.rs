@@ -131,3 +131,26 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> EngagementView {
         top_risks,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engagement::EngagementScope;
+    use crate::render::fixture::sample_assessment;
+    use crate::render::Renderer;
+
+    #[test]
+    fn scope_values_are_text_never_markup() {
+        let mut a = sample_assessment();
+        let yaml = "entity: \"<script>alert(1)</script>\"\nmarking: \"<b>TLP:RED</b>\"\n";
+        a.scope = Some(EngagementScope::parse(yaml, "scope.yaml").unwrap());
+        let mut out = Vec::new();
+        crate::render::html::HtmlRenderer
+            .render(&a, &mut out)
+            .unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(!html.contains("<script>alert(1)"));
+        assert!(!html.contains("<b>TLP:RED</b>"));
+        assert!(html.contains("&lt;b&gt;TLP:RED&lt;&#x2F;b&gt;"));
+        assert!(!html.contains(crate::engagement::NO_SCOPE));
+    }
+}
