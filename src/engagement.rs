@@ -14,6 +14,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use sha2::{Digest, Sha256};
+
+use crate::provenance::InputFile;
 use crate::scope::HostProfile;
 
 /// Largest scope file read; real ones are a few hundred bytes.
@@ -107,10 +110,16 @@ pub enum ScopeError {
 }
 
 impl EngagementScope {
-    /// Reads and validates a scope file.
-    pub fn load(path: &Path) -> Result<Self, ScopeError> {
+    /// Reads and validates a scope file; also returns it as an input of the run, with the
+    /// SHA-256 of the bytes read, for the provenance record.
+    pub fn load(path: &Path) -> Result<(Self, InputFile), ScopeError> {
         let text = crate::input::read_to_string(path, "scope file", MAX_SCOPE_FILE)?;
-        Self::parse(&text, &path.display().to_string())
+        let input = InputFile {
+            role: "scope".to_string(),
+            path: path.display().to_string(),
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        };
+        Ok((Self::parse(&text, &path.display().to_string())?, input))
     }
 
     /// Parses and validates the text of a scope file named `file` in messages.

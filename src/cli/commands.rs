@@ -269,18 +269,11 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
     }
     // --- engagement scope (--scope) ---
     if let Some(path) = &evaluation.scope {
-        let text = dockproof::input::read_to_string(
-            path,
-            "scope file",
-            dockproof::engagement::MAX_SCOPE_FILE,
-        )
-        .code(EXIT_INPUT)?;
-        record("scope", path, &text);
-        let parsed =
-            dockproof::engagement::EngagementScope::parse(&text, &path.display().to_string())
-                .context("invalid scope file")
-                .code(EXIT_INPUT)?;
+        let (parsed, input) = dockproof::engagement::EngagementScope::load(path)
+            .context("invalid scope file")
+            .code(EXIT_INPUT)?;
         scope = Some(parsed);
+        decisions.inputs.push(input);
     }
     decisions.waivers = waivers;
     decisions.attestations = attestations;
