@@ -423,3 +423,69 @@ fn a_live_collection_records_the_account_as_id_reports_it() {
         assert!(account.get("docker_group").is_none());
     }
 }
+
+#[test]
+fn printing_the_html_puts_the_marking_on_every_page() {
+    let chromium = std::env::var_os("CHROMIUM")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/usr/bin/chromium".into());
+    if !chromium.exists() || !poppler_available() {
+        let message =
+            "chromium not found: install it (apt-get install -y chromium) to print report.html";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}");
+        }
+        eprintln!("SKIPPED: {message}");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = dir.path().join("bundle");
+    let bundle_arg = bundle.to_string_lossy().into_owned();
+    let hardened = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/hardened-host.snapshot.json"
+    );
+    let out = common::dockproof(&[
+        "report",
+        hardened,
+        "--format",
+        "html",
+        "--scope",
+        SCOPE,
+        "--out",
+        &bundle_arg,
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let printed = dir.path().join("printed.pdf");
+    let status = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", printed.display()))
+        .arg(format!("file://{}", bundle.join("report.html").display()))
+        .output()
+        .expect("chromium runs");
+    assert!(printed.is_file(), "{}", common::stderr(&status));
+    let text = pdf_text(&printed);
+    let pages: Vec<&str> = text
+        .split('\x0c')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert!(pages.len() > 3, "{} pages", pages.len());
+    for (i, page) in pages.iter().enumerate() {
+        assert!(
+            flat(page).contains(
+                "Confidential - prepared for Example Payments Ltd · Example Payments Ltd"
+            ),
+            "marking not on printed page {}",
+            i + 1
+        );
+    }
+}

@@ -14,6 +14,10 @@ use super::index::Index;
 pub(super) struct EngagementView {
     /// `Confidential · Example Corp`, printed at the top of the page and of every printed page.
     header: Option<String>,
+    /// The same as the content of a CSS string: every character other than an ASCII letter,
+    /// digit or space written as a CSS escape, so neither the HTML escaper nor CSS can read
+    /// anything into it.
+    header_css: Option<String>,
     /// The scope's rows; empty when no scope was declared.
     scope: Vec<Row>,
     /// The sentence shown when no scope was declared.
@@ -121,6 +125,7 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> EngagementView {
         .collect();
     EngagementView {
         header: a.scope.as_ref().map(|s| s.header()),
+        header_css: a.scope.as_ref().map(|s| css_string(&s.header())),
         scope: a.scope.as_ref().map(|s| rows(s.rows())).unwrap_or_default(),
         no_scope: a.scope.is_none().then_some(NO_SCOPE),
         provenance: rows(provenance),
@@ -130,6 +135,20 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> EngagementView {
         top_risk_count: top_risks.iter().map(|r| r.risks.len()).sum(),
         top_risks,
     }
+}
+
+/// `s` as the inside of a double-quoted CSS string, using only letters, digits, spaces and
+/// `\XXXXXX ` escapes.
+fn css_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == ' ' {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\{:06X} ", u32::from(c)));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -152,5 +171,15 @@ mod tests {
         assert!(!html.contains("<b>TLP:RED</b>"));
         assert!(html.contains("&lt;b&gt;TLP:RED&lt;&#x2F;b&gt;"));
         assert!(!html.contains(crate::engagement::NO_SCOPE));
+        // In the print stylesheet the marking is escaped for CSS.
+        assert!(html.contains("content: \"\\00003C b\\00003E TLP\\00003A RED"));
+    }
+
+    #[test]
+    fn css_strings_hold_only_safe_characters() {
+        assert_eq!(
+            super::css_string("A b\"</style>"),
+            "A b\\000022 \\00003C \\00002F style\\00003E "
+        );
     }
 }
