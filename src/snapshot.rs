@@ -87,6 +87,55 @@ pub struct Collection {
     /// was taken by a dockproof without inventories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_inventory: Option<String>,
+    /// The local account that ran the collection and its privilege; absent from snapshots of
+    /// older versions and where `/proc/self/status` could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<CollectorAccount>,
+}
+
+/// The account a collection ran as, on the machine that ran dockproof (for an ssh:// engine
+/// that is not the engine's host: the remote account is the ssh user of the endpoint).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorAccount {
+    /// Effective user id.
+    pub uid: u32,
+    /// User name from the local `/etc/passwd`, when it lists the uid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Effective group id.
+    pub gid: u32,
+    /// Names (or numbers, when `/etc/group` does not list them) of the supplementary groups.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Whether the effective uid is 0.
+    pub root: bool,
+    /// Whether the account is in the local `docker` group (root-equivalent on a host whose
+    /// engine socket is group-owned by it); `None` when `/etc/group` has no such group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_group: Option<bool>,
+}
+
+impl CollectorAccount {
+    /// `root (uid 0)` or `alice (uid 1000), member of the docker group` for a report.
+    pub fn describe(&self) -> String {
+        let who = match &self.user {
+            Some(u) => format!("{u} (uid {})", self.uid),
+            None => format!("uid {}", self.uid),
+        };
+        let privilege = if self.root {
+            "root: full privilege on this machine"
+        } else {
+            match self.docker_group {
+                Some(true) => {
+                    "not root; member of the docker group (root-equivalent through the engine)"
+                }
+                Some(false) => "not root; not in the docker group",
+                None => "not root; no docker group on this machine",
+            }
+        };
+        format!("{who}, {privilege}")
+    }
 }
 
 /// Identity of the observed host and engine.

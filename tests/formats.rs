@@ -76,6 +76,7 @@ fn render_all() -> Bundle {
         .args(["report", INSECURE, "--format", "csv,sarif,junit,oscal,json"])
         .args(["--waivers", "samples/waivers.yaml"])
         .args(["--attestations", "samples/attestations.yaml"])
+        .args(["--scope", "samples/scope.yaml"])
         .arg("--out")
         .arg(&path)
         .output()
@@ -186,6 +187,68 @@ fn oscal_validates_against_the_oscal_assessment_results_schema() {
         })
         .collect();
     assert_eq!(attested.len(), 3, "three attestations apply");
+}
+
+/// Every `uuid` value anywhere in `v`.
+fn uuids_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if k == "uuid" => out.push(s.clone()),
+                    _ => uuids_in(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| uuids_in(i, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn oscal_uuids_are_version_5_and_reproducible_and_the_scope_names_the_parties() {
+    let bundle = render_all();
+    let oscal = bundle.json("oscal-assessment-results.json");
+    let assessment = bundle.json("assessment.json");
+    let mut all = Vec::new();
+    uuids_in(&oscal, &mut all);
+    assert!(all.len() > 100, "{} uuids", all.len());
+    for u in &all {
+        let parsed = uuid::Uuid::parse_str(u).unwrap_or_else(|e| panic!("{u}: {e}"));
+        assert_eq!(parsed.get_version_num(), 5, "{u}");
+        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122, "{u}");
+    }
+    // Components are named after their resource: recompute each from assessment.json.
+    let components = oscal["assessment-results"]["results"][0]["local-definitions"]["components"]
+        .as_array()
+        .expect("components");
+    assert!(!components.is_empty());
+    for c in components {
+        let prop = |name: &str| -> String {
+            c["props"]
+                .as_array()
+                .and_then(|props| props.iter().find(|p| p["name"] == name))
+                .and_then(|p| p["value"].as_str())
+                .unwrap_or_else(|| panic!("component without {name}: {c}"))
+                .to_string()
+        };
+        let (kind, id) = (prop("resource-kind"), prop("resource-id"));
+        assert!(
+            assessment["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .any(|r| r["resource"]["kind"] == kind.as_str()
+                    && r["resource"]["id"] == id.as_str()),
+            "component {kind} {id} names no resource of assessment.json"
+        );
+        let name = format!("component|{kind}|{id}");
+        let expected = uuid::Uuid::new_v5(&dockproof::render::oscal::NAMESPACE, name.as_bytes());
+        assert_eq!(c["uuid"], expected.to_string(), "{kind} {id}");
+    }
+    let metadata = &oscal["assessment-results"]["metadata"];
+    assert_eq!(metadata["props"][0]["name"], "marking");
+    assert_eq!(metadata["parties"][0]["name"], "Example Payments Ltd");
 }
 
 #[test]

@@ -18,7 +18,10 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 pub mod migrate;
 mod requirement;
+mod risks;
 mod selection;
+
+pub use risks::{RiskAsset, TopRisk, TOP_RISK_THRESHOLD};
 
 pub use requirement::{
     AppliedAttestation, AssessmentMode, AttestationRecord, AttestationState, AttestedVerdict,
@@ -68,6 +71,17 @@ pub struct Assessment {
     /// when the assessment was not made by the command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Configuration>,
+    /// The engagement scope declared with `--scope`; `null` when none was (reports then say so).
+    #[serde(default)]
+    pub scope: Option<crate::engagement::EngagementScope>,
+    /// How this assessment was produced (account, command line, catalogs, input files); absent
+    /// from assessments written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::provenance::Provenance>,
+    /// Unwaived critical and high failures by asset, as [`Assessment::compute_top_risks`] gives
+    /// them when the assessment is made; every report's executive summary lists these.
+    #[serde(default)]
+    pub top_risks: Vec<RiskAsset>,
 }
 
 /// One earlier scan, as a trend chart plots it.

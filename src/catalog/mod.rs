@@ -100,6 +100,31 @@ pub struct Catalog {
     pub sources: Vec<String>,
     /// SHA-256 over every file's name and content, in load order.
     pub sha256: String,
+    /// Every file loaded with its own hash and where it came from, in load order.
+    pub files: Vec<CatalogFile>,
+}
+
+/// Where a catalog file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CatalogOrigin {
+    /// Shipped inside the binary.
+    Builtin,
+    /// Given with `--controls` in place of a built-in file of the same path: its checks can
+    /// be made to pass whatever the host holds.
+    Overrides,
+    /// Given with `--controls` in addition to the built-in files.
+    Added,
+}
+
+/// One catalog file as loaded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CatalogFile {
+    /// `builtin:checks/containers.yaml` or the path given.
+    pub name: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    pub origin: CatalogOrigin,
 }
 
 /// A catalog file before parsing.
@@ -228,6 +253,7 @@ impl Catalog {
             checks,
             frameworks,
             params,
+            files: files.iter().map(catalog_file).collect(),
             sources: files.into_iter().map(|f| f.display).collect(),
             sha256: hex::encode(hasher.finalize()),
         })
@@ -301,6 +327,21 @@ fn builtin_files() -> Vec<SourceFile> {
             text: text.to_string(),
         })
         .collect()
+}
+
+fn catalog_file(f: &SourceFile) -> CatalogFile {
+    let origin = if f.display.starts_with("builtin:") {
+        CatalogOrigin::Builtin
+    } else if builtin::BUILTIN.iter().any(|(rel, _)| *rel == f.relative) {
+        CatalogOrigin::Overrides
+    } else {
+        CatalogOrigin::Added
+    };
+    CatalogFile {
+        name: f.display.clone(),
+        sha256: hex::encode(Sha256::digest(f.text.as_bytes())),
+        origin,
+    }
 }
 
 /// Adds `extra` to `files`; a file with the relative path of an existing one replaces it.

@@ -34,6 +34,7 @@ pub fn evaluate_and_write(
         attestations: prepared.decisions.attestations,
         selection: prepared.decisions.selection,
     };
+    let (scope, inputs) = (prepared.decisions.scope, prepared.decisions.inputs);
     let catalog = &prepared.catalog;
     let sha = bundle::sha256_bytes(bytes);
     let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
@@ -60,6 +61,18 @@ pub fn evaluate_and_write(
         }
         assessment.trend = history.points;
     }
+    // --- engagement scope and run provenance ---
+    assessment.scope = scope;
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assessment.provenance = Some(dockproof::provenance::Provenance::new(
+        &args,
+        catalog,
+        snapshot.collection.account.clone(),
+        &evaluation.frameworks,
+        inputs,
+    ));
     // The summary goes where it does not mix with the result: stdout beside a bundle, stderr
     // when assessment.json itself is streamed to stdout.
     let summary_stream = match &prepared.sink {

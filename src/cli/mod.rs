@@ -271,6 +271,12 @@ pub struct EvaluationArgs {
     pub selection: select::SelectArgs,
     #[command(flatten)]
     pub config: config::ConfigArgs,
+    /// YAML file declaring the engagement: assessed entity, environment, this host's role and
+    /// labels, assessor, operator, report id, period, confidentiality marking and notes
+    /// (see samples/scope.yaml). Every report carries it; without it each says that no scope
+    /// was declared.
+    #[arg(long, value_name = "FILE")]
+    pub scope: Option<PathBuf>,
 }
 
 /// Where and what to write.

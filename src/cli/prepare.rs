@@ -41,6 +41,9 @@ pub struct Decisions {
     pub waivers: Vec<evaluate::Waiver>,
     pub attestations: Vec<evaluate::Attestation>,
     pub selection: evaluate::Selection,
+    pub scope: Option<dockproof::engagement::EngagementScope>,
+    /// The decision files read, with their hashes, for the run provenance.
+    pub inputs: Vec<dockproof::provenance::InputFile>,
 }
 
 /// Reads and checks every input of `scan` or `report` that does not come from the target.
@@ -142,19 +145,41 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
             .code(EXIT_INPUT)?,
         ..Decisions::default()
     };
+    let mut record = |role: &str, path: &Path, text: &str| {
+        decisions.inputs.push(dockproof::provenance::InputFile {
+            role: role.to_string(),
+            path: path.display().to_string(),
+            sha256: dockproof::bundle::sha256_bytes(text.as_bytes()),
+        })
+    };
+    let mut waivers = Vec::new();
+    let mut attestations = Vec::new();
     if let Some(path) = &evaluation.waivers {
         let name = path.display().to_string();
-        decisions.waivers = evaluate::parse_waivers(&read(path, "waiver file")?, &name, catalog)
+        let text = read(path, "waiver file")?;
+        record("waivers", path, &text);
+        waivers = evaluate::parse_waivers(&text, &name, catalog)
             .context("invalid waivers")
             .code(EXIT_INPUT)?;
     }
     if let Some(path) = &evaluation.attestations {
         let name = path.display().to_string();
-        decisions.attestations =
-            evaluate::parse_attestations(&read(path, "attestation file")?, &name, catalog)
-                .context("invalid attestations")
-                .code(EXIT_INPUT)?;
+        let text = read(path, "attestation file")?;
+        record("attestations", path, &text);
+        attestations = evaluate::parse_attestations(&text, &name, catalog)
+            .context("invalid attestations")
+            .code(EXIT_INPUT)?;
     }
+    // --- engagement scope (--scope) ---
+    if let Some(path) = &evaluation.scope {
+        let (parsed, input) = dockproof::engagement::EngagementScope::load(path)
+            .context("invalid scope file")
+            .code(EXIT_INPUT)?;
+        decisions.scope = Some(parsed);
+        decisions.inputs.push(input);
+    }
+    decisions.waivers = waivers;
+    decisions.attestations = attestations;
     Ok(decisions)
 }
 

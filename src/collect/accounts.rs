@@ -134,6 +134,59 @@ impl Accounts {
     }
 }
 
+/// The account this process runs as: ids from `/proc/self/status`, names from this machine's
+/// own `/etc/passwd` and `/etc/group` (not the host root's: the collector runs here). `None`
+/// when the status file cannot be read.
+pub(crate) fn running_account() -> Option<crate::snapshot::CollectorAccount> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let users = std::fs::read_to_string("/etc/passwd")
+        .map(|t| parse_passwd(&t))
+        .unwrap_or_default();
+    let groups = std::fs::read_to_string("/etc/group")
+        .map(|t| parse_group(&t))
+        .unwrap_or_default();
+    account_from(&status, &users, &groups)
+}
+
+fn account_from(
+    status: &str,
+    users: &[User],
+    groups: &[Group],
+) -> Option<crate::snapshot::CollectorAccount> {
+    let field = |name: &str| -> Option<Vec<u32>> {
+        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
+        Some(
+            line.split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect(),
+        )
+    };
+    // Real, effective, saved, filesystem: the effective id decides access.
+    let uid = *field("Uid:")?.get(1)?;
+    let gid = *field("Gid:")?.get(1)?;
+    let supplementary = field("Groups:").unwrap_or_default();
+    let user = users.iter().find(|u| u.uid == uid).map(|u| u.name.clone());
+    let name_of = |g: u32| {
+        groups
+            .iter()
+            .find(|e| e.gid == g)
+            .map_or_else(|| g.to_string(), |e| e.name.clone())
+    };
+    let docker_group = groups.iter().find(|g| g.name == "docker").map(|d| {
+        gid == d.gid
+            || supplementary.contains(&d.gid)
+            || user.as_ref().is_some_and(|u| d.members.contains(u))
+    });
+    Some(crate::snapshot::CollectorAccount {
+        uid,
+        user,
+        gid,
+        groups: supplementary.into_iter().map(name_of).collect(),
+        root: uid == 0,
+        docker_group,
+    })
+}
+
 /// Lines of a colon-separated account file, skipping blanks, comments and NIS `+`/`-` entries.
 fn records(text: &str) -> impl Iterator<Item = Vec<&str>> {
     text.lines()
@@ -275,5 +328,25 @@ mod tests {
         assert_eq!(acc.group_name(998).as_deref(), Some("docker"));
         assert_eq!(gaps.len(), 1);
         assert_eq!(gaps[0].source, "host:/etc/passwd");
+    }
+
+    #[test]
+    fn the_running_account_takes_the_effective_ids_and_names_the_docker_group() {
+        let status =
+            "Name:\tx\nUid:\t1000\t1001\t1001\t1001\nGid:\t100\t100\t100\t100\nGroups:\t27 999 \n";
+        let users = parse_passwd("alice:x:1000:100::/:/bin/sh\nbob:x:1001:100::/:/bin/sh\n");
+        let groups = parse_group("sudo:x:27:\ndocker:x:999:\n");
+        let a = account_from(status, &users, &groups).unwrap();
+        assert_eq!(a.uid, 1001);
+        assert_eq!(a.user.as_deref(), Some("bob"));
+        assert_eq!(a.groups, ["sudo", "docker"]);
+        assert_eq!(a.docker_group, Some(true));
+        assert!(!a.root);
+        let none = parse_group("sudo:x:27:\n");
+        assert_eq!(
+            account_from(status, &users, &none).unwrap().docker_group,
+            None
+        );
+        assert!(account_from("Name: x\n", &users, &groups).is_none());
     }
 }

@@ -38,6 +38,13 @@ mod ssh_pool;
 mod ssh_stage;
 mod units;
 
+/// Replaces secrets in free text (`scheme://user:password@host`, `NAME=secret`, token shapes)
+/// by the credential marker; `None` when nothing changed. Used for the command line recorded in
+/// an assessment's provenance.
+pub fn redact_text(text: &str) -> Option<String> {
+    redact::text(text)
+}
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -219,6 +226,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
             include_stopped: opts.include_stopped,
             host_root,
             image_inventory: Some(opts.images.as_str().to_string()),
+            account: accounts::running_account(),
         },
         target,
         engine,

@@ -24,6 +24,8 @@
 
 mod command;
 
+pub(crate) use command::text;
+
 use serde_json::Value;
 
 use crate::snapshot::{looks_like_credential, redact_env, REDACTED, REDACTED_CREDENTIAL};

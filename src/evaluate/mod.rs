@@ -221,7 +221,7 @@ pub fn evaluate_with_vulnerabilities(
     let attestation_register =
         attestations::apply(&mut framework_results, &opts.attestations, today);
     let summary = summarize(&results);
-    Ok(Assessment {
+    let mut assessment = Assessment {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::current(),
         generated_at: opts.now,
@@ -247,7 +247,12 @@ pub fn evaluate_with_vulnerabilities(
             excluded_resources,
         }),
         configuration: None,
-    })
+        scope: None,
+        provenance: None,
+        top_risks: Vec::new(),
+    };
+    assessment.top_risks = assessment.compute_top_risks();
+    Ok(assessment)
 }
 
 /// The gap that leaves a whole kind without data, if any.

@@ -15,6 +15,7 @@ fn snapshot(containers: Vec<Value>) -> Snapshot {
             include_stopped: true,
             host_root: "/".into(),
             image_inventory: None,
+            account: None,
         },
         target: Target {
             docker_host: "unix:///var/run/docker.sock".into(),

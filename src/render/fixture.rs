@@ -521,7 +521,7 @@ pub(crate) fn sample_assessment() -> Assessment {
             *summary.failed_by_severity.entry(r.severity).or_default() += 1;
         }
     }
-    Assessment {
+    let mut a = Assessment {
         schema_version: SCHEMA_VERSION,
         tool: tool(),
         generated_at: at(30),
@@ -576,7 +576,12 @@ pub(crate) fn sample_assessment() -> Assessment {
         images: None,
         selection: None,
         configuration: None,
-    }
+        scope: None,
+        provenance: None,
+        top_risks: Vec::new(),
+    };
+    a.top_risks = a.compute_top_risks();
+    a
 }
 
 /// The fixture with registers: the `nginx:1.25` registry failure waived (W-1, active), an

@@ -26,6 +26,7 @@ use super::{RenderError, Renderer};
 
 mod anchors;
 mod counts;
+mod engagement;
 mod findings;
 mod images;
 mod index;

@@ -29,16 +29,16 @@
 //! Requirement ids such as `164.312(a)(1)` are not OSCAL tokens, so `target-id` is a sanitised
 //! `<framework>_<requirement>` and the original id is kept in the target title.
 //!
-//! UUIDs are UUIDv5-shaped (version nibble 5, RFC 4122 variant) and derived from SHA-256 of
-//! stable names (snapshot hash, check id, fingerprint, …): the same assessment always renders
-//! to the same bytes. OSCAL forbids empty arrays, so empty lists are omitted.
+//! UUIDs are RFC 4122 version 5 UUIDs of stable names (snapshot hash, check id, fingerprint, …)
+//! in a fixed project namespace (`oscal/ids.rs`): the same assessment always renders to the same
+//! bytes. The engagement scope fills the metadata's parties, roles and marking
+//! (`oscal/document.rs`). OSCAL forbids empty arrays, so empty lists are omitted.
 
 use std::collections::HashMap;
 use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::assessment::{
     Assessment, AttestationRecord, AttestationState, CheckResult, ResourceKind, Status,
@@ -48,7 +48,14 @@ use crate::assessment::{
 use super::csv::compact_evidence;
 use super::{RenderError, Renderer};
 
+mod document;
 mod findings;
+mod ids;
+
+use document::document;
+pub(crate) use ids::uuid;
+pub use ids::NAMESPACE;
+use ids::{attestation_uuid, component_uuid, observation_uuid, risk_uuid, token, Ids};
 
 /// The OSCAL version declared in `metadata.oscal-version`.
 pub const OSCAL_VERSION: &str = "1.1.2";
@@ -73,43 +80,6 @@ impl Renderer for OscalRenderer {
     }
 }
 
-/// A UUIDv5-shaped identifier from SHA-256 of `name`.
-pub(crate) fn uuid(name: &str) -> String {
-    let digest = Sha256::digest(format!("dockproof-oscal:{name}").as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&digest[..16]);
-    b[6] = (b[6] & 0x0f) | 0x50;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-/// An OSCAL token (`[letter or _][letters, digits, . - _]*`) from any id.
-fn token(s: &str) -> String {
-    let mut t: String = s
-        .chars()
-        .filter(|&c| c != ')')
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if !t.starts_with(|c: char| c.is_alphabetic() || c == '_') {
-        t.insert(0, '_');
-    }
-    t
-}
-
 fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
@@ -127,89 +97,8 @@ fn put_list(obj: &mut Map<String, Value>, key: &str, items: Vec<Value>) {
     }
 }
 
-/// Ids shared by the parts of one document.
-struct Ids {
-    seed: String,
-    snapshot: String,
-    plan: String,
-}
-
-fn component_uuid(kind: ResourceKind, id: &str) -> String {
-    uuid(&format!("component|{}|{id}", kind.as_str()))
-}
-
-fn observation_uuid(ids: &Ids, r: &CheckResult) -> String {
-    uuid(&format!(
-        "observation|{}|{}|{}|{}",
-        ids.seed, r.check_id, r.fingerprint, r.resource.id
-    ))
-}
-
 fn observed(r: &CheckResult) -> bool {
     matches!(r.status, Status::Fail | Status::Error | Status::Pass)
-}
-
-fn document(a: &Assessment) -> Value {
-    let ids = Ids {
-        seed: format!(
-            "{}|{}|{}",
-            a.snapshot.sha256,
-            a.catalog.sha256,
-            time(&a.generated_at)
-        ),
-        snapshot: uuid(&format!("resource|snapshot|{}", a.snapshot.sha256)),
-        plan: uuid(&format!("resource|plan|{}", a.catalog.sha256)),
-    };
-    let host = a
-        .snapshot
-        .target
-        .hostname
-        .clone()
-        .unwrap_or_else(|| a.snapshot.target.docker_host.clone());
-    json!({
-        "assessment-results": {
-            "uuid": uuid(&format!("assessment-results|{}", ids.seed)),
-            "metadata": {
-                "title": format!("dockproof assessment results for {host}{}", a.snapshot.target.fallback.as_ref().map(|f| format!(" ({f})")).unwrap_or_default()),
-                "last-modified": time(&a.generated_at),
-                "version": a.tool.version,
-                "oscal-version": OSCAL_VERSION,
-                "remarks": "Technical evidence collected from one Docker host. This document \
-                            does not state that the host is compliant with any framework: \
-                            requirements assessed as partial or manual need evidence only a \
-                            person can collect.",
-            },
-            "import-ap": {
-                "href": format!("#{}", ids.plan),
-                "remarks": "dockproof writes no OSCAL assessment plan. This reference points at \
-                            the back-matter resource that describes the implicit plan: the check \
-                            catalog identified by its SHA-256.",
-            },
-            "results": [result(a, &ids, &host)],
-            "back-matter": { "resources": [
-                {
-                    "uuid": ids.plan,
-                    "title": "Implicit assessment plan: the dockproof check catalog",
-                    "description": format!(
-                        "Checks, rules and framework mappings from {} (catalog SHA-256 {}).",
-                        a.catalog.sources.join(", "),
-                        a.catalog.sha256
-                    ),
-                    "rlinks": [{ "href": "assessment.json", "media-type": "application/json" }],
-                },
-                {
-                    "uuid": ids.snapshot,
-                    "title": "snapshot.json",
-                    "description": "The evidence collected from the host, as evaluated.",
-                    "rlinks": [{
-                        "href": "snapshot.json",
-                        "media-type": "application/json",
-                        "hashes": [{ "algorithm": "SHA-256", "value": a.snapshot.sha256 }],
-                    }],
-                },
-            ]},
-        }
-    })
 }
 
 fn result(a: &Assessment, ids: &Ids, host: &str) -> Value {
@@ -411,18 +300,6 @@ pub(crate) fn sentence(text: &str) -> String {
     }
 }
 
-fn risk_uuid(ids: &Ids, w: &WaiverRecord) -> String {
-    uuid(&format!("risk|{}|{}", ids.seed, w.id))
-}
-
-fn attestation_uuid(ids: &Ids, framework: &str, requirement: &str) -> String {
-    uuid(&format!(
-        "attestation|{}|{framework}|{requirement}",
-        ids.seed
-    ))
-}
-
-/// An active waiver as an accepted risk (`deviation-approved`), tied to the failures it covers.
 fn waiver_risk(a: &Assessment, ids: &Ids, w: &WaiverRecord) -> Value {
     let mut statement = format!("Waiver {} (from {})", w.id, w.source);
     if let Some(by) = &w.approved_by {
@@ -528,29 +405,6 @@ mod tests {
         let mut buf = Vec::new();
         OscalRenderer.render(a, &mut buf).expect("render");
         serde_json::from_slice(&buf).expect("JSON")
-    }
-
-    #[test]
-    fn uuids_are_deterministic_version_5_shaped() {
-        let u = uuid("x");
-        assert_eq!(u, uuid("x"));
-        assert_ne!(u, uuid("y"));
-        assert_eq!(u, "4a53941d-6158-56d3-9729-ff9578359154");
-        let b = u.as_bytes();
-        assert_eq!(
-            (u.len(), b[8], b[13], b[18], b[23]),
-            (36, b'-', b'-', b'-', b'-')
-        );
-        assert_eq!(b[14], b'5');
-        assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{u}");
-    }
-
-    #[test]
-    fn tokens_are_valid_oscal_tokens() {
-        assert_eq!(token("pci-dss-4.0.1_2.2.5"), "pci-dss-4.0.1_2.2.5");
-        assert_eq!(token("hipaa_164.312(a)(1)"), "hipaa_164.312_a_1");
-        assert_eq!(token("5.5"), "_5.5");
-        assert_eq!(token("a b/c"), "a_b_c");
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! The document is reproducible: its creation date is the assessment's `generated_at`, never the
 //! clock. Like every report it describes technical evidence and is not a statement of compliance.
 
+mod engagement;
 mod findings;
 mod images;
 mod layout;
@@ -77,8 +78,9 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     let mut pages = Pages::new(&fonts);
 
     sections::cover(&mut pages, a);
-    sections::scope(&mut pages, a);
+    // The executive summary comes straight after the cover, before scope and method.
     sections::summary(&mut pages, a);
+    sections::scope(&mut pages, a);
     trend::trend(&mut pages, a);
     for fw in &a.frameworks {
         matrix::matrix(&mut pages, a, fw);
@@ -91,7 +93,8 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     sections::appendix(&mut pages, a, written);
 
     let footer = format!("{title} · {} {}", a.tool.name, a.tool.version);
-    pages.finish(&mut doc, &footer);
+    let header = engagement::page_header(a);
+    pages.finish(&mut doc, &footer, header.as_deref());
     subset::subset_fonts(&mut doc, &fonts);
 
     let info = &mut doc.metadata.info;

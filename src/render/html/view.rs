@@ -55,6 +55,8 @@ pub(super) struct Report {
     trend: Option<TrendView>,
     /// What the requirement evidence states mean.
     legend: Vec<LegendRow>,
+    /// Marking, scope, top risks and run provenance.
+    engagement: super::engagement::EngagementView,
 }
 
 #[derive(Serialize)]
@@ -143,6 +145,7 @@ pub(super) fn build(a: &Assessment, ix: &Index) -> Report {
     let option = |value: &str, label: &str| field(label, value);
 
     Report {
+        engagement: super::engagement::build(a, ix),
         title: format!("Docker host assessment: {hostname}"),
         target: vec![
             field("Docker host", t.endpoint_label()),

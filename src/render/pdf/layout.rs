@@ -40,6 +40,8 @@ pub(super) enum Face {
 /// Text colours used by the report.
 pub(super) const BLACK: (f32, f32, f32) = (0.1, 0.1, 0.12);
 pub(super) const GREY: (f32, f32, f32) = (0.4, 0.4, 0.45);
+/// Colour of the confidentiality marking at the top of every page.
+const MARKING: (f32, f32, f32) = (0.48, 0.11, 0.07);
 
 struct FontEntry {
     id: FontId,
@@ -359,9 +361,10 @@ impl<'f> Pages<'f> {
         self.y -= points;
     }
 
-    /// Adds the footer ("page N of M" and `left`) to every page and hands the pages and the
+    /// Adds the footer ("page N of M" and `left`) and the `header` (the confidentiality marking
+    /// and entity, wrapped to at most two lines) to every page and hands the pages and the
     /// outline to `doc`.
-    pub(super) fn finish(self, doc: &mut PdfDocument, left: &str) {
+    pub(super) fn finish(self, doc: &mut PdfDocument, left: &str, header: Option<&str>) {
         let total = self.pages.len();
         let fonts = self.fonts;
         let size = 8.0;
@@ -378,6 +381,13 @@ impl<'f> Pages<'f> {
             footer.rect(MARGIN, 44.0, TEXT_W, 0.5, GREY);
             footer.text_at(MARGIN, 32.0, Face::Sans, size, GREY, left);
             footer.text_at(PAGE_W - MARGIN - w, 32.0, Face::Sans, size, GREY, &label);
+            if let Some(header) = header {
+                let lines = fonts.wrap(Face::Bold, size, header, TEXT_W);
+                for (n, line) in lines.iter().take(2).enumerate() {
+                    let baseline = PAGE_H - 24.0 - n as f32 * leading(size);
+                    footer.text_at(MARGIN, baseline, Face::Bold, size, MARKING, line);
+                }
+            }
             let ops = footer.pages.pop().unwrap_or_default();
             pages.push(PdfPage::new(Pt(PAGE_W).into(), Pt(PAGE_H).into(), ops));
         }

@@ -1,4 +1,4 @@
-//! The sections of `report.pdf`, in reading order: cover, scope and method, executive summary and
+//! The sections of `report.pdf`, in reading order: cover, executive summary, scope and method and
 //! the appendix (the requirement matrices and the states' legend are in `matrix.rs`, the findings
 //! detail in `findings.rs`).
 
@@ -44,7 +44,7 @@ fn or_unreported(v: &Option<String>) -> &str {
 }
 
 /// Label and value rows without borders.
-fn fields(p: &mut Pages, rows: &[(&str, String, Face)]) {
+pub(super) fn fields(p: &mut Pages, rows: &[(&str, String, Face)]) {
     let label_w = 150.0;
     for (label, value, face) in rows {
         let size = if *face == Face::Mono { SMALL } else { BODY };
@@ -73,7 +73,10 @@ pub(super) fn cover(p: &mut Pages, a: &Assessment) {
     );
     p.y -= 40.0;
     p.paragraph(MARGIN, TEXT_W, Face::Sans, 16.0, host_name(a));
-    p.gap(30.0);
+    p.gap(20.0);
+    // --- engagement scope: first on the cover ---
+    super::engagement::cover_scope(p, a);
+    p.gap(10.0);
     fields(
         p,
         &[
@@ -130,6 +133,7 @@ pub(super) fn cover(p: &mut Pages, a: &Assessment) {
 
 pub(super) fn scope(p: &mut Pages, a: &Assessment) {
     let s = &a.snapshot;
+    p.new_page();
     p.heading("Scope and method", 16.0, Some("Scope and method"));
     p.heading("What was collected", 11.5, None);
     let stopped = if s.include_stopped {
@@ -215,6 +219,8 @@ pub(super) fn scope(p: &mut Pages, a: &Assessment) {
         Face::Mono,
     ));
     fields(p, &rows);
+    // --- run provenance ---
+    super::engagement::provenance(p, a);
 }
 
 pub(super) fn columns(spec: &[(&'static str, f32)]) -> Vec<Column> {
@@ -261,7 +267,6 @@ fn bars(p: &mut Pages, title: &str, items: &[(&str, usize, (f32, f32, f32))]) {
 }
 
 pub(super) fn summary(p: &mut Pages, a: &Assessment) {
-    p.new_page();
     p.heading("Executive summary", 16.0, Some("Executive summary"));
     let failed = a.summary.by_status.get(&Status::Fail).copied().unwrap_or(0);
     let errors = a
@@ -335,6 +340,8 @@ pub(super) fn summary(p: &mut Pages, a: &Assessment) {
         );
         p.gap(4.0);
     }
+    // --- top risks, then the grouped fixes ---
+    super::engagement::top_risks(p, a);
     super::matrix::legend(p, a);
 }
 
