@@ -189,6 +189,13 @@ pub fn redact_command_line(args: &[String]) -> Vec<String> {
     out
 }
 
+/// One setting's value as it may be recorded (`key` is the long flag's name without `--`):
+/// redacted exactly as that flag's value on the command line is.
+pub fn redact_setting(key: &str, value: &str) -> String {
+    let args = [format!("--{key}"), value.to_string()];
+    redact_command_line(&args).pop().unwrap_or_default()
+}
+
 /// `KEY=VALUE` of `--param`: the key stays, the value goes when either looks like a secret.
 fn redact_param(pair: &str) -> String {
     match pair.split_once('=') {
@@ -212,6 +219,18 @@ mod tests {
 
     fn args(s: &[&str]) -> Vec<String> {
         s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn settings_are_redacted_as_their_flags_are() {
+        assert_eq!(
+            redact_setting("docker-host", "tcp://admin:pw1@h:2376"),
+            redact_command_line(&args(&["-H", "tcp://admin:pw1@h:2376"]))[1]
+        );
+        assert!(!redact_setting("docker-host", "tcp://admin:pw1@h:2376").contains("pw1"));
+        assert!(!redact_setting("sign", "/k/id_secret").contains("id_secret"));
+        assert!(!redact_setting("param", "token=abc").contains("abc"));
+        assert_eq!(redact_setting("framework", "cis"), "cis");
     }
 
     #[test]

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use clap::parser::ValueSource as ClapSource;
 use clap::{ArgMatches, Args, FromArgMatches};
+use dockproof::provenance::redact_setting;
 use serde_yaml_ng::Value;
 
 use dockproof::assessment::{ConfigFileRef, ConfigValue, Configuration, ValueSource};
@@ -282,7 +283,7 @@ pub fn parse() -> Result<(Cli, clap::ArgMatches), CliError> {
                     Ok(v) if !v.is_empty() => {
                         values.push(ConfigValue {
                             key: key.to_string(),
-                            value: v,
+                            value: redact_setting(key, &v),
                             source: ValueSource::Environment,
                             origin: Some(var.to_string()),
                         });
@@ -298,7 +299,12 @@ pub fn parse() -> Result<(Cli, clap::ArgMatches), CliError> {
         }
         values.push(ConfigValue {
             key: key.to_string(),
-            value: raw.join(","),
+            // Recorded in every report: credentials in values never are.
+            value: raw
+                .iter()
+                .map(|v| redact_setting(key, v))
+                .collect::<Vec<_>>()
+                .join(","),
             source,
             origin,
         });
