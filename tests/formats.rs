@@ -207,6 +207,26 @@ fn csv_has_one_row_per_result() {
     assert_eq!(records.len(), results + 1, "header plus one row per result");
     assert!(records.iter().all(|&n| n == 19), "{records:?}");
     assert!(csv.starts_with("check_id,title,severity,status,verdict,waiver,"));
+    // Differential: Python's csv module reads the file and writes it back byte for byte (the
+    // same minimal quoting and CRLF line ends).
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import csv, io, sys\n\
+             raw = open(sys.argv[1], newline='', encoding='utf-8').read()\n\
+             rows = list(csv.reader(io.StringIO(raw, newline='')))\n\
+             out = io.StringIO(newline='')\n\
+             csv.writer(out, lineterminator='\\r\\n').writerows(rows)\n\
+             sys.exit(0 if out.getvalue() == raw else 'python writes the rows differently')\n",
+        )
+        .arg(bundle.file("findings.csv"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         csv.lines()
             .any(|l| l.contains(",waived,fail,W-2026-001,container,monitoring-agent,")),

@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 
 use crate::assessment::{Assessment, CheckInfo, CheckResult, Severity, Status};
 
-use super::csv::compact_evidence;
+use super::evidence::compact_evidence;
 use super::oscal::sentence;
 use super::{RenderError, Renderer};
 
