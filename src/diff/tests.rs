@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::assessment::{WaiverRecord, WaiverScope};
-use crate::render::fixture::{sample_assessment, EVIL_NAME};
+use crate::testing::{sample_assessment, EVIL_NAME};
 
 fn names(list: &[FindingChange]) -> Vec<(String, String, Option<Status>, Option<Status>)> {
     list.iter()

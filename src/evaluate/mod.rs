@@ -12,7 +12,7 @@
 
 mod attestations;
 mod decisions;
-pub mod rollup;
+pub(crate) mod rollup;
 mod shape;
 pub mod views;
 mod waivers;

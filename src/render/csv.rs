@@ -146,7 +146,7 @@ where
 mod tests {
     use super::*;
     use crate::assessment::{Evidence, Status};
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::sample_assessment;
     use serde_json::json;
 
     fn render(a: &Assessment) -> String {
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_waived_failure_shows_as_waived_and_keeps_its_verdict() {
-        let a = crate::render::fixture::waived_assessment();
+        let a = crate::testing::waived_assessment();
         let text = render(&a);
         let row = text
             .lines()

@@ -31,7 +31,7 @@ impl Renderer for JsonRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::sample_assessment;
 
     fn render(a: &Assessment) -> String {
         let mut buf = Vec::new();

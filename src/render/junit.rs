@@ -296,7 +296,7 @@ fn attr(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::{sample_assessment, waived_assessment};
+    use crate::testing::{sample_assessment, waived_assessment};
 
     #[test]
     fn a_waived_failure_is_skipped_with_the_waiver_named() {

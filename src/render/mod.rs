@@ -20,8 +20,10 @@ use std::io::Write;
 
 use crate::assessment::Assessment;
 
+/// The test assessment under its former path, for renderer tests written against it; it lives
+/// in `crate::testing`.
 #[cfg(test)]
-pub(crate) mod fixture;
+pub(crate) use crate::testing::fixture;
 
 /// Why a report could not be produced.
 #[derive(Debug, thiserror::Error)]

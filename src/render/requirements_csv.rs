@@ -112,7 +112,7 @@ fn row(a: &Assessment, f: &FrameworkResult, q: &RequirementResult) -> [String; 2
 mod tests {
     use super::*;
     use crate::assessment::{RequirementState, Technical};
-    use crate::render::fixture::{sample_assessment, waived_assessment};
+    use crate::testing::{sample_assessment, waived_assessment};
 
     fn render(a: &Assessment) -> Vec<String> {
         let mut buf = Vec::new();

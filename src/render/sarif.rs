@@ -370,7 +370,7 @@ fn suppression(w: &crate::assessment::WaiverRecord) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::{sample_assessment, waived_assessment, EVIL_NAME};
+    use crate::testing::{sample_assessment, waived_assessment, EVIL_NAME};
 
     #[test]
     fn a_waived_failure_carries_an_accepted_suppression() {

@@ -123,8 +123,8 @@ impl Write for ByteCount {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::sample_assessment;
     use crate::render::sarif::render_within;
+    use crate::testing::sample_assessment;
     use serde_json::Value;
 
     const NO_SIZE_LIMIT: u64 = u64::MAX;
