@@ -24,5 +24,7 @@ pub mod sbom;
 pub mod scope;
 pub mod sign;
 pub mod snapshot;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod vuln;

@@ -12,7 +12,7 @@
 //!
 //! Each is written as a visible `[U+XXXX]`, the same in every output, so a reader sees what is
 //! there and can search for it. Each output kind has its own function, which adds that format's
-//! own escaping on top: [`terminal`], [`html`] / [`html_into`], [`csv_cell`], [`xml_text`] /
+//! own escaping on top: [`terminal`], [`html`] / [`html_into`], [`csv_field`], [`xml_text`] /
 //! [`xml_attr`]. Characters a format carries safely (tab and line breaks in a quoted CSV field or
 //! in XML character data) are kept where the format needs them.
 //!
@@ -100,20 +100,15 @@ pub fn html(s: &str) -> String {
     out
 }
 
-/// One CSV field (RFC 4180): hidden characters made visible (line breaks and tab kept, they are
-/// quoted), a leading `'` before a first character a spreadsheet would read as a formula (`=`,
-/// `+`, `-`, `@`, TAB, CR), then quoted when it holds a comma, a quote or a line break.
-pub fn csv_cell(s: &str) -> String {
+/// The text of one CSV field, before the CSV writer quotes it: hidden characters made visible
+/// (line breaks and tab kept, a quoted field carries them), and a leading `'` before a first
+/// character a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, TAB, CR).
+pub fn csv_field(s: &str) -> Cow<'_, str> {
     let shown = neutralise(s, |c| matches!(c, '\t' | '\n' | '\r'));
-    let guarded = if shown.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if shown.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{shown}"))
     } else {
         shown
-    };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded.into_owned()
     }
 }
 
@@ -194,18 +189,17 @@ mod tests {
     }
 
     #[test]
-    fn csv_cells_are_quoted_guarded_and_shown() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_cell("=1+1"), "'=1+1");
-        assert_eq!(csv_cell("-1"), "'-1");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("\tx"), "'\tx");
-        assert_eq!(csv_cell("\rx"), "\"'\rx\"");
-        assert_eq!(csv_cell("\u{1b}]0;x\u{7}"), "[U+001B]]0;x[U+0007]");
-        assert_eq!(csv_cell("\u{202E}=cmd"), "[U+202E]=cmd");
+    fn csv_fields_are_guarded_and_shown() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "a,b");
+        assert_eq!(csv_field("two\nlines"), "two\nlines");
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("\rx"), "'\rx");
+        assert_eq!(csv_field("\u{1b}]0;x\u{7}"), "[U+001B]]0;x[U+0007]");
+        assert_eq!(csv_field("\u{202E}=cmd"), "[U+202E]=cmd");
     }
 
     #[test]

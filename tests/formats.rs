@@ -10,46 +10,19 @@
 //! validation runs `python3` with the `jsonschema` package and XML checking runs `xmllint`
 //! (Debian `libxml2-utils`); a missing tool fails the test with the command that installs it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
+
+#[path = "support/schema.rs"]
+mod schema;
+use schema::validate_json;
 
 const INSECURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/samples/insecure-host.snapshot.json"
 );
-const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/schemas");
-
-/// Validates argv[2] against the JSON schema argv[1]; prints every violation.
-///
-/// Python's `re` has no `\p{L}`/`\p{N}` classes, which the OSCAL token pattern uses, so they are
-/// rewritten in memory to their Python equivalents before validation.
-const VALIDATE: &str = r#"
-import json, sys
-try:
-    import jsonschema
-except ImportError:
-    sys.exit("MISSING: the Python package jsonschema (python3 -m pip install jsonschema)")
-def fix(o):
-    if isinstance(o, dict):
-        return {k: (v.replace("\\p{L}", "[^\\W\\d_]").replace("\\p{N}", "\\d")
-                    if k == "pattern" and isinstance(v, str) else fix(v)) for k, v in o.items()}
-    if isinstance(o, list):
-        return [fix(x) for x in o]
-    return o
-with open(sys.argv[1], encoding="utf-8") as f:
-    schema = fix(json.load(f))
-with open(sys.argv[2], encoding="utf-8") as f:
-    doc = json.load(f)
-cls = jsonschema.validators.validator_for(schema)
-cls.check_schema(schema)
-errors = list(cls(schema, format_checker=cls.FORMAT_CHECKER).iter_errors(doc))
-for e in errors[:25]:
-    print("/" + "/".join(map(str, e.absolute_path)) + ": " + e.message[:400])
-print(f"{len(errors)} schema violation(s)")
-sys.exit(1 if errors else 0)
-"#;
 
 struct Bundle {
     _dir: tempfile::TempDir,
@@ -90,27 +63,6 @@ fn render_all() -> Bundle {
     Bundle { _dir: dir, path }
 }
 
-fn validate_json(schema: &str, doc: &Path) {
-    let schema = Path::new(SCHEMAS).join(schema);
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(VALIDATE)
-        .arg(&schema)
-        .arg(doc)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run python3 ({e}): install python3 and run: python3 -m pip install jsonschema")
-        });
-    assert!(
-        out.status.success(),
-        "{} does not validate against {}:\n{}{}",
-        doc.display(),
-        schema.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn sarif_validates_against_the_sarif_2_1_0_schema() {
     let bundle = render_all();
@@ -126,6 +78,13 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
         .count();
     assert!(expected > 0);
     assert_eq!(results.len(), expected);
+    // GitHub code scanning drops results without a physical location.
+    for r in results {
+        let physical = &r["locations"][0]["physicalLocation"];
+        assert_eq!(physical["artifactLocation"]["uri"], "snapshot.json", "{r}");
+        assert_eq!(physical["region"]["startLine"], 1, "{r}");
+    }
+    assert!(bundle.file("snapshot.json").is_file());
     assert_eq!(
         sarif["runs"][0]["tool"]["driver"]["rules"]
             .as_array()
@@ -311,6 +270,26 @@ fn csv_has_one_row_per_result() {
     assert_eq!(records.len(), results + 1, "header plus one row per result");
     assert!(records.iter().all(|&n| n == 19), "{records:?}");
     assert!(csv.starts_with("check_id,title,severity,status,verdict,waiver,"));
+    // Differential: Python's csv module reads the file and writes it back byte for byte (the
+    // same minimal quoting and CRLF line ends).
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import csv, io, sys\n\
+             raw = open(sys.argv[1], newline='', encoding='utf-8').read()\n\
+             rows = list(csv.reader(io.StringIO(raw, newline='')))\n\
+             out = io.StringIO(newline='')\n\
+             csv.writer(out, lineterminator='\\r\\n').writerows(rows)\n\
+             sys.exit(0 if out.getvalue() == raw else 'python writes the rows differently')\n",
+        )
+        .arg(bundle.file("findings.csv"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         csv.lines()
             .any(|l| l.contains(",waived,fail,W-2026-001,container,monitoring-agent,")),

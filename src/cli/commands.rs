@@ -342,14 +342,16 @@ fn diff(
             new.display()
         );
     }
+    let renderer: &dyn dockproof::diff::DiffRenderer = match format {
+        DiffFormat::Text => &dockproof::diff::TextDiff,
+        DiffFormat::Json => &dockproof::diff::JsonDiff,
+        DiffFormat::Html => &dockproof::diff::HtmlDiff,
+    };
     let mut bytes = Vec::new();
-    match format {
-        DiffFormat::Text => dockproof::diff::text::render(&d, &mut bytes),
-        DiffFormat::Json => d.write_json(&mut bytes),
-        DiffFormat::Html => dockproof::diff::html::render(&d, &mut bytes),
-    }
-    .context("cannot render the diff")
-    .code(EXIT_INPUT)?;
+    renderer
+        .render(&d, &mut bytes)
+        .context("cannot render the diff")
+        .code(EXIT_INPUT)?;
     write_output(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
     if let Some(path) = out {
         note!("wrote {}", path.display());

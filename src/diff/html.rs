@@ -5,15 +5,15 @@
 //! reach the page through it and `| safe` is never used. The view below flattens the diff into
 //! titled tables of plain strings so the template has no logic to get wrong.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::sync::OnceLock;
 
 use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::text::status;
-use super::{Diff, FindingChange, ScanHeader};
-use crate::render::html::describe;
+use super::{Diff, DiffRenderer, FindingChange, ScanHeader};
+use crate::render::{describe, RenderError};
 
 const TEMPLATE_NAME: &str = "diff.html";
 const TEMPLATE: &str = include_str!("../../templates/diff.html.tera");
@@ -47,14 +47,24 @@ struct Table {
 }
 
 /// Writes the diff as one HTML page.
-pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
-    let tera = template().map_err(io::Error::other)?;
-    let context =
-        Context::from_serialize(view(diff)).map_err(|e| io::Error::other(describe(&e)))?;
-    let page = tera
-        .render(TEMPLATE_NAME, &context)
-        .map_err(|e| io::Error::other(describe(&e)))?;
-    out.write_all(page.as_bytes())
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlDiff;
+
+impl DiffRenderer for HtmlDiff {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+
+    fn render(&self, diff: &Diff, out: &mut dyn Write) -> Result<(), RenderError> {
+        let tera = template().map_err(RenderError::Template)?;
+        let template_error = |e: tera::Error| RenderError::Template(describe(&e));
+        let context = Context::from_serialize(view(diff)).map_err(template_error)?;
+        let page = tera
+            .render(TEMPLATE_NAME, &context)
+            .map_err(template_error)?;
+        out.write_all(page.as_bytes())?;
+        Ok(())
+    }
 }
 
 fn template() -> Result<&'static Tera, String> {

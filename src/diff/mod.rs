@@ -2,8 +2,9 @@
 //!
 //! This module owns the diff model (serialised as the `json` diff format, so its field names are
 //! a contract documented here), its computation from two [`Assessment`]s, and loading an
-//! assessment from a bundle directory or file ([`load`]). The computation is pure; printing is
-//! for the renderers ([`text`], [`html`]) and the CLI. It never re-evaluates a snapshot: it
+//! assessment from a bundle directory or file ([`load`]). The computation is pure; the formats
+//! ([`text::TextDiff`], [`JsonDiff`], [`html::HtmlDiff`]) share one interface, [`DiffRenderer`],
+//! the diff's counterpart of [`crate::render::Renderer`]. It never re-evaluates a snapshot: it
 //! compares verdicts as each scan recorded them.
 //!
 //! Findings are matched by [`CheckResult::fingerprint`](crate::assessment::CheckResult::fingerprint) (check id + a resource identity that
@@ -26,12 +27,15 @@
 //! Resources are matched by kind + name; a resource whose engine id changed under the same name
 //! (a recreated container, a rebuilt image tag) is `replaced`, not added and removed.
 
+use std::io::Write;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::assessment::{
     Assessment, Figures, RequirementState, ResourceKind, Severity, Status, WaiverState,
 };
+use crate::render::RenderError;
 
 mod compute;
 pub mod html;
@@ -41,7 +45,33 @@ pub mod text;
 #[cfg(test)]
 mod tests;
 
+pub use html::HtmlDiff;
 pub use load::{load, LoadError};
+pub use text::TextDiff;
+
+/// One format of `dockproof diff`. Like a report renderer, it is a pure function of its input
+/// that writes to the `out` it is given and never prints.
+pub trait DiffRenderer {
+    /// Short name, as given to `diff --format` (`text`).
+    fn name(&self) -> &'static str;
+
+    /// Writes `diff` to `out`. Does not flush: the caller owns `out`.
+    fn render(&self, diff: &Diff, out: &mut dyn Write) -> Result<(), RenderError>;
+}
+
+/// The `json` diff format: the [`Diff`] document itself, pretty-printed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonDiff;
+
+impl DiffRenderer for JsonDiff {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn render(&self, diff: &Diff, out: &mut dyn Write) -> Result<(), RenderError> {
+        crate::render::write_json(out, diff)
+    }
+}
 
 /// Version of the diff document layout (`dockproof diff --format json`). 2: requirement evidence
 /// states and figures replaced statuses and scores.
@@ -291,11 +321,5 @@ impl Diff {
             (Some(a), Some(b)) => a != b,
             _ => false,
         }
-    }
-
-    /// Writes the diff as pretty JSON (the documented `json` format).
-    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self)?;
-        out.write_all(b"\n")
     }
 }

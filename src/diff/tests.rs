@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::assessment::{WaiverRecord, WaiverScope};
-use crate::render::fixture::{sample_assessment, EVIL_NAME};
+use crate::testing::{sample_assessment, EVIL_NAME};
 
 fn names(list: &[FindingChange]) -> Vec<(String, String, Option<Status>, Option<Status>)> {
     list.iter()
@@ -238,7 +238,7 @@ fn json_has_documented_names_and_round_trips() {
     let old = sample_assessment();
     let d = Diff::compute(&old, &old);
     let mut buf = Vec::new();
-    d.write_json(&mut buf).expect("json");
+    JsonDiff.render(&d, &mut buf).expect("json");
     let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid json");
     assert_eq!(v["schema_version"], 2);
     assert_eq!(v["old"]["snapshot_sha256"], old.snapshot.sha256.as_str());
@@ -255,7 +255,7 @@ fn html_escapes_hostile_names_and_fetches_nothing() {
     let d = Diff::compute(&old, &sample_assessment());
     assert_eq!(d.findings.newly_failing[0].resource.name, EVIL_NAME);
     let mut buf = Vec::new();
-    html::render(&d, &mut buf).expect("html");
+    HtmlDiff.render(&d, &mut buf).expect("html");
     let page = String::from_utf8(buf).expect("utf-8");
     assert!(!page.contains("<script"), "raw script tag leaked");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
@@ -270,7 +270,7 @@ fn text_prints_one_line_per_finding() {
     new.results[1].resource.name = "line\u{1b}[2Jbreak".into();
     let d = Diff::compute(&old, &new);
     let mut buf = Vec::new();
-    text::render(&d, &mut buf).expect("text");
+    TextDiff.render(&d, &mut buf).expect("text");
     let out = String::from_utf8(buf).expect("utf-8");
     assert!(out.contains("\nErrors resolved (1)\n"), "{out}");
     assert!(out.contains("\nNewly failing (0)\n"), "{out}");
@@ -287,4 +287,28 @@ fn text_prints_one_line_per_finding() {
         !out.contains('\u{1b}'),
         "escape sequence reached the terminal"
     );
+}
+
+#[test]
+fn bidi_controls_in_names_are_shown_not_obeyed_in_text_and_html() {
+    // `web\u{202E}gnp.exe` would read as `webexe.png`; the same container in both scans.
+    let name = "web\u{202E}gnp.exe";
+    let mut old = sample_assessment();
+    old.results[0].resource.name = name.into();
+    old.results[0].status = Status::Pass;
+    let mut new = sample_assessment();
+    new.results[0].resource.name = name.into();
+    let d = Diff::compute(&old, &new);
+    assert_eq!(d.findings.newly_failing[0].resource.name, name);
+    for (format, renderer) in [
+        ("text", &TextDiff as &dyn DiffRenderer),
+        ("html", &HtmlDiff as &dyn DiffRenderer),
+    ] {
+        let mut buf = Vec::new();
+        renderer.render(&d, &mut buf).expect(format);
+        assert_eq!(renderer.name(), format);
+        let out = String::from_utf8(buf).expect("utf-8");
+        assert!(!out.contains('\u{202E}'), "{format}: bidi control written");
+        assert!(out.contains("web[U+202E]gnp.exe"), "{format}:\n{out}");
+    }
 }

@@ -7,11 +7,25 @@
 
 use std::io::{self, Write};
 
-use super::{Diff, FindingChange, ScanHeader};
+use super::{Diff, DiffRenderer, FindingChange, ScanHeader};
 use crate::assessment::{Figures, Status};
+use crate::render::RenderError;
 
 /// Writes the diff as text.
-pub fn render(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextDiff;
+
+impl DiffRenderer for TextDiff {
+    fn name(&self) -> &'static str {
+        "text"
+    }
+
+    fn render(&self, diff: &Diff, out: &mut dyn Write) -> Result<(), RenderError> {
+        Ok(write(diff, out)?)
+    }
+}
+
+fn write(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "dockproof diff (technical evidence compared, old -> new)"

@@ -14,7 +14,7 @@
 
 mod attestations;
 mod decisions;
-pub mod rollup;
+pub(crate) mod rollup;
 mod selection;
 mod shape;
 pub mod views;

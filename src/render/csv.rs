@@ -2,21 +2,22 @@
 //!
 //! This module owns the CSV layout (the [`COLUMNS`] header and one row per result, every status,
 //! in assessment order; `status` says `waived` for a covered failure, `verdict` keeps the
-//! underlying result and `waiver` names the waiver), RFC 4180 quoting and the spreadsheet formula-injection guard. It also
-//! owns [`compact_evidence`], the one-line `label=value; …` form of evidence the SARIF and JUnit
-//! renderers reuse.
+//! underlying result and `waiver` names the waiver) and [`write_csv`], the one way every CSV file
+//! of a bundle is written.
 //!
-//! Quoting is written by hand: a field is quoted when it holds a comma, a double quote, CR or LF,
-//! and quotes inside are doubled. Rows end with CRLF as RFC 4180 says. Host strings reach this
-//! file verbatim, so any cell whose first character is `=`, `+`, `-`, `@`, TAB or CR gets a
-//! leading `'`: spreadsheets then show it as text instead of evaluating it as a formula.
+//! [`write_csv`] writes RFC 4180 with the `csv` crate: a field is quoted when it holds a comma, a
+//! double quote, CR or LF, quotes inside are doubled, and rows end with CRLF. Host strings reach
+//! this file verbatim, so every cell first passes through [`crate::text::csv_field`]: hidden
+//! characters are shown as `[U+XXXX]`, and a cell whose first character is `=`, `+`, `-`, `@`,
+//! TAB or CR gets a leading `'`, so spreadsheets show it as text instead of evaluating it.
 
 use std::io::Write;
 
 use chrono::SecondsFormat;
 
-use crate::assessment::{Assessment, CheckResult, Evidence};
+use crate::assessment::{Assessment, CheckResult};
 
+use super::evidence::compact_evidence;
 use super::{RenderError, Renderer};
 
 /// Header row, in column order.
@@ -56,22 +57,9 @@ impl Renderer for CsvRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        write_row(out, COLUMNS.iter().map(|c| c.to_string()))?;
-        for result in &assessment.results {
-            write_row(out, row(assessment, result))?;
-        }
-        Ok(())
+        let rows = assessment.results.iter().map(|r| row(assessment, r));
+        write_csv(out, &COLUMNS, rows)
     }
-}
-
-/// Evidence on one line: `label=value; label=value`, each value as compact JSON (`null` when the
-/// value was absent).
-pub(crate) fn compact_evidence(evidence: &[Evidence]) -> String {
-    evidence
-        .iter()
-        .map(|e| format!("{}={}", e.label, e.value))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// The cells of one result's row, in [`COLUMNS`] order.
@@ -123,37 +111,57 @@ pub(crate) fn evidence_of(a: &Assessment) -> String {
     }
 }
 
-/// Writes one record: every cell through [`cell`], joined by commas, ended by CRLF.
-pub(crate) fn write_row(
+/// Writes a CSV file: the `header` row, then every row of `rows`, each cell neutralised and
+/// guarded by [`crate::text::csv_field`], quoted only where RFC 4180 needs it, rows ended by
+/// CRLF. Rows should have the header's width; the writer does not check it, so a format can
+/// pin its width with an array type as [`COLUMNS`] does.
+pub fn write_csv<R, C>(
     out: &mut dyn Write,
-    cells: impl IntoIterator<Item = String>,
-) -> Result<(), RenderError> {
-    let line = cells
-        .into_iter()
-        .map(|c| cell(&c))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.write_all(line.as_bytes())?;
-    out.write_all(b"\r\n")?;
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> Result<(), RenderError>
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .flexible(true)
+        .from_writer(out);
+    let field = |c: &str| crate::text::csv_field(c).into_owned();
+    writer
+        .write_record(header.iter().map(|h| field(h)))
+        .map_err(std::io::Error::from)?;
+    for row in rows {
+        writer
+            .write_record(row.into_iter().map(|c| field(c.as_ref())))
+            .map_err(std::io::Error::from)?;
+    }
+    writer.flush()?;
     Ok(())
-}
-
-/// One field, through the shared neutraliser (formula guard, quoting, hidden characters shown).
-pub(crate) fn cell(value: &str) -> String {
-    crate::text::csv_cell(value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assessment::Status;
-    use crate::render::fixture::sample_assessment;
+    use crate::assessment::{Evidence, Status};
+    use crate::testing::sample_assessment;
     use serde_json::json;
 
     fn render(a: &Assessment) -> String {
         let mut buf = Vec::new();
         CsvRenderer.render(a, &mut buf).expect("render");
         String::from_utf8(buf).expect("utf-8")
+    }
+
+    /// One cell as `write_csv` writes it (the second cell keeps a lone empty field unquoted).
+    fn cell(value: &str) -> String {
+        let mut buf = Vec::new();
+        write_csv(&mut buf, &["a", "b"], [[value, "x"]]).expect("write");
+        let text = String::from_utf8(buf).expect("utf-8");
+        let row = text.strip_prefix("a,b\r\n").expect("header");
+        row.strip_suffix(",x\r\n").expect("row end").to_string()
     }
 
     #[test]
@@ -175,11 +183,12 @@ mod tests {
         );
         assert_eq!(cell("a=b"), "a=b");
         assert_eq!(cell(""), "");
+        assert_eq!(cell("\u{202E}gnp.exe"), "[U+202E]gnp.exe");
     }
 
     #[test]
     fn a_waived_failure_shows_as_waived_and_keeps_its_verdict() {
-        let a = crate::render::fixture::waived_assessment();
+        let a = crate::testing::waived_assessment();
         let text = render(&a);
         let row = text
             .lines()
@@ -268,13 +277,13 @@ mod tests {
     fn compacts_evidence_as_json_values() {
         let a = sample_assessment();
         assert_eq!(
-            compact_evidence(&a.results[6].evidence),
+            crate::render::evidence::compact_evidence(&a.results[6].evidence),
             "icc=true; daemon.json=null"
         );
         assert_eq!(
-            compact_evidence(&a.results[10].evidence),
+            crate::render::evidence::compact_evidence(&a.results[10].evidence),
             "members=[\"alice\",\"deploy\"]"
         );
-        assert_eq!(compact_evidence(&[]), "");
+        assert_eq!(crate::render::evidence::compact_evidence(&[]), "");
     }
 }

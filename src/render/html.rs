@@ -22,7 +22,7 @@ use tera::{Context, Tera};
 
 use crate::assessment::Assessment;
 
-use super::{RenderError, Renderer};
+use super::{describe, RenderError, Renderer};
 
 mod anchors;
 mod counts;
@@ -93,18 +93,6 @@ fn template() -> Result<&'static Tera, RenderError> {
 
 fn template_error(e: tera::Error) -> RenderError {
     RenderError::Template(describe(&e))
-}
-
-/// Tera puts the useful part of an error in its source chain; flatten it into one line.
-pub(crate) fn describe(e: &tera::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]
@@ -403,16 +391,6 @@ mod tests {
         assert!(html.contains("1 passed, 0 not applicable"));
         // The filter bar only appears when the script runs.
         assert!(html.contains(r#"<form id="filters" class="filters" hidden"#));
-    }
-
-    /// Writes the fixture's report for a person to look at:
-    /// `DOCKPROOF_SAMPLE_REPORT=/tmp/report.html cargo test --lib sample_report -- --ignored`.
-    #[test]
-    #[ignore = "writes a file for manual review"]
-    fn sample_report() {
-        let path = std::env::var("DOCKPROOF_SAMPLE_REPORT")
-            .unwrap_or_else(|_| "/tmp/report.html".to_string());
-        std::fs::write(&path, render(&sample_assessment())).expect("write sample report");
     }
 
     #[test]

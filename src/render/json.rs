@@ -4,7 +4,7 @@
 //! the [`Assessment`] serialised as is: no reshaping, no omitted fields, no derived values. It
 //! must round-trip to an equal `Assessment`.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
 use crate::assessment::Assessment;
 
@@ -24,20 +24,14 @@ impl Renderer for JsonRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        // The pretty printer makes a write call per token; through `dyn Write` each is a virtual
-        // call. A concrete buffer in front keeps those calls inlined and hands `out` 64 KB chunks.
-        let mut buffered = BufWriter::with_capacity(64 * 1024, out);
-        serde_json::to_writer_pretty(&mut buffered, assessment)?;
-        buffered.write_all(b"\n")?;
-        buffered.flush()?;
-        Ok(())
+        super::write_json(out, assessment)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::sample_assessment;
 
     fn render(a: &Assessment) -> String {
         let mut buf = Vec::new();

@@ -11,14 +11,19 @@
 //! with the requirement's evidence state (key and label, the waiver sentence when a waiver
 //! accepted its failures): the same state every other format gives it.
 //!
-//! XML is written by hand. Every host string goes through [`crate::text`]: `& < > " '` escaped,
-//! control, bidirectional and other characters XML 1.0 forbids shown as `[U+XXXX]` (not
-//! dropped, which could forge a name), and in attributes TAB, LF and CR written as character
-//! references so parsers keep them.
+//! `quick-xml` writes the elements. Every host string goes through [`crate::text`] before it
+//! reaches the writer: `& < > " '` escaped, control, bidirectional and other characters XML 1.0
+//! forbids shown as `[U+XXXX]` (not dropped, which could forge a name), and in attributes TAB,
+//! LF and CR written as character references so parsers keep them. The writer is given the
+//! escaped text as is, so no value is escaped twice and none is left unescaped.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use chrono::SecondsFormat;
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::name::QName;
 
 use crate::assessment::{Assessment, CheckInfo, CheckResult, EvidenceRole, Status};
 
@@ -38,8 +43,7 @@ impl Renderer for JunitRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        out.write_all(document(assessment).as_bytes())?;
-        Ok(())
+        Ok(document(assessment, out)?)
     }
 }
 
@@ -68,54 +72,113 @@ impl Counts {
         c
     }
 
-    fn attributes(&self) -> String {
-        format!(
-            "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\"",
-            self.tests, self.failures, self.errors, self.skipped
-        )
+    fn attributes(&self) -> [(&'static str, String); 4] {
+        [
+            ("tests", self.tests.to_string()),
+            ("failures", self.failures.to_string()),
+            ("errors", self.errors.to_string()),
+            ("skipped", self.skipped.to_string()),
+        ]
     }
 }
 
-fn document(a: &Assessment) -> String {
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+/// A JUnit document being written: quick-xml lays out the elements (nesting, indentation, empty
+/// elements), while every attribute value and text passes through [`crate::text`] first and is
+/// handed over already escaped, so one neutraliser decides what a host string becomes.
+struct Xml<'w> {
+    writer: quick_xml::Writer<&'w mut dyn Write>,
+}
+
+/// Attributes of one element, values unescaped.
+type Attrs<'v> = [(&'static str, &'v str)];
+
+impl<'w> Xml<'w> {
+    fn new(out: &'w mut dyn Write) -> Self {
+        Xml {
+            writer: quick_xml::Writer::new_with_indent(out, b' ', 2),
+        }
+    }
+
+    fn element<'a>(name: &'a str, attrs: &Attrs<'_>) -> BytesStart<'a> {
+        let mut e = BytesStart::new(name);
+        for (key, value) in attrs {
+            e.push_attribute(Attribute {
+                key: QName(key),
+                value: Cow::Owned(attr(value)),
+            });
+        }
+        e
+    }
+
+    fn event<'a>(&mut self, event: Event<'a>) -> std::io::Result<()> {
+        self.writer.write_event(event)
+    }
+
+    fn start(&mut self, name: &str, attrs: &Attrs<'_>) -> std::io::Result<()> {
+        self.event(Event::Start(Self::element(name, attrs)))
+    }
+
+    fn end(&mut self, name: &str) -> std::io::Result<()> {
+        self.event(Event::End(BytesEnd::new(name)))
+    }
+
+    fn empty(&mut self, name: &str, attrs: &Attrs<'_>) -> std::io::Result<()> {
+        self.event(Event::Empty(Self::element(name, attrs)))
+    }
+
+    /// `<name attrs>text</name>` on one line, the text as written.
+    fn with_text(&mut self, name: &str, attrs: &Attrs<'_>, body: &str) -> std::io::Result<()> {
+        self.start(name, attrs)?;
+        self.event(Event::Text(BytesText::from_escaped(text(body))))?;
+        self.end(name)
+    }
+}
+
+fn document(a: &Assessment, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut x = Xml::new(out);
+    x.event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     if let Some(note) = &a.snapshot.target.fallback {
-        x.push_str(&format!("<!-- {} -->\n", note.replace("--", "- -")));
+        let note = text(&note.replace("--", "- -"));
+        x.event(Event::Comment(BytesText::from_escaped(format!(" {note} "))))?;
     }
     // What a selection left out, where every consumer of the file sees it first.
     for line in a.selection.iter().flat_map(|s| s.lines()) {
-        x.push_str(&format!("<!-- {} -->\n", comment(&line)));
+        x.event(Event::Comment(BytesText::from_escaped(format!(
+            " {} ",
+            comment(&line)
+        ))))?;
     }
-    x.push_str(&format!(
-        "<testsuites name=\"dockproof\" {} timestamp=\"{}\">\n",
-        Counts::of(&a.results).attributes(),
-        a.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true)
-    ));
+    let timestamp = a.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let counts = Counts::of(&a.results).attributes();
+    let mut root = vec![("name", "dockproof")];
+    root.extend(counts.iter().map(|(k, v)| (*k, v.as_str())));
+    root.push(("timestamp", &timestamp));
+    x.start("testsuites", &root)?;
     for check in &a.checks {
         let results: Vec<&CheckResult> = a
             .results
             .iter()
             .filter(|r| r.check_id == check.id)
             .collect();
-        x.push_str(&format!(
-            "  <testsuite name=\"{}\" {}>\n",
-            attr(&check.id),
-            Counts::of(results.iter().copied()).attributes()
-        ));
-        properties(&mut x, a, check);
+        let counts = Counts::of(results.iter().copied()).attributes();
+        let mut suite = vec![("name", check.id.as_str())];
+        suite.extend(counts.iter().map(|(k, v)| (*k, v.as_str())));
+        x.start("testsuite", &suite)?;
+        properties(&mut x, a, check)?;
         for r in results {
-            testcase(&mut x, a, check, r);
+            testcase(&mut x, a, check, r)?;
         }
-        x.push_str("  </testsuite>\n");
+        x.end("testsuite")?;
     }
-    x.push_str("</testsuites>\n");
-    x
+    x.end("testsuites")?;
+    x.writer.get_mut().write_all(b"\n")
 }
 
 /// `<properties>` of a check's suite: one `requirement` property per framework requirement the
 /// check gives evidence for, with the requirement's evidence state key and label and the role of
 /// the check (`cis-docker-1.6 5.16 (deciding): risk_accepted: Fail, risk accepted under waiver`).
-fn properties(x: &mut String, a: &Assessment, check: &CheckInfo) {
-    let lines: Vec<String> = check
+fn properties(x: &mut Xml<'_>, a: &Assessment, check: &CheckInfo) -> std::io::Result<()> {
+    let values: Vec<String> = check
         .mappings
         .iter()
         .filter_map(|m| {
@@ -135,26 +198,33 @@ fn properties(x: &mut String, a: &Assessment, check: &CheckInfo) {
             if let Some(note) = a.waiver_note(q) {
                 value.push_str(&format!("; {note}"));
             }
-            Some(format!(
-                "      <property name=\"requirement\" value=\"{}\"/>\n",
-                attr(&value)
-            ))
+            Some(value)
         })
         .collect();
-    if !lines.is_empty() {
-        x.push_str("    <properties>\n");
-        x.push_str(&lines.concat());
-        x.push_str("    </properties>\n");
+    if values.is_empty() {
+        return Ok(());
     }
+    x.start("properties", &[])?;
+    for value in &values {
+        x.empty("property", &[("name", "requirement"), ("value", value)])?;
+    }
+    x.end("properties")
 }
 
-fn testcase(x: &mut String, a: &Assessment, check: &CheckInfo, r: &CheckResult) {
-    let open = format!(
-        "    <testcase classname=\"{}\" name=\"{}\"",
-        attr(&r.check_id),
-        attr(&format!("{} {}", r.resource.kind.as_str(), r.resource.name))
-    );
+fn testcase(
+    x: &mut Xml<'_>,
+    a: &Assessment,
+    check: &CheckInfo,
+    r: &CheckResult,
+) -> std::io::Result<()> {
+    let name = format!("{} {}", r.resource.kind.as_str(), r.resource.name);
+    let case = [("classname", r.check_id.as_str()), ("name", name.as_str())];
     let message = r.message.as_deref();
+    let skipped = |x: &mut Xml<'_>, why: &str| {
+        x.start("testcase", &case)?;
+        x.empty("skipped", &[("message", why)])?;
+        x.end("testcase")
+    };
     if let Some(id) = &r.waiver {
         let mut why = format!("waived by {id} (verdict: {})", r.status.as_str());
         if let Some(w) = a.waivers.iter().find(|w| &w.id == id) {
@@ -163,31 +233,30 @@ fn testcase(x: &mut String, a: &Assessment, check: &CheckInfo, r: &CheckResult) 
             }
             why.push_str(&format!(": {}", w.justification));
         }
-        x.push_str(&format!(
-            "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-            attr(&why)
-        ));
-        return;
+        return skipped(x, &why);
     }
     match r.status {
-        Status::Pass => x.push_str(&format!("{open}/>\n")),
+        Status::Pass => x.empty("testcase", &case),
         Status::Fail => {
             let summary = match message {
                 Some(m) => format!("{}: {m}", check.title),
                 None => check.title.clone(),
             };
-            x.push_str(&format!(
-                "{open}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
-                attr(&summary),
-                r.severity.as_str(),
-                text(&body(check, r, true))
-            ));
+            let attrs = [("message", summary.as_str()), ("type", r.severity.as_str())];
+            x.start("testcase", &case)?;
+            x.with_text("failure", &attrs, &body(check, r, true))?;
+            x.end("testcase")
         }
-        Status::Error => x.push_str(&format!(
-            "{open}>\n      <error message=\"{}\" type=\"error\">{}</error>\n    </testcase>\n",
-            attr(message.unwrap_or("the check could not be evaluated")),
-            text(&body(check, r, false))
-        )),
+        Status::Error => {
+            let why = message.unwrap_or("the check could not be evaluated");
+            x.start("testcase", &case)?;
+            x.with_text(
+                "error",
+                &[("message", why), ("type", "error")],
+                &body(check, r, false),
+            )?;
+            x.end("testcase")
+        }
         Status::NotApplicable | Status::Manual => {
             let why = match (r.status, message) {
                 (Status::Manual, Some(m)) => format!("manual: {m}"),
@@ -200,10 +269,7 @@ fn testcase(x: &mut String, a: &Assessment, check: &CheckInfo, r: &CheckResult) 
                 (_, Some(m)) => format!("not applicable: {m}"),
                 (_, None) => "not applicable".to_string(),
             };
-            x.push_str(&format!(
-                "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                attr(&why)
-            ));
+            skipped(x, &why)
         }
     }
 }
@@ -247,7 +313,7 @@ fn attr(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::{sample_assessment, waived_assessment};
+    use crate::testing::{sample_assessment, waived_assessment};
 
     #[test]
     fn a_waived_failure_is_skipped_with_the_waiver_named() {

@@ -20,8 +20,10 @@ use std::io::Write;
 
 use crate::assessment::Assessment;
 
+/// The test assessment under its former path, for renderer tests written against it; it lives
+/// in `crate::testing`.
 #[cfg(test)]
-pub(crate) mod fixture;
+pub(crate) use crate::testing::fixture;
 
 /// Why a report could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -49,14 +51,32 @@ impl From<serde_json::Error> for RenderError {
     }
 }
 
-/// Writes `value` as pretty JSON followed by a newline: the shape of every JSON format.
+/// Writes `value` as pretty JSON followed by a newline: the shape of every JSON format (reports
+/// and the diff).
 pub(crate) fn write_json(
     out: &mut dyn Write,
     value: &impl serde::Serialize,
 ) -> Result<(), RenderError> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    out.write_all(b"\n")?;
+    // The pretty printer makes a write call per token; through `dyn Write` each is a virtual
+    // call. A concrete buffer in front keeps those calls inlined and hands `out` 64 KB chunks.
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer_pretty(&mut buffered, value)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()?;
     Ok(())
+}
+
+/// A Tera error on one line: Tera puts the useful part in its source chain. Shared by the HTML
+/// report and the HTML diff.
+pub(crate) fn describe(e: &tera::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 /// One output format.
@@ -85,6 +105,7 @@ pub trait Renderer {
 
 // Plain `mod` lines, so rustfmt and clippy see every format module.
 pub mod csv;
+mod evidence;
 pub mod html;
 pub mod json;
 pub mod junit;

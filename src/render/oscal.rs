@@ -45,7 +45,7 @@ use crate::assessment::{
     WaiverRecord, WaiverState,
 };
 
-use super::csv::compact_evidence;
+use super::evidence::compact_evidence;
 use super::{RenderError, Renderer};
 
 mod document;

@@ -11,13 +11,13 @@
 //! `results_waived`).
 //!
 //! Quoting, CRLF line ends and the formula-injection guard are those of `findings.csv`
-//! (`csv::cell`): titles, prompts and attestation texts come from files a user supplies.
+//! (`csv::write_csv`): titles, prompts and attestation texts come from files a user supplies.
 
 use std::io::Write;
 
 use crate::assessment::{Assessment, FrameworkResult, RequirementResult, Status};
 
-use super::csv::write_row;
+use super::csv::write_csv;
 use super::{RenderError, Renderer};
 
 /// Header row, in column order.
@@ -59,13 +59,11 @@ impl Renderer for RequirementsCsvRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        write_row(out, COLUMNS.iter().map(|c| c.to_string()))?;
-        for f in &assessment.frameworks {
-            for q in &f.requirements {
-                write_row(out, row(assessment, f, q))?;
-            }
-        }
-        Ok(())
+        let rows = assessment
+            .frameworks
+            .iter()
+            .flat_map(|f| f.requirements.iter().map(move |q| row(assessment, f, q)));
+        write_csv(out, &COLUMNS, rows)
     }
 }
 
@@ -114,7 +112,7 @@ fn row(a: &Assessment, f: &FrameworkResult, q: &RequirementResult) -> [String; 2
 mod tests {
     use super::*;
     use crate::assessment::{RequirementState, Technical};
-    use crate::render::fixture::{sample_assessment, waived_assessment};
+    use crate::testing::{sample_assessment, waived_assessment};
 
     fn render(a: &Assessment) -> Vec<String> {
         let mut buf = Vec::new();

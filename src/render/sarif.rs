@@ -9,9 +9,15 @@
 //!   with level `none`, as SARIF requires for every kind other than `fail`. Passes,
 //!   not-applicable and manual results are left out: dashboards would list them as alerts, and
 //!   they are in `findings.csv`, `junit.xml` and `assessment.json`.
-//! - Each result names its resource as a logical location (`container/web`) and carries the
-//!   result fingerprint as `partialFingerprints["dockproofFingerprint/v1"]`, so a dashboard
-//!   tracks the same finding across scans.
+//! - Each result names its resource as a logical location (`container/web`) and, because code
+//!   scanning services only show results that have one, a physical location: the bundle's
+//!   `snapshot.json` (the run's one artifact), line 1, since the renderer sees the assessment and
+//!   not the snapshot's text. It carries the result fingerprint as
+//!   `partialFingerprints["dockproofFingerprint/v1"]`, so a dashboard tracks the same finding
+//!   across scans.
+//! - The run stays within GitHub code scanning's upload limits (see `sarif/limits.rs`): above
+//!   them the most important results are kept and the run says how many were left out, in its
+//!   properties (`truncation`) and in a tool notification.
 //! - `taxonomies`: one per framework, its taxa the requirements with their evidence state; each
 //!   result references the taxa of the requirements its check gives evidence for (see
 //!   `sarif/taxonomies.rs`). A waived failure is a result with an accepted suppression naming
@@ -23,16 +29,24 @@ use serde_json::{json, Value};
 
 use crate::assessment::{Assessment, CheckInfo, CheckResult, Severity, Status};
 
-use super::csv::compact_evidence;
+use super::evidence::compact_evidence;
 use super::oscal::sentence;
 use super::{RenderError, Renderer};
 
+mod limits;
 mod taxonomies;
+
+pub use limits::Limits;
+use limits::{Rank, Truncation};
 
 /// The SARIF version written.
 pub const SARIF_VERSION: &str = "2.1.0";
 /// The schema named in `$schema`.
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// The artifact every result points at: the snapshot in the same bundle.
+pub const SNAPSHOT_ARTIFACT: &str = "snapshot.json";
+/// Where a truncated run sends readers for every result.
+const FULL_RESULTS: &str = "assessment.json and findings.csv";
 
 /// Writes one SARIF log with one run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -48,8 +62,96 @@ impl Renderer for SarifRenderer {
     }
 
     fn render(&self, assessment: &Assessment, out: &mut dyn Write) -> Result<(), RenderError> {
-        super::write_json(out, &log(assessment))
+        render_within(assessment, Limits::GITHUB, out)
     }
+}
+
+/// Writes the log for `a`, cut down as `sarif/limits.rs` describes when the whole run would
+/// exceed `limits`.
+pub fn render_within(
+    a: &Assessment,
+    limits: Limits,
+    out: &mut dyn Write,
+) -> Result<(), RenderError> {
+    let (ranks, results) = reported(a);
+    let total = results.len();
+    let mut kept = total.min(limits.max_results);
+    if kept == total {
+        let mut doc = log(a, results, None);
+        let bytes = encode(&doc)?;
+        let Some(size) = limits::gzip_size_within(&bytes, limits)? else {
+            out.write_all(&bytes)?;
+            return Ok(());
+        };
+        kept = limits::fewer(total, size, limits);
+        return cut(a, take_results(&mut doc), ranks, kept, limits, out);
+    }
+    cut(a, results, ranks, kept, limits, out)
+}
+
+/// Writes a run holding the `kept` highest-ranked results, fewer if the file is still too large.
+fn cut(
+    a: &Assessment,
+    results: Vec<Value>,
+    ranks: Vec<Rank>,
+    kept: usize,
+    limits: Limits,
+    out: &mut dyn Write,
+) -> Result<(), RenderError> {
+    let total = results.len();
+    let mut ordered = limits::by_priority(ranks.into_iter().zip(results).collect());
+    ordered.truncate(kept);
+    loop {
+        let kept = ordered.len();
+        let truncation = Truncation {
+            total,
+            kept,
+            limits,
+        };
+        let mut doc = log(a, ordered, Some(truncation));
+        let bytes = encode(&doc)?;
+        match limits::gzip_size_within(&bytes, limits)? {
+            // With no result left, the rules and taxonomies alone are what they are.
+            Some(size) if kept > 0 => {
+                ordered = take_results(&mut doc);
+                ordered.truncate(limits::fewer(kept, size, limits));
+            }
+            _ => {
+                out.write_all(&bytes)?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn encode(doc: &Value) -> Result<Vec<u8>, RenderError> {
+    let mut bytes = Vec::new();
+    super::write_json(&mut bytes, doc)?;
+    Ok(bytes)
+}
+
+fn take_results(doc: &mut Value) -> Vec<Value> {
+    match doc["runs"][0]["results"].take() {
+        Value::Array(results) => results,
+        _ => Vec::new(),
+    }
+}
+
+/// The failures and errors of `a`, in the assessment's order, with their ranks.
+fn reported(a: &Assessment) -> (Vec<Rank>, Vec<Value>) {
+    let index = taxonomies::TaxonIndex::of(a);
+    a.results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Error))
+        .map(|r| {
+            let mut result = result(a, r);
+            let taxa = index.references(a, &r.check_id);
+            if !taxa.is_empty() {
+                result["taxa"] = Value::Array(taxa);
+            }
+            (Rank::of(r), result)
+        })
+        .unzip()
 }
 
 /// SARIF level for a failed check of this severity.
@@ -72,24 +174,10 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-/// The whole log.
-fn log(a: &Assessment) -> Value {
+/// The whole log with `results`, stating the cut when there is one.
+fn log(a: &Assessment, results: Vec<Value>, truncation: Option<Truncation>) -> Value {
     let rules: Vec<Value> = a.checks.iter().map(rule).collect();
-    let index = taxonomies::TaxonIndex::of(a);
-    let results: Vec<Value> = a
-        .results
-        .iter()
-        .filter(|r| matches!(r.status, Status::Fail | Status::Error))
-        .map(|r| {
-            let mut result = result(a, r);
-            let taxa = index.references(a, &r.check_id);
-            if !taxa.is_empty() {
-                result["taxa"] = Value::Array(taxa);
-            }
-            result
-        })
-        .collect();
-    json!({
+    let mut doc = json!({
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
         "runs": [{
@@ -102,6 +190,11 @@ fn log(a: &Assessment) -> Value {
                 }
             },
             "taxonomies": taxonomies::taxonomies(a),
+            "artifacts": [{
+                "location": { "uri": SNAPSHOT_ARTIFACT },
+                "description": { "text": "The evidence the results were evaluated from." },
+                "mimeType": "application/json",
+            }],
             "results": results,
             "properties": {
                 "generatedAt": a.generated_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
@@ -112,7 +205,33 @@ fn log(a: &Assessment) -> Value {
                 "configuration": a.configuration,
             },
         }],
-    })
+    });
+    if let Some(t) = truncation {
+        let run = &mut doc["runs"][0];
+        run["properties"]["truncation"] = json!({
+            "resultsReported": t.total,
+            "resultsWritten": t.kept,
+            "resultsOmitted": t.omitted(),
+            "maxResults": t.limits.max_results,
+            "maxGzipBytes": t.limits.max_gzip_bytes,
+            "fullResults": FULL_RESULTS,
+        });
+        run["invocations"] = json!([{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": [{
+                "descriptor": { "id": "results-truncated" },
+                "level": "warning",
+                "message": { "text": format!(
+                    "{} of {} results were left out of this run to stay within the upload \
+                     limits ({} results, {} bytes gzipped); unwaived failures were kept first, \
+                     most severe first, then waived failures, then errors. Every result is in \
+                     {FULL_RESULTS} in the same evidence bundle.",
+                    t.omitted(), t.total, t.limits.max_results, t.limits.max_gzip_bytes,
+                ) },
+            }],
+        }]);
+    }
+    doc
 }
 
 /// One reporting descriptor for a check.
@@ -187,6 +306,10 @@ fn result(a: &Assessment, r: &CheckResult) -> Value {
         "level": level_value,
         "message": { "text": text },
         "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": SNAPSHOT_ARTIFACT, "index": 0 },
+                "region": { "startLine": 1 },
+            },
             "logicalLocations": [{
                 "name": res.name,
                 "kind": kind,
@@ -249,7 +372,7 @@ fn suppression(w: &crate::assessment::WaiverRecord) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::{sample_assessment, waived_assessment, EVIL_NAME};
+    use crate::testing::{sample_assessment, waived_assessment, EVIL_NAME};
 
     #[test]
     fn a_waived_failure_carries_an_accepted_suppression() {
@@ -278,6 +401,19 @@ mod tests {
         SarifRenderer.render(a, &mut buf).expect("render");
         assert!(buf.ends_with(b"}\n"));
         serde_json::from_slice(&buf).expect("JSON")
+    }
+
+    #[test]
+    fn results_point_at_the_snapshot_file_of_the_bundle() {
+        assert_eq!(SNAPSHOT_ARTIFACT, crate::bundle::SNAPSHOT_FILE);
+        let log = render(&sample_assessment());
+        let run = &log["runs"][0];
+        assert_eq!(run["artifacts"][0]["location"]["uri"], SNAPSHOT_ARTIFACT);
+        for r in run["results"].as_array().expect("results") {
+            let physical = &r["locations"][0]["physicalLocation"];
+            assert_eq!(physical["artifactLocation"]["uri"], SNAPSHOT_ARTIFACT);
+            assert_eq!(physical["region"]["startLine"], 1);
+        }
     }
 
     #[test]
@@ -356,7 +492,12 @@ mod tests {
                 "level": "error",
                 "message": { "text": "Containers do not run privileged: fails on container web. \
                                       Evidence: HostConfig.Privileged=true." },
-                "locations": [{ "logicalLocations": [{
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": "snapshot.json", "index": 0 },
+                        "region": { "startLine": 1 },
+                    },
+                    "logicalLocations": [{
                     "name": "web",
                     "kind": "container",
                     "fullyQualifiedName": "container/web",

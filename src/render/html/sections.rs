@@ -61,16 +61,17 @@ struct RequirementView {
     waived: Option<String>,
     /// Whether the manual-evidence prompt is still open.
     awaiting: bool,
-    checks: Vec<CheckLink>,
-    supporting: Vec<CheckLink>,
+    checks: Vec<CheckLinkView>,
+    supporting: Vec<CheckLinkView>,
     counts: Vec<Chip>,
     prompt: Option<String>,
     /// Who the assessor asks for the manual evidence (a role).
     owner: Option<String>,
 }
 
+/// [`super::index::CheckLink`] as the template sees it: owned strings, serialised.
 #[derive(Serialize)]
-struct CheckLink {
+struct CheckLinkView {
     id: String,
     /// Absent when the check is not in this assessment.
     anchor: Option<String>,
@@ -151,9 +152,9 @@ pub(super) fn status_counts<'r>(results: impl IntoIterator<Item = &'r CheckResul
 }
 
 impl Index<'_> {
-    fn link_view(&self, check_id: &str) -> CheckLink {
+    fn link_view(&self, check_id: &str) -> CheckLinkView {
         let link = self.link(check_id);
-        CheckLink {
+        CheckLinkView {
             id: link.id.to_string(),
             anchor: link.anchor.map(str::to_string),
         }

@@ -164,7 +164,7 @@ fn taxon(a: &Assessment, f: &FrameworkResult, q: &RequirementResult) -> Value {
 mod tests {
     use super::super::tests::render;
     use crate::assessment::{RequirementState, Technical};
-    use crate::render::fixture::{sample_assessment, waived_assessment};
+    use crate::testing::{sample_assessment, waived_assessment};
     use serde_json::json;
 
     #[test]
