@@ -534,7 +534,7 @@ mod tests {
         let err = root.read_to_string("/etc/group").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "not a regular file but a FIFO; refusing to read it"
+            "not a regular file but a FIFO (named pipe); refusing to read it"
         );
         assert!(!is_missing(&err));
         let err = root.read_to_string("/etc/docker/daemon.json").unwrap_err();
