@@ -15,10 +15,12 @@
 //! clock. Like every report it describes technical evidence and is not a statement of compliance.
 
 mod findings;
+mod fixes;
 mod images;
 mod layout;
 mod matrix;
 mod registers;
+mod requests;
 mod sections;
 mod subset;
 mod table;
@@ -79,12 +81,13 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     sections::cover(&mut pages, a);
     sections::scope(&mut pages, a);
     sections::summary(&mut pages, a);
+    fixes::fixes(&mut pages, a);
     trend::trend(&mut pages, a);
     for fw in &a.frameworks {
         matrix::matrix(&mut pages, a, fw);
     }
     findings::findings(&mut pages, a);
-    matrix::manual_evidence(&mut pages, a);
+    requests::evidence_requests(&mut pages, a);
     registers::waivers(&mut pages, a);
     registers::attestations(&mut pages, a);
     images::images(&mut pages, a);
