@@ -8,6 +8,10 @@ use super::table::{Cell, Table};
 use crate::assessment::fix::fix_groups;
 use crate::assessment::Assessment;
 
+/// Lines of the "Clears" cell per table row, below the table's own cell limit.
+const LINES_PER_ROW: usize = 10;
+const CLEARS_W: f32 = TEXT_W - 280.0;
+
 pub(super) fn fixes(p: &mut Pages, a: &Assessment) {
     let groups = fix_groups(a);
     p.new_page();
@@ -37,7 +41,7 @@ pub(super) fn fixes(p: &mut Pages, a: &Assessment) {
         );
         let mut t = Table::start(
             p,
-            columns(&[("Exact line", 280.0), ("Clears", TEXT_W - 280.0)]),
+            columns(&[("Exact line", 280.0), ("Clears", CLEARS_W)]),
             SMALL,
         );
         for line in &g.lines {
@@ -53,14 +57,42 @@ pub(super) fn fixes(p: &mut Pages, a: &Assessment) {
                     format!("{}{cis} on {}", c.check_id, c.asset)
                 })
                 .collect();
-            t.row(
-                p,
-                &[
-                    Cell::styled(line.text.as_str(), Face::Mono, BLACK),
-                    Cell::plain(clears.join("\n")),
-                ],
-            );
+            // Every finding is named: a long list continues on further rows rather than being
+            // cut at the cell's line limit.
+            for (i, chunk) in chunks(p, &clears).into_iter().enumerate() {
+                let text = if i == 0 {
+                    line.text.clone()
+                } else {
+                    format!("{} (continued)", line.text)
+                };
+                t.row(
+                    p,
+                    &[
+                        Cell::styled(text, Face::Mono, BLACK),
+                        Cell::plain(chunk.join("\n")),
+                    ],
+                );
+            }
         }
         t.end(p);
     }
+}
+
+/// `clears` cut into rows of at most [`LINES_PER_ROW`] wrapped lines (one entry per row at
+/// least, and an entry longer than that is still given whole to the table).
+fn chunks<'c>(p: &Pages, clears: &'c [String]) -> Vec<&'c [String]> {
+    let mut out = Vec::new();
+    let (mut start, mut lines) = (0, 0);
+    for (i, c) in clears.iter().enumerate() {
+        let n = p.fonts.wrap(Face::Sans, SMALL, c, CLEARS_W - 6.0).len();
+        if i > start && lines + n > LINES_PER_ROW {
+            out.push(&clears[start..i]);
+            (start, lines) = (i, 0);
+        }
+        lines += n;
+    }
+    if start < clears.len() {
+        out.push(&clears[start..]);
+    }
+    out
 }

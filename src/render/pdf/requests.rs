@@ -75,11 +75,21 @@ fn framework_table(p: &mut Pages, rows: &[Request<'_>]) {
             p,
             &[
                 Cell::plain("\u{2610}"),
-                Cell::styled(r.id.as_str(), Face::Bold, BLACK),
+                Cell::styled(id_and_level(r), Face::Bold, BLACK),
                 Cell::plain(what),
                 Cell::plain(q.owner()),
             ],
         );
     }
     t.end(p);
+}
+
+/// The id, and under it HIPAA's Required or Addressable.
+fn id_and_level(r: &crate::assessment::RequirementResult) -> String {
+    match r.level.as_deref() {
+        Some("required") => format!("{}\nRequired", r.id),
+        Some("addressable") => format!("{}\nAddressable", r.id),
+        Some(other) => format!("{}\n{other}", r.id),
+        None => r.id.clone(),
+    }
 }
