@@ -104,9 +104,20 @@ fn insecure_sample_pdf_reads_back_with_poppler() {
         "the PDF must not claim compliance"
     );
 
+    // The file is not PDF/X and claims no PDF/X version; poppler reads it without a complaint.
+    let bytes = std::fs::read(&pdf).expect("read pdf");
+    assert!(
+        !bytes.windows(8).any(|w| w == b"GTS_PDFX"),
+        "a PDF/X claim the file does not meet"
+    );
     // pdfinfo takes no "-" output argument.
     let info = Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo");
     assert!(info.status.success(), "pdfinfo failed");
+    assert!(
+        info.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
     let info = String::from_utf8_lossy(&info.stdout);
     let pages: usize = info
         .lines()

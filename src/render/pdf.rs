@@ -108,7 +108,27 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     }
     let mut bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
     stable_file_id(&mut bytes);
+    drop_pdfx_claim(&mut bytes);
     Ok(bytes)
+}
+
+/// printpdf always writes a `/GTS_PDFXVersion` entry into the document information dictionary.
+/// The file is not PDF/X (no output intent, no trim box), so no such entry may appear: it is
+/// blanked with spaces of the same length, which keeps every cross-reference offset valid.
+fn drop_pdfx_claim(bytes: &mut [u8]) {
+    const KEY: &[u8] = b"/GTS_PDFXVersion";
+    let Some(at) = bytes.windows(KEY.len()).position(|w| w == KEY) else {
+        return;
+    };
+    // The key and its string value: `(...)` without nested parentheses in what printpdf writes.
+    let Some(close) = bytes[at..].iter().position(|&b| b == b')') else {
+        return;
+    };
+    let value = &bytes[at + KEY.len()..at + close];
+    if value.first() != Some(&b'(') || value[1..].contains(&b'(') {
+        return;
+    }
+    bytes[at..=at + close].fill(b' ');
 }
 
 /// Replaces the random file identifier printpdf writes in the trailer
