@@ -326,3 +326,85 @@ fn the_pdf_lists_every_manual_prompt_and_the_grouped_fixes() {
         assert!(fixes.contains(&check), "{check} not in the PDF's fixes");
     }
 }
+
+#[test]
+fn the_pdf_names_every_affected_asset_and_splits_no_id() {
+    let b = bundle();
+    let Some(text) = pdftotext(&b.path.join("report.pdf")) else {
+        return;
+    };
+    let a = &b.assessment;
+    let flat = squeeze(&text);
+    // Every asset of every failing check, in the check's "Affected assets" line.
+    let mut assets: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in a["results"].as_array().expect("results") {
+        if r["status"] == "fail" || r["status"] == "error" {
+            assets
+                .entry(r["check_id"].as_str().expect("check"))
+                .or_default()
+                .insert(r["resource"]["name"].as_str().expect("name"));
+        }
+    }
+    assert!(assets.len() > 20);
+    for (check, names) in &assets {
+        let detail = flat
+            .split_once(&format!("({check}) Severity:"))
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("no detail of {check}"));
+        let line = detail
+            .split_once("Affected assets (")
+            .and_then(|(_, rest)| rest.split_once(" Fail: ").or(rest.split_once(" Error: ")))
+            .map(|(line, _)| line)
+            .unwrap_or_else(|| panic!("no affected assets for {check}"));
+        assert!(
+            line.starts_with(&format!("{}): ", names.len())),
+            "{check}: {line}"
+        );
+        for name in names {
+            assert!(line.contains(name), "{check}: {name} not named in {line}");
+        }
+    }
+
+    // No id is broken across two lines: the last word of a line and the first of the next
+    // never join into a check or requirement id that neither holds whole, and no line starts
+    // with an id's tail such as `)(1)` or `(ii)(A)`.
+    let mut ids: BTreeSet<&str> = a["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    for f in a["frameworks"].as_array().expect("frameworks") {
+        for r in f["requirements"].as_array().expect("requirements") {
+            ids.extend(r["id"].as_str());
+        }
+    }
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let tail = regex::Regex::new(r"^(\)|\((?:[ivx]+|[a-zA-Z]|\d+)\)\S*|\.\d)").expect("regex");
+    for pair in lines.windows(2) {
+        let (Some(last), Some(first)) = (
+            pair[0].split_whitespace().last(),
+            pair[1].split_whitespace().next(),
+        ) else {
+            continue;
+        };
+        assert!(
+            !tail.is_match(first),
+            "a line starts with an id's tail: {:?}",
+            pair[1]
+        );
+        let joined = format!("{last}{first}");
+        for id in &ids {
+            assert!(
+                !(joined.contains(id) && !last.contains(id) && !first.contains(id)),
+                "{id} is split: {:?} / {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+}

@@ -109,12 +109,14 @@ pub(super) fn matrix(p: &mut Pages, a: &Assessment, fw: &FrameworkResult) {
     p.gap(6.0);
     // HIPAA implementation specifications are Required or Addressable: a column of its own.
     let levels = fw.requirements.iter().any(|r| r.level.is_some());
+    // The id column fits the longest id on one line: an id never breaks inside its token.
+    let extra = (id_width(p, fw.requirements.iter().map(|r| r.id.as_str())) - 74.0).max(0.0);
     let spec: Vec<(&'static str, f32)> = if levels {
         vec![
-            ("ID", 74.0),
-            ("Title", 112.0),
+            ("ID", 74.0 + extra),
+            ("Title", 112.0 - extra / 2.0),
             ("Level", 60.0),
-            ("Evidence state", 132.0),
+            ("Evidence state", 132.0 - extra / 2.0),
             ("Mode", 50.0),
             ("Deciding checks", TEXT_W - 428.0),
         ]
@@ -179,6 +181,14 @@ fn is_manual_only(r: &RequirementResult) -> bool {
     r.checks.is_empty()
         && r.supporting.is_empty()
         && r.state == RequirementState::AwaitingManualEvidence
+}
+
+/// Width of an id column in which every one of `ids` fits on one line (bold, table size, with
+/// the cell padding).
+pub(super) fn id_width<'i>(p: &Pages, ids: impl Iterator<Item = &'i str>) -> f32 {
+    ids.map(|id| p.fonts.width(Face::Bold, SMALL, id))
+        .fold(0.0, f32::max)
+        + 8.0
 }
 
 /// `addressable` → `Addressable`.

@@ -56,12 +56,13 @@ fn framework_table(p: &mut Pages, rows: &[Request<'_>]) {
         11.5,
         None,
     );
+    let id_w = super::matrix::id_width(p, rows.iter().map(|q| q.requirement.id.as_str())).max(60.0);
     let mut t = Table::start(
         p,
         columns(&[
             ("Rcvd", 30.0),
-            ("ID", 74.0),
-            ("What to request", TEXT_W - 214.0),
+            ("ID", id_w),
+            ("What to request", TEXT_W - 140.0 - id_w),
             ("Ask", 110.0),
         ]),
         SMALL,
