@@ -292,7 +292,11 @@ mod tests {
             assert!(html.contains(&escaped(&fw.id)), "framework {}", fw.id);
             for req in &fw.requirements {
                 let anchor = format!("req-{}-{}", anchors::slug(&fw.id), anchors::slug(&req.id));
-                let row = format!(r#"<tr id="{anchor}" data-state="{}">"#, req.state.as_str());
+                let row = format!(
+                    r#"<tr id="{anchor}" data-state="{}" data-search="{}"#,
+                    req.state.as_str(),
+                    escaped(&req.id.to_lowercase())
+                );
                 assert!(html.contains(&row), "requirement {} {}", fw.id, req.id);
             }
         }
@@ -346,7 +350,9 @@ mod tests {
         let html = render(&a);
         let anchor = format!("req-{}-{}", anchors::slug(&fw), anchors::slug(&req));
         let start = html
-            .find(&format!(r#"<tr id="{anchor}" data-state="risk_accepted">"#))
+            .find(&format!(
+                r#"<tr id="{anchor}" data-state="risk_accepted" data-search="#
+            ))
             .expect("the row carries the risk_accepted state");
         let row = &html[start..start + html[start..].find("</tr>").expect("row ends")];
         assert!(
