@@ -153,6 +153,11 @@ fn stable_file_id(bytes: &mut [u8]) {
     bytes[second..second + LEN].copy_from_slice(&digest[LEN..2 * LEN]);
 }
 
+/// "1 image", "3 images": a count with its noun in the right number.
+pub(super) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Host name reported by the engine, else the endpoint.
 fn host_name(a: &Assessment) -> &str {
     let t = &a.snapshot.target;
