@@ -141,3 +141,148 @@ fn line_of(path: &Path, needle: &str) -> usize {
         .map(|i| i + 1)
         .expect("needle present")
 }
+
+#[test]
+fn an_automated_check_without_a_valid_remediation_key_fails_lint_with_its_line() {
+    let cases = [
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}\n",
+            "",
+            "check `container.privileged`: automated check without a remediation key",
+        ),
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}",
+            "    fix: {remove_run_flag: \"--privilege\"}",
+            "check `container.privileged`: fix `remove --privilege`: `--privilege` is not a docker run option",
+        ),
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}",
+            "    fix: {daemon_json: {key: inter-container-comms, value: false}}",
+            "`inter-container-comms` is not a daemon.json key dockerd reads",
+        ),
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}",
+            "    fix: {audit_rule: \"-w {path} -p x -k docker\"}",
+            "the watch does not record writes to /usr/bin/dockerd",
+        ),
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}",
+            "    fix: {audit_rule: \"-w /usr/bin/dockerd -q docker\"}",
+            "`-q` is not an auditctl rule option",
+        ),
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}",
+            "    fix: {file_mode: \"0694\"}",
+            "mode `0694` is not an octal mode",
+        ),
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}",
+            "    fix: {file_owner: \"root\"}",
+            "owner `root` is not `user:group`",
+        ),
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}",
+            "    fix: {dockerfile: \"user 1000\"}",
+            "`user` is not a Dockerfile instruction",
+        ),
+        (
+            "    fix: {remove_run_flag: \"--privileged\"}",
+            "    fix: {file_mode: \"644\"}",
+            "names {path}, but the check has no `path` evidence",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let dir = broken_copy("checks/containers.yaml", from, to);
+        let (code, _, stderr) = lint(Some(dir.path()));
+        assert_eq!(code, Some(2), "{to}: {stderr}");
+        let path = dir.path().join("checks/containers.yaml");
+        let at = format!(
+            "{}:{}: ",
+            path.display(),
+            line_of(&path, "  - id: container.privileged")
+        );
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.trim_start().starts_with(&at) && l.contains(expected)),
+            "no `{at}… {expected}` in:\n{stderr}"
+        );
+    }
+}
+
+/// Runs `program args` and returns its stdout, or `None` when the program is not installed
+/// (then the test fails under CI, where it must be).
+fn help_text(program: &str, args: &[&str]) -> Option<String> {
+    match std::process::Command::new(program).args(args).output() {
+        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{program} must be installed under CI: {e}"
+            );
+            None
+        }
+    }
+}
+
+fn listed(file: &str) -> Vec<String> {
+    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+        .expect("closed list readable")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_run_flag_list_matches_the_docker_cli() {
+    let Some(help) = help_text("docker", &["run", "--help"]) else {
+        return;
+    };
+    let words: Vec<&str> = help
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .collect();
+    let flags = listed("src/catalog/ids/docker-run-flags.txt");
+    assert!(flags.len() > 90, "{flags:?}");
+    for flag in flags {
+        assert!(
+            words.contains(&flag.as_str()),
+            "`{flag}` is not in `docker run --help`"
+        );
+    }
+}
+
+#[test]
+fn every_daemon_json_key_is_a_dockerd_flag_or_its_plural() {
+    let Some(help) = help_text("dockerd", &["--help"]) else {
+        return;
+    };
+    let flags: Vec<&str> = help
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter_map(|w| w.strip_prefix("--"))
+        .collect();
+    // Keys that exist only in the file, or whose flag has another name.
+    let file_only = [
+        "builder",
+        "features",
+        "runtimes",
+        "hosts",
+        "log-format",
+        "default-address-pools",
+        "default-ulimits",
+        "authorization-plugins",
+        "insecure-registries",
+        "registry-mirrors",
+        "node-generic-resources",
+    ];
+    for key in listed("src/catalog/ids/daemon-json-keys.txt") {
+        let singular = key.strip_suffix('s').unwrap_or(&key);
+        assert!(
+            flags.contains(&key.as_str())
+                || flags.contains(&singular)
+                || file_only.contains(&key.as_str()),
+            "daemon.json key `{key}` matches no dockerd flag"
+        );
+    }
+}

@@ -19,7 +19,7 @@ use common::*;
 use serde_json::json;
 
 const SECRET: &str = "hunter2-SECRET-xyz";
-const ALL_FORMATS: &str = "html,pdf,json,csv,requirements-csv,sarif,junit,oscal";
+const ALL_FORMATS: &str = "html,pdf,json,csv,requirements-csv,evidence-requests,sarif,junit,oscal";
 
 /// Networks, images and extra containers this test made, removed on drop.
 #[derive(Default)]
@@ -258,6 +258,7 @@ fn hostile_strings_from_the_engine_are_inert_in_every_format() {
         "snapshot.json",
         "findings.csv",
         "requirements.csv",
+        "evidence-requests.csv",
         "results.sarif",
         "junit.xml",
         "oscal-assessment-results.json",

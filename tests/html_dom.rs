@@ -129,6 +129,11 @@ fn hostile_bundle() -> &'static Bundle {
 /// Loads `html` (a copy, with `harness` appended to the body when given) in headless Chromium
 /// and returns the DOM after scripts ran, plus what the harness published.
 fn load(chromium: &Path, html: &Path, harness: Option<&str>) -> (String, Value) {
+    load_sized(chromium, html, harness, "1280,1024")
+}
+
+/// Like [`load`], in a window of `size` (`width,height` in CSS pixels).
+fn load_sized(chromium: &Path, html: &Path, harness: Option<&str>, size: &str) -> (String, Value) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut page = std::fs::read_to_string(html).expect("report.html");
     if let Some(js) = harness {
@@ -146,6 +151,7 @@ fn load(chromium: &Path, html: &Path, harness: Option<&str>) -> (String, Value) 
             "--virtual-time-budget=10000",
             "--dump-dom",
         ])
+        .arg(format!("--window-size={size}"))
         .arg(format!(
             "--user-data-dir={}",
             dir.path().join("profile").display()
@@ -627,4 +633,124 @@ fn engine_values_with_markup_stay_text_in_the_browser() {
     );
     assert_eq!(v["handlers"], 0);
     assert_eq!(v["text"], true, "the variable name is not shown as text");
+}
+
+/// Ids of the requirement rows of the matrix a search leaves on screen, as `framework-slug id`.
+const MATRIX_SEARCH: &str = r##"dpRun(async function () {
+  function visibleRows() {
+    return Array.prototype.slice.call(document.querySelectorAll("#matrix tr[data-state]"))
+      .filter(dpVisible).map(function (r) {
+        return r.closest("[data-fw-section]").dataset.fwSection + " " + r.querySelector("th").textContent;
+      });
+  }
+  var out = { all: visibleRows().length, width: document.documentElement.scrollWidth,
+              viewport: window.innerWidth };
+  dpSet("f-text", "2.2.6", "input"); await dpWait(400); out.s226 = visibleRows();
+  out.requests226 = Array.prototype.slice.call(document.querySelectorAll("#evidence-requests tr[data-request]"))
+    .filter(dpVisible).length;
+  dpSet("f-text", "5.32", "input"); await dpWait(400); out.s532 = visibleRows();
+  out.findings532 = dpState().resource_rows.length;
+  document.getElementById("f-reset").click(); out.reset = visibleRows().length;
+  return out;
+});"##;
+
+#[test]
+fn search_finds_requirement_and_cis_ids_in_the_matrix_and_the_page_fits_1280_px() {
+    let Some(chromium) = chromium() else { return };
+    let b = hostile_bundle();
+    let (_, v) = load_sized(&chromium, &b.html, Some(MATRIX_SEARCH), "1280,900");
+    let rows = |k: &str| -> Vec<String> {
+        v[k].as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r.as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let all = v["all"].as_u64().expect("all");
+    assert!(all > 300, "{all}");
+    // "2.2.6" is PCI DSS 2.2.6 (and no CIS or HIPAA id contains it).
+    let s226 = rows("s226");
+    assert_eq!(s226.len(), 1, "{s226:?}");
+    assert!(
+        s226[0].contains("pci-dss") && s226[0].ends_with(" 2.2.6"),
+        "{s226:?}"
+    );
+    // "5.32" is CIS 5.32, and its Docker-socket findings stay listed.
+    let s532 = rows("s532");
+    assert_eq!(s532.len(), 1, "{s532:?}");
+    assert!(
+        s532[0].contains("cis-docker") && s532[0].ends_with(" 5.32"),
+        "{s532:?}"
+    );
+    assert!(v["findings532"].as_u64().expect("findings") > 0);
+    assert_eq!(v["reset"].as_u64(), Some(all));
+    // No horizontal scrolling at 1280 px.
+    assert_eq!(v["viewport"].as_u64(), Some(1280));
+    assert!(
+        v["width"].as_u64().expect("width") <= 1280,
+        "the page is {} px wide at 1280 px",
+        v["width"]
+    );
+}
+
+#[test]
+fn printing_the_report_keeps_every_matrix_column() {
+    let Some(chromium) = chromium() else { return };
+    let b = hostile_bundle();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pdf = dir.path().join("printed.pdf");
+    let status = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", b.html.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("chromium runs");
+    assert!(
+        status.success() && pdf.is_file(),
+        "chromium printed nothing"
+    );
+    let out = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Table headers print in capitals (CSS text-transform): compare without case.
+    let flat = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    // The last column of the matrix, its header and a value, and of the request list.
+    for needle in [
+        "results of the deciding checks",
+        "no results",
+        "what to request",
+        "exact line",
+    ] {
+        assert!(
+            flat.contains(needle),
+            "{needle:?} not in the printed report"
+        );
+    }
+    // A4 pages, as the print stylesheet asks.
+    let info = Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Page size:") && l.ends_with("(A4)")),
+        "{info}"
+    );
 }

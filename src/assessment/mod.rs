@@ -16,6 +16,7 @@ use crate::snapshot::{Gap, Target, ToolInfo};
 /// Version of the assessment document layout.
 pub const SCHEMA_VERSION: u32 = 2;
 
+pub mod fix;
 pub mod migrate;
 mod requirement;
 mod risks;
@@ -362,6 +363,13 @@ pub struct CheckInfo {
     /// What a compliant resource looks like, in words.
     pub expectation: String,
     pub remediation: String,
+    /// The remediation key: the one change that makes a failing resource comply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<fix::Fix>,
+    /// The exact line of [`Self::fix`] (`"icc": false`, `-w {path} -k docker`), `{path}` standing
+    /// for the path each result observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_text: Option<String>,
     /// The rule as written in the catalog (empty for manual checks).
     pub rule: String,
     /// For manual checks: what the assessor should look at.

@@ -3,8 +3,9 @@
 //! automated check without evidence, a CIS reference that does not match the CIS framework
 //! file, an `automated` requirement decided by a manual check, two requirements with one title,
 //! an id that is not on the framework's closed list of real ids (`ids.rs`), a HIPAA level or PCI
-//! service-provider flag that disagrees with that list, and a requirement that waits for manual
-//! evidence without saying whom to ask. Every finding names the file and line to fix.
+//! service-provider flag that disagrees with that list, a requirement that waits for manual
+//! evidence without saying whom to ask, and an automated check without a valid remediation key
+//! (`fixes.rs`). Every finding names the file and line to fix.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +37,7 @@ impl Catalog {
             .map(String::as_str)
             .collect();
         for check in &self.checks {
+            super::fixes::lint_check_fix(check, diags);
             if !used.contains(check.def.id.as_str()) {
                 diags.push(Diagnostic {
                     location: check.location.clone(),

@@ -8,6 +8,7 @@
 //! declared, framework requirements that point at no check. This module never evaluates a rule
 //! against data.
 
+pub mod fixes;
 mod ids;
 mod lint;
 pub mod model;

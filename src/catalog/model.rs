@@ -49,6 +49,10 @@ pub struct CheckDef {
     #[serde(default)]
     pub evidence: BTreeMap<String, String>,
     pub remediation: String,
+    /// Machine-readable remediation key; `controls lint` requires one on every automated check.
+    /// Written as a one-key map (`fix: {run_flag: "--read-only"}`).
+    #[serde(default, with = "serde_yaml_ng::with::singleton_map")]
+    pub fix: Option<crate::assessment::fix::Fix>,
     /// Site parameters the expressions read (`params.<name>`).
     #[serde(default)]
     pub params: Vec<String>,

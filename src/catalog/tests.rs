@@ -15,6 +15,7 @@ const CHECKS: &str = r#"checks:
     evidence:
       Privileged: resource.HostConfig.Privileged
     remediation: Remove --privileged.
+    fix: {remove_run_flag: "--privileged"}
     references:
       cis_docker: ["5.5"]
 "#;

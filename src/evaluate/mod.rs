@@ -454,6 +454,8 @@ fn check_info(check: &Check, mappings: Vec<Mapping>) -> CheckInfo {
         mode: d.mode,
         expectation: d.expectation.clone(),
         remediation: d.remediation.clone(),
+        fix: d.fix.clone(),
+        fix_text: d.fix.as_ref().map(|f| f.text()),
         rule: d.rule.clone().unwrap_or_default(),
         prompt: d.prompt.clone(),
         references: d.references.clone(),

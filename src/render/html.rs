@@ -28,11 +28,13 @@ mod anchors;
 mod counts;
 mod engagement;
 mod findings;
+mod fixes;
 mod images;
 mod index;
 pub(in crate::render) mod legend;
 mod markup;
 mod registers;
+mod requests;
 mod sections;
 mod view;
 
@@ -42,6 +44,10 @@ const TEMPLATE: &str = include_str!("../../templates/report.html.tera");
 /// Where the template leaves room for the findings sections. Host strings are escaped, so they
 /// can never contain this comment.
 const FINDINGS_MARKER: &str = "<!-- findings sections: written by findings.rs -->";
+/// Where the template leaves room for the grouped fixes, after the summary.
+const FIXES_MARKER: &str = "<!-- grouped fixes: written by fixes.rs -->";
+/// Where the template leaves room for the evidence request list, after the matrix.
+const REQUESTS_MARKER: &str = "<!-- evidence requests: written by requests.rs -->";
 
 /// Writes the self-contained HTML report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -66,15 +72,25 @@ impl Renderer for HtmlRenderer {
         let frame = tera
             .render(TEMPLATE_NAME, &context)
             .map_err(template_error)?;
-        let (head, tail) = frame.split_once(FINDINGS_MARKER).ok_or_else(|| {
-            RenderError::Template("the template has no findings marker".to_string())
-        })?;
+        let (head, rest) = split(&frame, FIXES_MARKER)?;
+        let (middle, rest) = split(rest, REQUESTS_MARKER)?;
+        let (before_findings, tail) = split(rest, FINDINGS_MARKER)?;
         out.write_all(head.as_bytes())?;
+        fixes::write(out, assessment, &ix)?;
+        out.write_all(middle.as_bytes())?;
+        requests::write(out, assessment, &ix)?;
+        out.write_all(before_findings.as_bytes())?;
         findings::write(out, assessment, &ix, model.open())?;
         images::write(out, assessment)?;
         out.write_all(tail.as_bytes())?;
         Ok(())
     }
+}
+
+/// The frame before and after `marker`.
+fn split<'t>(text: &'t str, marker: &str) -> Result<(&'t str, &'t str), RenderError> {
+    text.split_once(marker)
+        .ok_or_else(|| RenderError::Template(format!("the template has no `{marker}`")))
 }
 
 /// The compiled template, built on first use.
@@ -265,7 +281,11 @@ mod tests {
             assert!(html.contains(&escaped(&fw.id)), "framework {}", fw.id);
             for req in &fw.requirements {
                 let anchor = format!("req-{}-{}", anchors::slug(&fw.id), anchors::slug(&req.id));
-                let row = format!(r#"<tr id="{anchor}" data-state="{}">"#, req.state.as_str());
+                let row = format!(
+                    r#"<tr id="{anchor}" data-state="{}" data-search="{}"#,
+                    req.state.as_str(),
+                    escaped(&req.id.to_lowercase())
+                );
                 assert!(html.contains(&row), "requirement {} {}", fw.id, req.id);
             }
         }
@@ -319,7 +339,9 @@ mod tests {
         let html = render(&a);
         let anchor = format!("req-{}-{}", anchors::slug(&fw), anchors::slug(&req));
         let start = html
-            .find(&format!(r#"<tr id="{anchor}" data-state="risk_accepted">"#))
+            .find(&format!(
+                r#"<tr id="{anchor}" data-state="risk_accepted" data-search="#
+            ))
             .expect("the row carries the risk_accepted state");
         let row = &html[start..start + html[start..].find("</tr>").expect("row ends")];
         assert!(

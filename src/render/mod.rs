@@ -106,6 +106,7 @@ pub trait Renderer {
 // Plain `mod` lines, so rustfmt and clippy see every format module.
 pub mod csv;
 mod evidence;
+pub mod evidence_requests;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -146,6 +147,8 @@ formats! {
     Csv => csv::CsvRenderer,
     /// `requirements.csv`: one row per framework requirement with its evidence state.
     RequirementsCsv => requirements_csv::RequirementsCsvRenderer,
+    /// `evidence-requests.csv`: the manual evidence to request, from whom, with a tick column.
+    EvidenceRequests => evidence_requests::EvidenceRequestsRenderer,
     /// `results.sarif`: SARIF 2.1.0 failures and errors, with the framework requirements as
     /// taxonomies, for code-scanning dashboards.
     Sarif => sarif::SarifRenderer,
@@ -190,6 +193,7 @@ mod tests {
                 "assessment.json",
                 "findings.csv",
                 "requirements.csv",
+                "evidence-requests.csv",
                 "results.sarif",
                 "junit.xml",
                 "oscal-assessment-results.json",

@@ -16,10 +16,12 @@
 
 mod engagement;
 mod findings;
+mod fixes;
 mod images;
 mod layout;
 mod matrix;
 mod registers;
+mod requests;
 mod sections;
 mod subset;
 mod table;
@@ -80,13 +82,15 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     sections::cover(&mut pages, a);
     // The executive summary comes straight after the cover, before scope and method.
     sections::summary(&mut pages, a);
+    // Then the grouped fixes, which clear the failures the summary's top risks list.
+    fixes::fixes(&mut pages, a);
     sections::scope(&mut pages, a);
     trend::trend(&mut pages, a);
     for fw in &a.frameworks {
         matrix::matrix(&mut pages, a, fw);
     }
     findings::findings(&mut pages, a);
-    matrix::manual_evidence(&mut pages, a);
+    requests::evidence_requests(&mut pages, a);
     registers::waivers(&mut pages, a);
     registers::attestations(&mut pages, a);
     images::images(&mut pages, a);
@@ -108,7 +112,27 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
     }
     let mut bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
     stable_file_id(&mut bytes);
+    drop_pdfx_claim(&mut bytes);
     Ok(bytes)
+}
+
+/// printpdf always writes a `/GTS_PDFXVersion` entry into the document information dictionary.
+/// The file is not PDF/X (no output intent, no trim box), so no such entry may appear: it is
+/// blanked with spaces of the same length, which keeps every cross-reference offset valid.
+fn drop_pdfx_claim(bytes: &mut [u8]) {
+    const KEY: &[u8] = b"/GTS_PDFXVersion";
+    let Some(at) = bytes.windows(KEY.len()).position(|w| w == KEY) else {
+        return;
+    };
+    // The key and its string value: `(...)` without nested parentheses in what printpdf writes.
+    let Some(close) = bytes[at..].iter().position(|&b| b == b')') else {
+        return;
+    };
+    let value = &bytes[at + KEY.len()..at + close];
+    if value.first() != Some(&b'(') || value[1..].contains(&b'(') {
+        return;
+    }
+    bytes[at..=at + close].fill(b' ');
 }
 
 /// Replaces the random file identifier printpdf writes in the trailer
@@ -131,6 +155,11 @@ fn stable_file_id(bytes: &mut [u8]) {
     let digest = digest.as_bytes();
     bytes[first..first + LEN].copy_from_slice(&digest[..LEN]);
     bytes[second..second + LEN].copy_from_slice(&digest[LEN..2 * LEN]);
+}
+
+/// "1 image", "3 images": a count with its noun in the right number.
+pub(super) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Host name reported by the engine, else the endpoint.

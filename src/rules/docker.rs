@@ -16,7 +16,7 @@
 //! * `addSteps(history)`: the ADD build steps other than a base image's root filesystem.
 //! * `auditVerdict(auditRules, path)` / `auditWatched(auditRules, path)`: see [`audit`].
 
-mod audit;
+pub mod audit;
 
 use std::sync::Arc;
 

@@ -52,6 +52,8 @@ fn check(s: &CheckSpec) -> CheckInfo {
         mode: s.mode,
         expectation: format!("{} holds for every {}", s.title, s.resource.as_str()),
         remediation: "Change the run options and recreate the container.".into(),
+        fix: (!manual).then(|| crate::assessment::fix::Fix::RunFlag("--read-only".into())),
+        fix_text: (!manual).then(|| "add --read-only".into()),
         rule: if manual {
             String::new()
         } else {

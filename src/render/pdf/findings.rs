@@ -72,6 +72,9 @@ pub(super) fn findings(p: &mut Pages, a: &Assessment) {
                 );
                 p.gap(4.0);
             }
+            // The checks whose results decide the state, by id, as the HTML matrix lists them.
+            let deciding = format!("Deciding checks: {}", r.checks.join(", "));
+            p.paragraph(MARGIN, TEXT_W, Face::Sans, SMALL, &deciding);
             for c in &r.checks {
                 let Some(results) = by_check.get(c.as_str()) else {
                     continue;
@@ -162,7 +165,12 @@ fn check_detail(p: &mut Pages, a: &Assessment, id: &str, results: &[&CheckResult
             SMALL,
             &format!("Remediation: {}", c.remediation),
         );
+        if let Some(fix) = &c.fix_text {
+            p.paragraph(x, w, Face::Mono, SMALL, &format!("Exact fix: {fix}"));
+        }
     }
+    // Every affected asset is named, however many results the detail below is capped at.
+    p.paragraph(x, w, Face::Sans, SMALL, &affected_assets(results));
     p.gap(3.0);
     for r in results.iter().take(RESULTS_PER_CHECK) {
         result_line(p, r);
@@ -188,8 +196,16 @@ fn result_line(p: &mut Pages, r: &CheckResult) {
         r.resource.kind.as_str(),
         r.resource.name
     );
+    // Which object exactly, and where in the snapshot its values were read.
+    let identity = if r.resource.id != r.resource.name {
+        format!("id {} · read from {}", r.resource.id, r.source)
+    } else {
+        format!("read from {}", r.source)
+    };
     let lines = p.fonts.wrap(Face::Bold, SMALL, &head, w);
     p.lines(x, Face::Bold, SMALL, status_color(r.status), &lines);
+    let lines = p.fonts.wrap(Face::Mono, 7.5, &identity, w - 10.0);
+    p.lines(x + 10.0, Face::Mono, 7.5, GREY, &lines);
     if let Some(m) = &r.message {
         p.paragraph(x + 10.0, w - 10.0, Face::Sans, SMALL, m);
     }
@@ -203,4 +219,16 @@ fn result_line(p: &mut Pages, r: &CheckResult) {
         p.lines(x + 10.0, Face::Mono, 7.5, GREY, &lines);
     }
     p.gap(2.0);
+}
+
+/// "Affected assets (3): web, db, cache": every distinct resource of the results, by name, in
+/// result order.
+fn affected_assets(results: &[&CheckResult]) -> String {
+    let mut seen = HashSet::new();
+    let names: Vec<&str> = results
+        .iter()
+        .map(|r| r.resource.name.as_str())
+        .filter(|n| seen.insert(*n))
+        .collect();
+    format!("Affected assets ({}): {}", names.len(), names.join(", "))
 }

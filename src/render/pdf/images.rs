@@ -42,7 +42,7 @@ pub(super) fn images(p: &mut Pages, a: &Assessment) {
                     input.note.as_deref().unwrap_or("unmatched")
                 )
             } else {
-                format!("{} image(s)", input.images.len())
+                super::counted(input.images.len(), "image", "images")
             };
             para(
                 p,
@@ -66,9 +66,9 @@ pub(super) fn images(p: &mut Pages, a: &Assessment) {
             Face::Sans,
             BODY,
             &format!(
-                "OS: {}; {} OS package(s) from {}; SBOM {}",
+                "OS: {}; {} from {}; SBOM {}",
                 inv.os.as_deref().unwrap_or("not identified"),
-                inv.packages,
+                super::counted(inv.packages, "OS package", "OS packages"),
                 if inv.databases.is_empty() {
                     "no package database".to_string()
                 } else {
@@ -165,8 +165,12 @@ pub(super) fn images(p: &mut Pages, a: &Assessment) {
                 Face::Sans,
                 SMALL,
                 &format!(
-                    "... and {} more fixable finding(s), listed in assessment.json.",
-                    fixable.len() - FIXABLE_PER_IMAGE
+                    "... and {} more, listed in assessment.json.",
+                    super::counted(
+                        fixable.len() - FIXABLE_PER_IMAGE,
+                        "fixable finding",
+                        "fixable findings"
+                    )
                 ),
             );
         }

@@ -109,12 +109,14 @@ pub(super) fn matrix(p: &mut Pages, a: &Assessment, fw: &FrameworkResult) {
     p.gap(6.0);
     // HIPAA implementation specifications are Required or Addressable: a column of its own.
     let levels = fw.requirements.iter().any(|r| r.level.is_some());
+    // The id column fits the longest id on one line: an id never breaks inside its token.
+    let extra = (id_width(p, fw.requirements.iter().map(|r| r.id.as_str())) - 74.0).max(0.0);
     let spec: Vec<(&'static str, f32)> = if levels {
         vec![
-            ("ID", 74.0),
-            ("Title", 112.0),
+            ("ID", 74.0 + extra),
+            ("Title", 112.0 - extra / 2.0),
             ("Level", 60.0),
-            ("Evidence state", 132.0),
+            ("Evidence state", 132.0 - extra / 2.0),
             ("Mode", 50.0),
             ("Deciding checks", TEXT_W - 428.0),
         ]
@@ -127,8 +129,12 @@ pub(super) fn matrix(p: &mut Pages, a: &Assessment, fw: &FrameworkResult) {
             ("Deciding checks", TEXT_W - 398.0),
         ]
     };
+    // Requirements with technical evidence first; those that only a person can settle are
+    // condensed into one list of ids after the table: their prompts are the evidence requests.
+    let (technical, manual_only): (Vec<&RequirementResult>, Vec<&RequirementResult>) =
+        fw.requirements.iter().partition(|r| !is_manual_only(r));
     let mut t = Table::start(p, columns(&spec), SMALL);
-    for r in &fw.requirements {
+    for r in technical {
         let mut cells = vec![
             Cell::styled(r.id.as_str(), Face::Bold, BLACK),
             Cell::plain(r.title.as_str()),
@@ -150,6 +156,39 @@ pub(super) fn matrix(p: &mut Pages, a: &Assessment, fw: &FrameworkResult) {
         t.row(p, &cells);
     }
     t.end(p);
+    if !manual_only.is_empty() {
+        let ids: Vec<&str> = manual_only.iter().map(|r| r.id.as_str()).collect();
+        p.gap(4.0);
+        p.paragraph(
+            MARGIN,
+            TEXT_W,
+            Face::Sans,
+            SMALL,
+            &format!(
+                "{} requirement{} with no technical evidence (manual evidence only; what to                  request is in the {}): {}",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                super::requests::TITLE,
+                ids.join(", ")
+            ),
+        );
+    }
+}
+
+/// A requirement no check gives evidence for and that still waits for a person: condensed in
+/// the matrix. An attested one keeps its row, since its state is the assessor's finding.
+fn is_manual_only(r: &RequirementResult) -> bool {
+    r.checks.is_empty()
+        && r.supporting.is_empty()
+        && r.state == RequirementState::AwaitingManualEvidence
+}
+
+/// Width of an id column in which every one of `ids` fits on one line (bold, table size, with
+/// the cell padding).
+pub(super) fn id_width<'i>(p: &Pages, ids: impl Iterator<Item = &'i str>) -> f32 {
+    ids.map(|id| p.fonts.width(Face::Bold, SMALL, id))
+        .fold(0.0, f32::max)
+        + 8.0
 }
 
 /// `addressable` → `Addressable`.
@@ -158,86 +197,4 @@ fn capitalised(s: &str) -> String {
     c.next()
         .map(|first| first.to_uppercase().chain(c).collect())
         .unwrap_or_default()
-}
-
-/// The requests for manual evidence: per framework, every requirement awaiting it, with what to
-/// collect and whom to ask. The assessor's checklist; the matrices stay short.
-pub(super) fn manual_evidence(p: &mut Pages, a: &Assessment) {
-    let awaiting = |fw: &'_ FrameworkResult| -> usize {
-        (fw.requirements.iter())
-            .filter(|r| r.state == RequirementState::AwaitingManualEvidence)
-            .count()
-    };
-    if a.frameworks.iter().all(|fw| awaiting(fw) == 0) {
-        return;
-    }
-    p.new_page();
-    p.heading(
-        "Manual evidence to collect",
-        16.0,
-        Some("Manual evidence to collect"),
-    );
-    p.paragraph(
-        MARGIN,
-        TEXT_W,
-        Face::Sans,
-        SMALL,
-        "Requirements awaiting manual evidence: what to request (documents, interviews, \
-         observations) and whom to ask. They are open, not failed; an attestation records the \
-         assessor's finding once the evidence is reviewed.",
-    );
-    for fw in &a.frameworks {
-        let n = awaiting(fw);
-        if n == 0 {
-            continue;
-        }
-        p.heading(
-            &format!(
-                "{} {}: {n} of {} requirements",
-                fw.name,
-                fw.version,
-                fw.requirements.len()
-            ),
-            11.5,
-            None,
-        );
-        let rows: Vec<&RequirementResult> = (fw.requirements.iter())
-            .filter(|r| r.state == RequirementState::AwaitingManualEvidence)
-            .collect();
-        // Whom to ask, where the framework file names a role.
-        let owners = rows.iter().any(|r| r.evidence_owner.is_some());
-        let spec: &[(&'static str, f32)] = if owners {
-            &[
-                ("ID", 74.0),
-                ("Requirement and evidence to collect", TEXT_W - 184.0),
-                ("Ask", 110.0),
-            ]
-        } else {
-            &[
-                ("ID", 74.0),
-                ("Requirement and evidence to collect", TEXT_W - 74.0),
-            ]
-        };
-        let mut t = Table::start(p, columns(spec), SMALL);
-        for r in rows {
-            let mut what = r.title.clone();
-            if let Some(prompt) = &r.prompt {
-                what.push('\n');
-                what.push_str(prompt.trim_end());
-            }
-            if let Some(note) = crate::render::html::legend::technical_note(r) {
-                what.push('\n');
-                what.push_str(&note);
-            }
-            let mut cells = vec![
-                Cell::styled(r.id.as_str(), Face::Bold, BLACK),
-                Cell::plain(what),
-            ];
-            if owners {
-                cells.push(Cell::plain(r.evidence_owner.clone().unwrap_or_default()));
-            }
-            t.row(p, &cells);
-        }
-        t.end(p);
-    }
 }

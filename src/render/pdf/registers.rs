@@ -27,11 +27,12 @@ pub(super) fn waivers(p: &mut Pages, a: &Assessment) {
         Face::Sans,
         BODY,
         &format!(
-            "{} waiver(s) were supplied; the active ones cover {covered} failed result(s). A \
+            "{} supplied; the active ones cover {}. A \
              waived result keeps its verdict (fail) and is shown as waived; the requirements it \
              decides stay not in place, with the risk accepted under the waiver until it \
              expires. Expired, not yet valid and unmatched waivers cover nothing.",
-            a.waivers.len()
+            super::counted(a.waivers.len(), "waiver was", "waivers were"),
+            super::counted(covered, "failed result", "failed results")
         ),
     );
     p.gap(6.0);
@@ -116,10 +117,10 @@ pub(super) fn attestations(p: &mut Pages, a: &Assessment) {
         Face::Sans,
         BODY,
         &format!(
-            "{} attestation(s) were supplied and {applied} decided a requirement. An applied \
+            "{} supplied and {applied} decided a requirement. An applied \
              attestation records the assessor's own finding for its requirement; it never \
              overrides technical evidence that failed or could not be read.",
-            a.attestations.len()
+            super::counted(a.attestations.len(), "attestation was", "attestations were")
         ),
     );
     p.gap(6.0);

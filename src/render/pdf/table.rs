@@ -92,6 +92,13 @@ impl Table {
                 if lines.len() > MAX_CELL_LINES {
                     lines.truncate(MAX_CELL_LINES);
                     if let Some(last) = lines.last_mut() {
+                        // The mark must fit inside the column too: shorten the line for it.
+                        let max = col.width - 2.0 * PAD;
+                        while !last.is_empty()
+                            && p.fonts.width(cell.face, self.size, &format!("{last} …")) > max
+                        {
+                            last.pop();
+                        }
                         last.push_str(" …");
                     }
                 }

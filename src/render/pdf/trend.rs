@@ -42,7 +42,10 @@ pub(super) fn trend(p: &mut Pages, a: &Assessment) {
              because the catalog did.{}",
             points.len(),
             if hidden > 0 {
-                format!(" {hidden} older scan(s) are not shown.")
+                format!(
+                    " {} not shown.",
+                    super::counted(hidden, "older scan is", "older scans are")
+                )
             } else {
                 String::new()
             }
