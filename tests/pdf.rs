@@ -324,7 +324,7 @@ fn summary_numbers_pages_and_metadata_match_the_assessment() {
     // Every page's footer numbers it out of the page count pdfinfo reports.
     let meta = info(&pdf);
     let pages: usize = meta["Pages"].parse().expect("page count");
-    assert_eq!(pages, 52);
+    assert_eq!(pages, 57);
     let texts: Vec<&str> = raw.split('\x0c').filter(|p| !p.trim().is_empty()).collect();
     assert_eq!(texts.len(), pages);
     for (i, page) in texts.iter().enumerate() {
