@@ -13,6 +13,7 @@ pub mod collect;
 pub mod destination;
 pub mod diff;
 pub mod evaluate;
+pub mod fleet;
 pub mod history;
 pub mod input;
 pub mod inventory;

@@ -2,7 +2,9 @@
 //!
 //! Exit codes: 0 done and nothing failed at or above `--fail-on`; 1 failures at or above
 //! `--fail-on` (for `diff`: unwaived new failures at or above `--fail-on-new`); 2 usage,
-//! catalog or input error; 3 engine unreachable or collection failed.
+//! catalog or input error; 3 engine unreachable or collection failed; 4 a fleet bundle was
+//! written but some of its targets were not assessed (this takes precedence over 1: evidence
+//! missing for a host outweighs failures found on the others, which the bundle still shows).
 //! `verify` follows the same contract: 1 means it ran and the bundle did not verify (the
 //! verification counterpart of "checks failed"), 2 that the bundle or key could not be read.
 
@@ -32,6 +34,8 @@ pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_COLLECT: u8 = 3;
 /// Failures at or above `--fail-on`, or a bundle that does not verify.
 pub const EXIT_FAILURES: u8 = 1;
+/// A fleet bundle was written, but some targets could not be assessed.
+pub const EXIT_UNASSESSED: u8 = 4;
 
 /// An error with the exit code it maps to.
 pub struct CliError {
@@ -39,7 +43,7 @@ pub struct CliError {
     pub error: anyhow::Error,
 }
 
-trait ExitCodeExt<T> {
+pub(super) trait ExitCodeExt<T> {
     fn code(self, code: u8) -> Result<T, CliError>;
 }
 
@@ -59,7 +63,11 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             evaluation,
             output,
             fallback_snapshot,
+            fleet,
         } => {
+            if let Some(file) = &fleet.targets {
+                return super::fleet::scan(file, &fleet, &target, &evaluation, &output);
+            }
             // The key is read first: a bad key fails before the engine is contacted and
             // before anything is written.
             let signer = load_signer(&output)?;
@@ -116,10 +124,14 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report {
-            snapshot,
+            snapshots,
             evaluation,
             output,
         } => {
+            let snapshot = match snapshots.as_slice() {
+                [one] if !one.is_dir() => one.clone(),
+                _ => return super::fleet::report(&snapshots, &evaluation, &output),
+            };
             let signer = load_signer(&output)?;
             let catalog = load_catalog(evaluation.controls.as_deref())?;
             let decisions = load_decisions(&evaluation, &catalog)?;
@@ -157,7 +169,7 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
     }
 }
 
-fn load_signer(out: &OutputArgs) -> Result<Option<Signer>, CliError> {
+pub(super) fn load_signer(out: &OutputArgs) -> Result<Option<Signer>, CliError> {
     out.sign
         .as_deref()
         .map(Signer::load)
@@ -221,18 +233,21 @@ fn print_verification(
     }
 }
 
-fn load_catalog(extra: Option<&Path>) -> Result<Catalog, CliError> {
+pub(super) fn load_catalog(extra: Option<&Path>) -> Result<Catalog, CliError> {
     Catalog::load(extra).code(EXIT_INPUT)
 }
 
 /// Waivers and attestations, read and checked before any collection starts.
-#[derive(Default)]
-struct Decisions {
+#[derive(Default, Clone)]
+pub(super) struct Decisions {
     waivers: Vec<evaluate::Waiver>,
     attestations: Vec<evaluate::Attestation>,
 }
 
-fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Decisions, CliError> {
+pub(super) fn load_decisions(
+    evaluation: &EvaluationArgs,
+    catalog: &Catalog,
+) -> Result<Decisions, CliError> {
     fn read(path: &Path, what: &'static str) -> Result<String, CliError> {
         dockproof::input::read_to_string(path, what, dockproof::input::MAX_DECISIONS)
             .code(EXIT_INPUT)
@@ -254,8 +269,9 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
     Ok(decisions)
 }
 
-fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
-    let opts = CollectOptions {
+/// The collection options the target flags give.
+pub(super) fn collect_options(target: &TargetArgs) -> CollectOptions {
+    CollectOptions {
         docker_host: target.docker_host.clone(),
         context: target.context.clone(),
         host_root: target.host_root.clone(),
@@ -264,7 +280,12 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
         concurrency: usize::from(target.concurrency),
         images: target.images,
         inventory_cache: target.inventory_cache.clone(),
-    };
+        tls: collect::TlsSource::Environment,
+    }
+}
+
+fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
+    let opts = collect_options(target);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -308,7 +329,7 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
     Ok(snapshot)
 }
 
-fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
+pub(super) fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
     let mut bytes = Vec::new();
     snapshot
         .write_to(&mut bytes)
@@ -317,7 +338,7 @@ fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
     Ok(bytes)
 }
 
-fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
+pub(super) fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError> {
     let bytes = dockproof::input::read(path, "snapshot", dockproof::input::MAX_SNAPSHOT)
         .code(EXIT_INPUT)?;
     let snapshot = Snapshot::from_slice(&bytes, &path.display().to_string()).code(EXIT_INPUT)?;
@@ -339,26 +360,10 @@ fn report(
     out: &OutputArgs,
     signer: Option<&Signer>,
 ) -> Result<ExitCode, CliError> {
-    let params = catalog
-        .resolve_params(&evaluation.params)
-        .map_err(|e| CliError {
-            code: EXIT_INPUT,
-            error: anyhow!(e),
-        })?;
-    let opts = EvaluateOptions {
-        frameworks: evaluation.frameworks.clone(),
-        params,
-        now: chrono::Utc::now(),
-        waivers: decisions.waivers,
-        attestations: decisions.attestations,
-    };
-    let sha = bundle::sha256_bytes(bytes);
-    let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
-    let mut assessment =
-        evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
-            .code(EXIT_INPUT)?;
+    let (mut assessment, extra) = evaluate_host(snapshot, bytes, catalog, decisions, evaluation)?;
+    let sha = &assessment.snapshot.sha256;
     if let Some(dir) = &evaluation.history {
-        let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
+        let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), sha)
             .code(EXIT_INPUT)?;
         if history.other_hosts > 0 {
             eprintln!(
@@ -374,11 +379,6 @@ fn report(
         .clone()
         .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
     report_leftovers(&target);
-    extra.extend(
-        dockproof::sbom::files(snapshot)
-            .into_iter()
-            .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
-    );
     let files = bundle::write_with_files(&target, bytes, &extra, &assessment, &out.format, signer)
         .code(EXIT_INPUT)?;
     eprintln!("wrote {} ({})", target.display(), files.join(", "));
@@ -395,8 +395,43 @@ fn report(
     }
 }
 
+/// Evaluates one snapshot and gathers the data files that go into its bundle beside the
+/// reports (vulnerability report copies, SBOMs).
+pub(super) fn evaluate_host(
+    snapshot: &Snapshot,
+    bytes: &[u8],
+    catalog: &Catalog,
+    decisions: Decisions,
+    evaluation: &EvaluationArgs,
+) -> Result<(Assessment, Vec<bundle::ExtraFile>), CliError> {
+    let params = catalog
+        .resolve_params(&evaluation.params)
+        .map_err(|e| CliError {
+            code: EXIT_INPUT,
+            error: anyhow!(e),
+        })?;
+    let opts = EvaluateOptions {
+        frameworks: evaluation.frameworks.clone(),
+        params,
+        now: chrono::Utc::now(),
+        waivers: decisions.waivers,
+        attestations: decisions.attestations,
+    };
+    let sha = bundle::sha256_bytes(bytes);
+    let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
+    let assessment =
+        evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
+            .code(EXIT_INPUT)?;
+    extra.extend(
+        dockproof::sbom::files(snapshot)
+            .into_iter()
+            .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
+    );
+    Ok((assessment, extra))
+}
+
 /// Clears what killed runs left beside the bundle's destination, saying what was done.
-fn report_leftovers(target: &Path) {
+pub(super) fn report_leftovers(target: &Path) {
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -2,6 +2,7 @@
 //! and hands them to [`commands`], which wires the library stages together.
 
 mod commands;
+mod fleet;
 mod output;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ pub enum Command {
         /// than fail. Meant for demonstrations; scheduled scans should not use it.
         #[arg(long, value_name = "SNAPSHOT")]
         fallback_snapshot: Option<PathBuf>,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Collect evidence only and write the snapshot.
     Collect {
@@ -47,10 +50,16 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
-    /// Evaluate a snapshot offline and write an evidence bundle.
+    /// Evaluate snapshots offline and write an evidence bundle.
+    ///
+    /// One snapshot file gives a host bundle. Several files, or a directory of
+    /// `<node>-<UTC time>.snapshot.json` files (the newest per node is reported), give one fleet
+    /// bundle with a host bundle per snapshot under hosts/.
     Report {
-        /// Snapshot file written by `collect` (or `snapshot.json` of a bundle).
-        snapshot: PathBuf,
+        /// Snapshot files written by `collect` (or `snapshot.json` of a bundle), or directories
+        /// of them.
+        #[arg(required = true, value_name = "SNAPSHOT")]
+        snapshots: Vec<PathBuf>,
         #[command(flatten)]
         evaluation: EvaluationArgs,
         #[command(flatten)]
@@ -184,6 +193,29 @@ pub struct TargetArgs {
     /// Directory that caches package inventories by image id between runs.
     #[arg(long, value_name = "DIR")]
     pub inventory_cache: Option<PathBuf>,
+}
+
+/// Many engines in one assessment.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// YAML file listing the fleet's engines (name, docker_host or context, tls, host_root,
+    /// role, labels); writes one fleet bundle with a host bundle per target under hosts/.
+    /// A target that cannot be reached or collected is listed as not assessed and the exit
+    /// status is 4 (taking precedence over 1 from --fail-on).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["docker_host", "context", "host_root", "fallback_snapshot"]
+    )]
+    pub targets: Option<PathBuf>,
+    /// Most targets collected at the same time (each also limited by --concurrency).
+    #[arg(long, default_value_t = 8, value_name = "N", requires = "targets",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub fleet_concurrency: u16,
+    /// Seconds one target's collection may take before it is recorded as not assessed.
+    #[arg(long, default_value_t = 300, value_name = "SECS", requires = "targets",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub target_timeout: u64,
 }
 
 /// What to evaluate against.

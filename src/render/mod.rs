@@ -85,6 +85,7 @@ pub trait Renderer {
 
 // Plain `mod` lines, so rustfmt and clippy see every format module.
 pub mod csv;
+pub mod fleet;
 pub mod html;
 pub mod json;
 pub mod junit;
