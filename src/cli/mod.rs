@@ -27,6 +27,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Collect from the engine and host, evaluate and write an evidence bundle.
+    ///
+    /// With --targets FILE, collect many engines into one fleet bundle (a host bundle per
+    /// target under hosts/). Exit status: 0 done; 1 unwaived failures at or above --fail-on;
+    /// 2 usage, catalog or input error (nothing contacted or written); 3 the engine could not
+    /// be reached; 4 a fleet bundle was written but some targets were not assessed (4 is
+    /// given before 1).
     Scan {
         #[command(flatten)]
         target: TargetArgs,
