@@ -209,12 +209,134 @@ fn three_engines_give_three_hosts_with_their_own_verdicts_and_the_unreachable_on
     assert!(text.contains("changed: hosts/second/report.html"), "{text}");
 }
 
-/// A copy of the bundled sample snapshot reporting `hostname`.
-fn sample_with_hostname(path: &Path, hostname: &str) {
-    let mut snap: Value =
-        serde_json::from_str(include_str!("../samples/insecure-host.snapshot.json")).unwrap();
+const INSECURE: &str = include_str!("../samples/insecure-host.snapshot.json");
+const HARDENED: &str = include_str!("../samples/hardened-host.snapshot.json");
+
+/// A copy of a bundled sample snapshot reporting `hostname`.
+fn sample(path: &Path, sample: &str, hostname: &str) {
+    let mut snap: Value = serde_json::from_str(sample).unwrap();
     snap["target"]["hostname"] = hostname.into();
     std::fs::write(path, serde_json::to_vec(&snap).unwrap()).unwrap();
+}
+
+/// A copy of the insecure sample snapshot reporting `hostname`.
+fn sample_with_hostname(path: &Path, hostname: &str) {
+    sample(path, INSECURE, hostname);
+}
+
+/// `report` over `snapshots` (sample, hostname) into `out`, with `extra` arguments.
+fn fleet_report(work: &Path, out: &Path, snapshots: &[(&str, &str)], extra: &[&str]) {
+    let mut args = vec!["report".to_string()];
+    for (i, (s, host)) in snapshots.iter().enumerate() {
+        let path = work.join(format!(
+            "{}-{i}-{host}.json",
+            out.file_name().unwrap().to_string_lossy()
+        ));
+        sample(&path, s, host);
+        args.push(path.display().to_string());
+    }
+    args.extend([
+        "--format".into(),
+        "json".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ]);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = dockproof(&args);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+}
+
+#[test]
+fn diff_and_history_work_on_fleet_bundles() {
+    let work = tempfile::tempdir().unwrap();
+    let history = work.path().join("history");
+    let first = history.join("first");
+    fleet_report(
+        work.path(),
+        &first,
+        &[(INSECURE, "a"), (INSECURE, "b")],
+        &[],
+    );
+    let second = work.path().join("second");
+    let h = history.display().to_string();
+    fleet_report(
+        work.path(),
+        &second,
+        &[(HARDENED, "a"), (INSECURE, "c")],
+        &["--history", &h],
+    );
+    // The host's trend comes from its own bundle in the earlier fleet.
+    let a = json(&second.join("hosts/a/assessment.json"));
+    assert_eq!(a["trend"].as_array().unwrap().len(), 1, "{}", a["trend"]);
+    assert!(a["trend"][0]["source"]
+        .as_str()
+        .unwrap()
+        .contains("hosts/a"));
+    assert_eq!(
+        json(&second.join("hosts/c/assessment.json"))["trend"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0),
+        0
+    );
+
+    let run = dockproof(&["diff", first.to_str().unwrap(), second.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("host added: c"), "{text}");
+    assert!(text.contains("host removed: b"), "{text}");
+    assert!(text.contains("host changed: a:"), "{text}");
+
+    // Back from hardened to insecure: new failures on `a`, which --fail-on-new reports.
+    let run = dockproof(&[
+        "diff",
+        second.to_str().unwrap(),
+        first.join("assessment.json").to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on-new",
+        "low",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let d: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(d["kind"], "fleet");
+    assert_eq!(d["hosts_added"], serde_json::json!(["b"]));
+    assert_eq!(d["hosts_removed"], serde_json::json!(["c"]));
+    assert!(d["hosts"][0]["summary"]["newly_failing"].as_u64().unwrap() > 0);
+
+    // A host bundle and a fleet bundle are not compared; a host's own scans across fleets are
+    // its history in a single-host report.
+    let run = dockproof(&[
+        "diff",
+        first.join("hosts/a").to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains("not of the same kind"),
+        "{}",
+        stderr(&run)
+    );
+    let single = work.path().join("single");
+    let snap = work.path().join("a.json");
+    sample(&snap, HARDENED, "a");
+    let h = history.display().to_string();
+    let run = dockproof(&[
+        "report",
+        snap.to_str().unwrap(),
+        "--format",
+        "json",
+        "--history",
+        &h,
+        "--out",
+        single.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let trend = json(&single.join("assessment.json"))["trend"].clone();
+    // The fleet bundle in the history holds an `a` (and a `b`, left out).
+    assert_eq!(trend.as_array().map(Vec::len), Some(1), "{trend}");
+    assert!(stderr(&run).contains("left out 1 assessment(s) of other hosts"));
 }
 
 #[test]

@@ -347,7 +347,7 @@ pub(super) fn read_snapshot(path: &Path) -> Result<(Snapshot, Vec<u8>), CliError
 
 /// Writes one output file where the user meant it: stdout for `-`, in place for a device,
 /// FIFO or `/dev/stdout`, atomically replaced otherwise (see [`dockproof::destination`]).
-fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(dockproof::destination::write(path, bytes)?)
 }
 
@@ -517,8 +517,25 @@ fn diff(
     out: Option<&Path>,
     fail_on_new: Option<dockproof::assessment::Severity>,
 ) -> Result<ExitCode, CliError> {
-    let before = dockproof::diff::load(old).code(EXIT_INPUT)?;
-    let after = dockproof::diff::load(new).code(EXIT_INPUT)?;
+    use dockproof::diff::Loaded;
+    let (before, after) = match (
+        dockproof::diff::load_any(old).code(EXIT_INPUT)?,
+        dockproof::diff::load_any(new).code(EXIT_INPUT)?,
+    ) {
+        (Loaded::Host(a), Loaded::Host(b)) => (*a, *b),
+        (Loaded::Fleet(a), Loaded::Fleet(b)) => {
+            return super::fleet::diff(&a, old, &b, new, format, out, fail_on_new)
+        }
+        _ => {
+            return Err(anyhow!(
+                "{} and {} are not of the same kind: compare two host bundles or two fleet \
+                 bundles (a fleet's host bundles are under its hosts/ directory)",
+                old.display(),
+                new.display()
+            ))
+            .code(EXIT_INPUT)
+        }
+    };
     let mut d = dockproof::diff::Diff::compute(&before, &after);
     d.old.source = old.display().to_string();
     d.new.source = new.display().to_string();

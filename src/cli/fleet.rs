@@ -13,6 +13,7 @@ use anyhow::{anyhow, Context as _};
 
 use dockproof::bundle;
 use dockproof::catalog::Catalog;
+use dockproof::fleet::diff::FleetDiff;
 use dockproof::fleet::names::Namer;
 use dockproof::fleet::writer::{FleetBundle, FleetReport};
 use dockproof::fleet::{self, FleetAssessment, HostEntry, HostSummary};
@@ -23,10 +24,10 @@ use dockproof::snapshot::{Snapshot, ToolInfo};
 
 use super::commands::{
     collect_options, evaluate_host, load_catalog, load_decisions, load_signer, read_snapshot,
-    report_leftovers, snapshot_bytes, CliError, Decisions, ExitCodeExt, EXIT_FAILURES, EXIT_INPUT,
-    EXIT_UNASSESSED,
+    report_leftovers, snapshot_bytes, write_output, CliError, Decisions, ExitCodeExt,
+    EXIT_FAILURES, EXIT_INPUT, EXIT_UNASSESSED,
 };
-use super::{EvaluationArgs, FleetArgs, OutputArgs, TargetArgs};
+use super::{DiffFormat, EvaluationArgs, FleetArgs, OutputArgs, TargetArgs};
 
 /// What every host of the fleet is evaluated and written with.
 struct Run<'a> {
@@ -44,7 +45,7 @@ struct Run<'a> {
 impl Run<'_> {
     /// Evaluates one host, writes its bundle under hosts/ and keeps its summary.
     fn add(&mut self, index: usize, snapshot: &Snapshot, bytes: &[u8]) -> Result<(), CliError> {
-        let (assessment, extra) = evaluate_host(
+        let (mut assessment, extra) = evaluate_host(
             snapshot,
             bytes,
             &self.catalog,
@@ -52,6 +53,13 @@ impl Run<'_> {
             self.evaluation,
         )?;
         let host = &mut self.hosts[index];
+        if let Some(dir) = &self.evaluation.history {
+            // The host's own earlier bundles in earlier fleet bundles, by its directory.
+            let history =
+                dockproof::history::load_fleet_host(dir, &host.dir, &assessment.snapshot.sha256)
+                    .code(EXIT_INPUT)?;
+            assessment.trend = history.points;
+        }
         let path = self.bundle.host_path(&host.dir);
         bundle::write_with_files(
             &path,
@@ -178,13 +186,6 @@ fn prepare<'a>(
     output: &'a OutputArgs,
     default_name: &str,
 ) -> Result<(Run<'a>, PathBuf), CliError> {
-    if evaluation.history.is_some() {
-        return Err(anyhow!(
-            "--history applies to one host's bundles; a fleet bundle holds each host's bundle \
-             under hosts/, whose history can be read with `report --history` per host"
-        ))
-        .code(EXIT_INPUT);
-    }
     let signer = load_signer(output)?;
     let catalog = load_catalog(evaluation.controls.as_deref())?;
     let decisions = load_decisions(evaluation, &catalog)?;
@@ -314,4 +315,56 @@ pub fn report(
         run.add(index, &snapshot, &bytes)?;
     }
     run.finish(&out, "snapshots", gathered.notes)
+}
+
+/// `diff OLD NEW` on two fleet bundles.
+pub fn diff(
+    old: &FleetAssessment,
+    old_path: &Path,
+    new: &FleetAssessment,
+    new_path: &Path,
+    format: DiffFormat,
+    out: Option<&Path>,
+    fail_on_new: Option<dockproof::assessment::Severity>,
+) -> Result<ExitCode, CliError> {
+    let dir = |p: &Path| {
+        if p.is_dir() {
+            p.to_path_buf()
+        } else {
+            p.parent().map(Path::to_path_buf).unwrap_or_default()
+        }
+    };
+    let d = FleetDiff::compute(old, &dir(old_path), new, &dir(new_path)).code(EXIT_INPUT)?;
+    let mut bytes = Vec::new();
+    match format {
+        DiffFormat::Text => d.write_text(&mut bytes),
+        DiffFormat::Json => d.write_json(&mut bytes),
+        DiffFormat::Html => {
+            return Err(anyhow!(
+                "--format html compares two host bundles; for fleet bundles use text or json, \
+                 or compare one host's bundles under hosts/"
+            ))
+            .code(EXIT_INPUT)
+        }
+    }
+    .context("cannot render the diff")
+    .code(EXIT_INPUT)?;
+    write_output(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
+    if let Some(path) = out {
+        eprintln!("wrote {}", path.display());
+    }
+    match fail_on_new {
+        Some(threshold) => {
+            let n = d.new_failures_at_or_above(threshold);
+            if n == 0 {
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!(
+                "failing: {n} finding(s) newly failing at or above severity {} with no waiver",
+                threshold.as_str()
+            );
+            Ok(ExitCode::from(EXIT_FAILURES))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
 }

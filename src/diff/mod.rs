@@ -41,7 +41,7 @@ pub mod text;
 #[cfg(test)]
 mod tests;
 
-pub use load::{load, LoadError};
+pub use load::{load, load_any, LoadError, Loaded};
 
 /// Version of the diff document layout (`dockproof diff --format json`). 2: requirement evidence
 /// states and figures replaced statuses and scores.

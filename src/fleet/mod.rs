@@ -13,6 +13,7 @@
 //! ([`state`]). This module owns the fleet model and its rules; it never prints, and it never
 //! talks to an engine except through [`crate::collect`].
 
+pub mod diff;
 pub mod names;
 pub mod scan;
 pub mod snapshots;
