@@ -352,7 +352,7 @@ fn report_gives_hostile_and_repeated_host_names_safe_unique_directories() {
     let out = work.path().join("fleet");
     args.extend([
         "--format".into(),
-        "html,json".into(),
+        "html,pdf,json".into(),
         "--fail-on".into(),
         "high".into(),
         "--out".into(),
@@ -458,4 +458,61 @@ fn a_bad_targets_file_is_refused_with_file_and_line_before_anything_is_contacted
         "unix:///x",
     ]);
     assert_eq!(both.status.code(), Some(2));
+}
+
+#[test]
+fn a_signed_fleet_bundle_verifies_with_ssh_keygen_and_dockproof_at_both_levels() {
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("key");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-C", "ops@example", "-N", "", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen runs (install openssh-client)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let public = std::fs::read_to_string(work.path().join("key.pub")).unwrap();
+    let allowed = work.path().join("allowed_signers");
+    std::fs::write(&allowed, format!("ops@example {public}")).unwrap();
+    let out = work.path().join("fleet");
+    let k = key.display().to_string();
+    fleet_report(
+        work.path(),
+        &out,
+        &[(HARDENED, "a"), (HARDENED, "a")],
+        &["--sign", &k],
+    );
+    for bundle in [out.clone(), out.join("hosts/a"), out.join("hosts/a-2")] {
+        let sig = Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-f"])
+            .arg(&allowed)
+            .args(["-I", "ops@example", "-n", "file", "-s"])
+            .arg(bundle.join("SHA256SUMS.sig"))
+            .stdin(std::fs::File::open(bundle.join("SHA256SUMS")).unwrap())
+            .output()
+            .expect("ssh-keygen runs");
+        assert!(
+            sig.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sig.stderr)
+        );
+        let run = dockproof(&[
+            "verify",
+            bundle.to_str().unwrap(),
+            "--key",
+            allowed.to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(run.status.code(), Some(0), "{text}");
+        assert!(text.contains("signature good"), "{text}");
+    }
+    // The fleet manifest covers the host signatures too.
+    let manifest = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    assert!(
+        manifest.contains("  hosts/a-2/SHA256SUMS.sig\n"),
+        "{manifest}"
+    );
 }

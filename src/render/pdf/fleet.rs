@@ -1,7 +1,8 @@
 //! The fleet `report.pdf`: every target (worst first, those not assessed first with the
 //! reason) and, per framework, each requirement's fleet state with the hosts that decide it.
 //! Laid out with the host report's pages, tables and fonts; reproducible like it (dated by the
-//! fleet's `generated_at`).
+//! fleet's `generated_at`). Names, labels and reasons pass through [`crate::text::terminal`], so
+//! a bidirectional control in a hostname is shown, never obeyed.
 
 use printpdf::{PdfDocument, PdfSaveOptions};
 
@@ -11,6 +12,11 @@ use super::table::{Cell, Table};
 use super::{requirement_color, stable_file_id};
 use crate::fleet::FleetAssessment;
 use crate::render::RenderError;
+
+/// Text from targets files and hosts, with control and invisible characters made visible.
+fn shown(s: &str) -> String {
+    crate::text::terminal(s).into_owned()
+}
 
 /// Lays out and serialises the fleet document.
 pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
@@ -37,7 +43,7 @@ pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
         fleet.generated_at.format("%Y-%m-%d %H:%M:%S UTC"),
     ));
     for note in &fleet.notes {
-        p.body(note);
+        p.body(&shown(note));
     }
     p.gap(6.0);
 
@@ -63,7 +69,7 @@ pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
             profile.push_str(" (not counted)");
         }
         for (k, v) in &host.labels {
-            profile.push_str(&format!("\n{k}={v}"));
+            profile.push_str(&format!("\n{}={}", shown(k), shown(v)));
         }
         let (state, tone, bad) = match &host.summary {
             Some(s) => (
@@ -80,7 +86,7 @@ pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
             None => (
                 format!(
                     "NOT ASSESSED: {}",
-                    host.reason.as_deref().unwrap_or("unknown")
+                    shown(host.reason.as_deref().unwrap_or("unknown"))
                 ),
                 crate::assessment::Tone::Error,
                 "-".to_string(),
@@ -89,7 +95,7 @@ pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
         t.row(
             &mut p,
             &[
-                Cell::styled(host.name.clone(), Face::Bold, super::layout::BLACK),
+                Cell::styled(shown(&host.name), Face::Bold, super::layout::BLACK),
                 Cell::plain(profile),
                 Cell::styled(state, Face::Sans, requirement_color(tone)),
                 Cell::plain(bad),
@@ -124,7 +130,7 @@ pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
         );
         let list = |dirs: &[String]| {
             dirs.iter()
-                .map(|d| names.get(d.as_str()).copied().unwrap_or(d))
+                .map(|d| shown(names.get(d.as_str()).copied().unwrap_or(d)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
