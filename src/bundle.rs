@@ -102,21 +102,7 @@ pub fn write_with_files(
     formats: &[Format],
     signer: Option<&Signer>,
 ) -> Result<Vec<String>, BundleError> {
-    if target.exists() {
-        return Err(BundleError::Exists(target.to_path_buf()));
-    }
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&partial::own_prefix())
-        .tempdir_in(&parent)
-        .map_err(io_err(&parent))?;
-    // Evidence is confidential: the directory is 0700 and every file 0600, whatever the umask.
-    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o700))
-        .map_err(io_err(tmp.path()))?;
+    let tmp = staging_dir(target)?;
 
     // Each file is hashed once, right after it is written. The data files come first and the
     // human reports last, so a report can list the hashes of everything it summarises.
@@ -183,13 +169,45 @@ pub fn write_with_files(
         files.push(SIGNATURE.to_string());
     }
 
+    commit(tmp, target)?;
+    Ok(files)
+}
+
+/// Creates the hidden directory a bundle is assembled in, beside `target` (mode 0700, named so
+/// that [`sweep_partials`] recognises it if the run is killed). Fails when `target` exists.
+pub fn staging_dir(target: &Path) -> Result<tempfile::TempDir, BundleError> {
+    if target.exists() {
+        return Err(BundleError::Exists(target.to_path_buf()));
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&partial::own_prefix())
+        .tempdir_in(&parent)
+        .map_err(io_err(&parent))?;
+    // Evidence is confidential: the directory is 0700 and every file 0600, whatever the umask.
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o700))
+        .map_err(io_err(tmp.path()))?;
+    Ok(tmp)
+}
+
+/// Renames a complete staging directory to `target`; never replaces an existing bundle.
+pub fn commit(staging: tempfile::TempDir, target: &Path) -> Result<(), BundleError> {
     // Checked again right before the rename: another process may have taken the name meanwhile.
     if target.exists() {
         return Err(BundleError::Exists(target.to_path_buf()));
     }
-    fs::rename(tmp.path(), target).map_err(io_err(target))?;
-    let _ = tmp.keep();
-    Ok(files)
+    fs::rename(staging.path(), target).map_err(io_err(target))?;
+    let _ = staging.keep();
+    Ok(())
+}
+
+/// Writes a new file (mode 0600, synced) holding `bytes`; never replaces one.
+pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
+    write_file(path, |w| w.write_all(bytes).map_err(RenderError::Io))
 }
 
 /// Where an extra file goes under the temporary bundle directory; creates its directories.

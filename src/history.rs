@@ -4,7 +4,10 @@
 //! Only scans of the same host are kept, oldest first, one per snapshot (a snapshot reported
 //! twice counts once), at most [`MAX_POINTS`]. A file that cannot be read or is not an
 //! assessment is an error naming it: a damaged earlier bundle is evidence gone missing and must
-//! not be skipped in silence. Directories without an `assessment.json` are ignored.
+//! not be skipped in silence. Directories without an `assessment.json` are ignored. A fleet
+//! bundle (one with `hosts/`) contributes the host bundles under it, so a host scanned alone and
+//! as part of a fleet has one trend; a fleet run reads each host's own earlier bundles by its
+//! directory under `hosts/` ([`load_fleet_host`]), which tells cloned hosts of one name apart.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -52,7 +55,9 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
             source,
         })?;
         let path = entry.path();
-        if path.is_dir() {
+        if path.is_dir() && path.join(crate::fleet::HOSTS_DIR).is_dir() {
+            files.extend(fleet_hosts(&path)?);
+        } else if path.is_dir() {
             // Anything named assessment.json is read, and a FIFO or device under that name is
             // an error naming it, never a silent skip or a hang.
             let file = path.join("assessment.json");
@@ -63,6 +68,59 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
             files.push(path);
         }
     }
+    points(dir, files, |h| h == host, current_sha256)
+}
+
+/// The earlier scans of the fleet host whose bundles are `hosts/<host_dir>/` in the fleet
+/// bundles under `dir`, excluding the snapshot `current_sha256`.
+pub fn load_fleet_host(
+    dir: &Path,
+    host_dir: &str,
+    current_sha256: &str,
+) -> Result<History, HistoryError> {
+    let dir_err = |source| HistoryError::Dir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(dir_err)? {
+        let file = entry
+            .map_err(dir_err)?
+            .path()
+            .join(crate::fleet::HOSTS_DIR)
+            .join(host_dir)
+            .join("assessment.json");
+        if file.symlink_metadata().is_ok() {
+            files.push(file);
+        }
+    }
+    points(dir, files, |_| true, current_sha256)
+}
+
+/// The `assessment.json` of every host bundle of the fleet bundle `fleet`.
+fn fleet_hosts(fleet: &Path) -> Result<Vec<PathBuf>, HistoryError> {
+    let hosts = fleet.join(crate::fleet::HOSTS_DIR);
+    let dir_err = |source| HistoryError::Dir {
+        path: hosts.clone(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&hosts).map_err(dir_err)? {
+        let file = entry.map_err(dir_err)?.path().join("assessment.json");
+        if file.symlink_metadata().is_ok() {
+            files.push(file);
+        }
+    }
+    Ok(files)
+}
+
+/// Reads `files` and keeps the trend points of the scans whose hostname `keep` accepts.
+fn points(
+    dir: &Path,
+    files: Vec<PathBuf>,
+    keep: impl Fn(Option<&str>) -> bool,
+    current_sha256: &str,
+) -> Result<History, HistoryError> {
     let mut history = History::default();
     let mut seen = HashSet::from([current_sha256.to_string()]);
     for file in files {
@@ -71,7 +129,7 @@ pub fn load(dir: &Path, host: Option<&str>, current_sha256: &str) -> Result<Hist
         // refused, and figures computed the way this version computes them.
         let earlier = crate::diff::load::from_slice(&bytes, &file.display().to_string())
             .map_err(HistoryError::Parse)?;
-        if earlier.snapshot.target.hostname.as_deref() != host {
+        if !keep(earlier.snapshot.target.hostname.as_deref()) {
             history.other_hosts += 1;
             continue;
         }

@@ -14,6 +14,7 @@ pub mod destination;
 pub mod diff;
 pub mod engagement;
 pub mod evaluate;
+pub mod fleet;
 pub mod history;
 pub mod input;
 pub mod inventory;

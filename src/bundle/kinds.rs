@@ -1,20 +1,26 @@
 //! The kinds of bundle and the files each must hold, defined once: the writer checks that it
 //! wrote them and `verify` fails a bundle whose manifest does not list them.
 //!
-//! Today there is one kind, the host bundle. A fleet bundle (`hosts/<name>/` per target) and
-//! image evidence (`sbom/`) add their mandatory files here, with the rule that recognises them
-//! in [`BundleKind::of_listing`], and nowhere else.
+//! A host bundle holds its snapshot and assessment. A fleet bundle is recognised by the host
+//! bundles its manifest lists under `hosts/`; it holds the fleet assessment, and every host
+//! directory it lists must list that host's snapshot, assessment and manifest too, so a trimmed
+//! fleet manifest cannot hide a host's evidence while keeping the host.
 
 use std::collections::BTreeSet;
 
 /// Name of the assessment in a bundle.
 pub const ASSESSMENT_FILE: &str = "assessment.json";
 
+/// Where a fleet bundle keeps its host bundles.
+const HOSTS_PREFIX: &str = "hosts/";
+
 /// What a bundle is, recognised from the files its manifest lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BundleKind {
     /// One engine and its host: `dockproof scan` or `report`.
     Host,
+    /// Many hosts: `scan --targets` or `report` over several snapshots.
+    Fleet,
 }
 
 impl BundleKind {
@@ -23,6 +29,7 @@ impl BundleKind {
     pub fn mandatory(self) -> &'static [&'static str] {
         match self {
             BundleKind::Host => &[super::SNAPSHOT_FILE, ASSESSMENT_FILE],
+            BundleKind::Fleet => &[ASSESSMENT_FILE],
         }
     }
 
@@ -30,22 +37,50 @@ impl BundleKind {
     pub fn label(self) -> &'static str {
         match self {
             BundleKind::Host => "host bundle",
+            BundleKind::Fleet => "fleet bundle",
         }
     }
 
-    /// The kind of a bundle whose manifest lists `files`. Every listing is at least a host
-    /// bundle: nothing a manifest leaves out can make the checks weaker.
-    pub fn of_listing(_files: &BTreeSet<String>) -> BundleKind {
-        BundleKind::Host
+    /// The kind of a bundle whose manifest lists `files`: a fleet when it lists anything under
+    /// `hosts/`, otherwise a host bundle. Nothing a manifest leaves out can make the checks
+    /// weaker: without `hosts/` entries the host bundle's files are required.
+    pub fn of_listing(files: &BTreeSet<String>) -> BundleKind {
+        if files.iter().any(|f| f.starts_with(HOSTS_PREFIX)) {
+            BundleKind::Fleet
+        } else {
+            BundleKind::Host
+        }
     }
 
-    /// The mandatory files of this kind missing from `files`.
-    pub fn missing(self, files: &BTreeSet<String>) -> Vec<&'static str> {
-        self.mandatory()
+    /// The mandatory files of this kind missing from `files`; for a fleet, also each listed
+    /// host's own mandatory files and manifest.
+    pub fn missing(self, files: &BTreeSet<String>) -> Vec<String> {
+        let mut missing: Vec<String> = self
+            .mandatory()
             .iter()
-            .copied()
-            .filter(|f| !files.contains(*f))
-            .collect()
+            .filter(|f| !files.contains(**f))
+            .map(|f| f.to_string())
+            .collect();
+        if self == BundleKind::Fleet {
+            let hosts: BTreeSet<&str> = files
+                .iter()
+                .filter_map(|f| f.strip_prefix(HOSTS_PREFIX)?.split_once('/'))
+                .map(|(host, _)| host)
+                .collect();
+            for host in hosts {
+                for file in BundleKind::Host
+                    .mandatory()
+                    .iter()
+                    .chain([&super::MANIFEST])
+                {
+                    let path = format!("{HOSTS_PREFIX}{host}/{file}");
+                    if !files.contains(&path) {
+                        missing.push(path);
+                    }
+                }
+            }
+        }
+        missing
     }
 }
 
@@ -64,6 +99,30 @@ mod tests {
         assert_eq!(
             kind.missing(&BTreeSet::new()),
             vec!["snapshot.json", "assessment.json"]
+        );
+    }
+
+    #[test]
+    fn a_fleet_bundle_needs_its_assessment_and_each_host_its_own_files() {
+        let listed: BTreeSet<String> = [
+            "assessment.json",
+            "hosts/a/snapshot.json",
+            "hosts/a/assessment.json",
+            "hosts/a/SHA256SUMS",
+            "hosts/b/report.html",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        let kind = BundleKind::of_listing(&listed);
+        assert_eq!(kind, BundleKind::Fleet);
+        assert_eq!(
+            kind.missing(&listed),
+            vec![
+                "hosts/b/snapshot.json",
+                "hosts/b/assessment.json",
+                "hosts/b/SHA256SUMS"
+            ]
         );
     }
 }

@@ -185,7 +185,7 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
             let kind = BundleKind::of_listing(&listed);
             for file in kind.missing(&listed) {
                 problems.push(Problem::Mandatory {
-                    file: file.to_string(),
+                    file,
                     kind: kind.label(),
                 });
             }

@@ -2,13 +2,16 @@
 //! the bundle (or stream assessment.json), print the terminal summary, and map `--fail-on` to
 //! the exit code.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context as _};
+use serde_json::Value;
 
 use dockproof::assessment::Assessment;
 use dockproof::bundle;
+use dockproof::catalog::Catalog;
 use dockproof::evaluate::{self, EvaluateOptions};
 use dockproof::render::Format;
 use dockproof::snapshot::Snapshot;
@@ -26,31 +29,17 @@ pub fn evaluate_and_write(
     evaluation: &EvaluationArgs,
     out: &OutputArgs,
 ) -> Result<ExitCode, CliError> {
-    let opts = EvaluateOptions {
-        frameworks: evaluation.frameworks.clone(),
-        params: prepared.params,
-        now: chrono::Utc::now(),
-        waivers: prepared.decisions.waivers,
-        attestations: prepared.decisions.attestations,
-        selection: prepared.decisions.selection,
-    };
-    let (scope, inputs) = (prepared.decisions.scope, prepared.decisions.inputs);
-    let catalog = &prepared.catalog;
-    let sha = bundle::sha256_bytes(bytes);
-    let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
-    let mut assessment =
-        evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
-            .code(EXIT_INPUT)?;
-    // Recorded so that a report says where each setting came from.
-    assessment.configuration = evaluation.config.effective.clone();
-    if let Some(selection) = &assessment.selection {
-        note!("{}", dockproof::text::terminal(&selection.summary()));
-        for name in selection.excluded_names() {
-            note!("  left out: {}", dockproof::text::terminal(&name));
-        }
-    }
+    let (mut assessment, mut extra) = evaluate_host(
+        snapshot,
+        bytes,
+        &prepared.catalog,
+        &prepared.params,
+        &prepared.decisions,
+        evaluation,
+    )?;
     if let Some(dir) = &evaluation.history {
-        let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), &sha)
+        let sha = &assessment.snapshot.sha256;
+        let history = dockproof::history::load(dir, snapshot.target.hostname.as_deref(), sha)
             .code(EXIT_INPUT)?;
         if history.other_hosts > 0 {
             note!(
@@ -61,22 +50,12 @@ pub fn evaluate_and_write(
         }
         assessment.trend = history.points;
     }
-    // --- engagement scope and run provenance ---
-    assessment.scope = scope;
-    let args: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    assessment.provenance = Some(dockproof::provenance::Provenance::new(
-        &args,
-        catalog,
-        snapshot.collection.account.clone(),
-        &evaluation.frameworks,
-        inputs,
-    ));
     // The summary goes where it does not mix with the result: stdout beside a bundle, stderr
     // when assessment.json itself is streamed to stdout.
     let summary_stream = match &prepared.sink {
         prepare::Sink::Stdout => {
+            // Streamed alone: the SBOMs and report copies belong to a bundle.
+            extra.clear();
             let mut json = Vec::new();
             Format::Json
                 .renderer()
@@ -91,11 +70,6 @@ pub fn evaluate_and_write(
                 .clone()
                 .unwrap_or_else(|| default_bundle_dir(snapshot, &assessment));
             report_leftovers(&target);
-            extra.extend(
-                dockproof::sbom::files(snapshot)
-                    .into_iter()
-                    .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
-            );
             let files = bundle::write_with_files(
                 &target,
                 bytes,
@@ -127,6 +101,58 @@ pub fn evaluate_and_write(
     }
 }
 
+/// Evaluates one snapshot with the checked inputs, records the configuration, scope and run
+/// provenance, and gathers the data files that go into its bundle beside the reports
+/// (vulnerability report copies, SBOMs). Used for a single host and for each host of a fleet.
+pub fn evaluate_host(
+    snapshot: &Snapshot,
+    bytes: &[u8],
+    catalog: &Catalog,
+    params: &BTreeMap<String, Value>,
+    decisions: &prepare::Decisions,
+    evaluation: &EvaluationArgs,
+) -> Result<(Assessment, Vec<bundle::ExtraFile>), CliError> {
+    let opts = EvaluateOptions {
+        frameworks: evaluation.frameworks.clone(),
+        params: params.clone(),
+        now: chrono::Utc::now(),
+        waivers: decisions.waivers.clone(),
+        attestations: decisions.attestations.clone(),
+        selection: decisions.selection.clone(),
+    };
+    let sha = bundle::sha256_bytes(bytes);
+    let (vulns, mut extra) = vulnerability_inputs(snapshot, evaluation)?;
+    let mut assessment =
+        evaluate::evaluate_with_vulnerabilities(snapshot, &sha, catalog, &opts, vulns.as_ref())
+            .code(EXIT_INPUT)?;
+    // Recorded so that a report says where each setting came from.
+    assessment.configuration = evaluation.config.effective.clone();
+    if let Some(selection) = &assessment.selection {
+        note!("{}", dockproof::text::terminal(&selection.summary()));
+        for name in selection.excluded_names() {
+            note!("  left out: {}", dockproof::text::terminal(&name));
+        }
+    }
+    // --- engagement scope and run provenance ---
+    assessment.scope = decisions.scope.clone();
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assessment.provenance = Some(dockproof::provenance::Provenance::new(
+        &args,
+        catalog,
+        snapshot.collection.account.clone(),
+        &evaluation.frameworks,
+        decisions.inputs.clone(),
+    ));
+    extra.extend(
+        dockproof::sbom::files(snapshot)
+            .into_iter()
+            .map(|(path, bytes)| bundle::ExtraFile { path, bytes }),
+    );
+    Ok((assessment, extra))
+}
+
 /// The failing checks, then the counts, fitted to the terminal behind `stream`.
 fn print_summary(
     assessment: &Assessment,
@@ -148,7 +174,7 @@ fn print_summary(
 }
 
 /// Clears what killed runs left beside the bundle's destination, saying what was done.
-fn report_leftovers(target: &Path) {
+pub fn report_leftovers(target: &Path) {
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

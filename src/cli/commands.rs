@@ -2,7 +2,9 @@
 //!
 //! Exit codes: 0 done and nothing failed at or above `--fail-on`; 1 failures at or above
 //! `--fail-on` (for `diff`: unwaived new failures at or above `--fail-on-new`); 2 usage,
-//! catalog or input error; 3 engine unreachable or collection failed.
+//! catalog or input error; 3 engine unreachable or collection failed; 4 a fleet bundle was
+//! written but some of its targets were not assessed (this takes precedence over 1: evidence
+//! missing for a host outweighs failures found on the others, which the bundle still shows).
 //! `verify` follows the same contract: 1 means it ran and the bundle did not verify (the
 //! verification counterpart of "checks failed"), 2 that the bundle or key could not be read.
 
@@ -29,6 +31,8 @@ pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_COLLECT: u8 = 3;
 /// Failures at or above `--fail-on`, or a bundle that does not verify.
 pub const EXIT_FAILURES: u8 = 1;
+/// A fleet bundle was written, but some targets could not be assessed.
+pub const EXIT_UNASSESSED: u8 = 4;
 
 /// An error with the exit code it maps to.
 pub struct CliError {
@@ -57,7 +61,11 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
             evaluation,
             output,
             fallback_snapshot,
+            fleet,
         } => {
+            if let Some(file) = &fleet.targets {
+                return super::fleet::scan(file, &fleet, &target, &evaluation, &output);
+            }
             // Every input is read and checked before the engine is contacted.
             let prepared = prepare::prepare(&evaluation, &output)?;
             // The fallback is read now too: a broken one must not wait for an outage to show.
@@ -106,12 +114,20 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report {
-            snapshot,
+            snapshots,
             evaluation,
             output,
         } => {
+            // One snapshot, a bundle or an assessment.json gives a host bundle; several
+            // snapshots or a directory of them give a fleet bundle.
+            let snapshot = match snapshots.as_slice() {
+                [one] if !one.is_dir() || one.join(dockproof::bundle::SNAPSHOT_FILE).exists() => {
+                    one
+                }
+                _ => return super::fleet::report(&snapshots, &evaluation, &output),
+            };
             let prepared = prepare::prepare(&evaluation, &output)?;
-            let (snap, bytes) = prepare::report_snapshot(&snapshot)?;
+            let (snap, bytes) = prepare::report_snapshot(snapshot)?;
             assess::evaluate_and_write(&snap, &bytes, prepared, &evaluation, &output)
         }
         Command::Verify {
@@ -219,8 +235,9 @@ fn print_verification(
     }
 }
 
-fn collect_snapshot(target: &TargetArgs, verbose: u8) -> Result<Snapshot, CliError> {
-    let opts = CollectOptions {
+/// The collection options the target flags give.
+pub(super) fn collect_options(target: &TargetArgs) -> CollectOptions {
+    CollectOptions {
         docker_host: target.docker_host.clone(),
         context: target.context.clone(),
         host_root: target.host_root.clone(),
@@ -229,7 +246,12 @@ fn collect_snapshot(target: &TargetArgs, verbose: u8) -> Result<Snapshot, CliErr
         concurrency: usize::from(target.concurrency),
         images: target.images,
         inventory_cache: target.inventory_cache.clone(),
-    };
+        tls: collect::TlsSource::Environment,
+    }
+}
+
+pub(super) fn collect_snapshot(target: &TargetArgs, verbose: u8) -> Result<Snapshot, CliError> {
+    let opts = collect_options(target);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -286,7 +308,7 @@ fn collect_snapshot(target: &TargetArgs, verbose: u8) -> Result<Snapshot, CliErr
     Ok(snapshot)
 }
 
-fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
+pub(super) fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
     let mut bytes = Vec::new();
     snapshot
         .write_to(&mut bytes)
@@ -319,8 +341,25 @@ fn diff(
     out: Option<&Path>,
     fail_on_new: Option<dockproof::assessment::Severity>,
 ) -> Result<ExitCode, CliError> {
-    let before = dockproof::diff::load(old).code(EXIT_INPUT)?;
-    let after = dockproof::diff::load(new).code(EXIT_INPUT)?;
+    use dockproof::diff::Loaded;
+    let (before, after) = match (
+        dockproof::diff::load_any(old).code(EXIT_INPUT)?,
+        dockproof::diff::load_any(new).code(EXIT_INPUT)?,
+    ) {
+        (Loaded::Host(a), Loaded::Host(b)) => (*a, *b),
+        (Loaded::Fleet(a), Loaded::Fleet(b)) => {
+            return super::fleet::diff(&a, old, &b, new, format, out, fail_on_new)
+        }
+        _ => {
+            return Err(anyhow!(
+                "{} and {} are not of the same kind: compare two host bundles or two fleet \
+                 bundles (a fleet's host bundles are under its hosts/ directory)",
+                dockproof::text::terminal(&old.display().to_string()),
+                dockproof::text::terminal(&new.display().to_string())
+            ))
+            .code(EXIT_INPUT)
+        }
+    };
     // A narrowed scan reads as many changes that are only what it left out: say so first.
     for (path, a) in [(old, &before), (new, &after)] {
         if let Some(selection) = &a.selection {

@@ -26,12 +26,13 @@ Exit codes:
   0  done; nothing failed at or above --fail-on
   1  unwaived failures at or above --fail-on (diff: --fail-on-new; verify: not verified)
   2  usage, catalog or input error; nothing was collected or written
-  3  the engine could not be reached or collection failed";
+  3  the engine could not be reached or collection failed
+  4  a fleet bundle was written but some targets were not assessed (before 1)";
 
 /// After `dockproof -h`: where the rest is.
 pub const MAIN_AFTER_HELP: &str =
     "Exit codes: 0 done, 1 failures at or above --fail-on, 2 usage or input error, 3 engine \
-     unreachable. `--help` shows examples.";
+     unreachable, 4 fleet targets not assessed. `--help` shows examples.";
 
 /// After `dockproof scan --help`.
 pub const SCAN_AFTER_LONG_HELP: &str = "\
@@ -41,13 +42,15 @@ Examples:
   dockproof scan --framework cis-docker-1.6 --fail-on high --quiet
   dockproof scan --waivers waivers.yaml --attestations attestations.yaml --sign key
   dockproof scan --out - > assessment.json
+  dockproof scan --targets targets.yaml --out evidence/fleet
 
 Output: the bundle's path and a summary (failing checks worst first, with their assets and
 fixes, then counts) go to stdout; progress and notes go to stderr. With `--out -` stdout carries
 assessment.json only and the summary goes to stderr. `--quiet` leaves only errors.
 
 Exit codes: 0 done, 1 failures at or above --fail-on, 2 usage or input error (before the engine
-is contacted), 3 engine unreachable or collection failed.";
+is contacted), 3 engine unreachable or collection failed, 4 a fleet bundle was written but
+some targets were not assessed (given before 1).";
 
 /// After `dockproof report --help`.
 pub const REPORT_AFTER_LONG_HELP: &str = "\
@@ -56,12 +59,15 @@ Examples:
   dockproof report dockproof-db1-20261201T000000Z --framework pci-dss-4.0.1
   dockproof report old-bundle/assessment.json --out new-bundle
   dockproof report host.json --out - | jq '.summary'
+  dockproof report /snapshots/ --out evidence/fleet
 
 INPUT is a snapshot (`collect -o`), a bundle directory (its snapshot.json) or a bundle's
 assessment.json (the snapshot.json beside it, which must be the one it was computed from). The
-evidence is always evaluated again with this version's catalogs and the options given.
+evidence is always evaluated again with this version's catalogs and the options given. Several
+snapshots, or a directory of them, give one fleet bundle.
 
-Exit codes: 0 done, 1 failures at or above --fail-on, 2 usage or input error.";
+Exit codes: 0 done, 1 failures at or above --fail-on, 2 usage or input error, 4 a fleet
+snapshot could not be assessed.";
 
 /// The shells `completions` writes for.
 pub type Shell = clap_complete::Shell;

@@ -5,6 +5,7 @@ mod assess;
 mod commands;
 mod config;
 mod docs;
+mod fleet;
 mod lookup;
 mod output;
 mod prepare;
@@ -47,6 +48,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Collect from the engine and host, evaluate and write an evidence bundle.
+    ///
+    /// With --targets FILE, collect many engines into one fleet bundle (a host bundle per
+    /// target under hosts/). Exit status: 0 done; 1 unwaived failures at or above --fail-on;
+    /// 2 usage, catalog or input error (nothing contacted or written); 3 the engine could not
+    /// be reached; 4 a fleet bundle was written but some targets were not assessed (4 is
+    /// given before 1).
     #[command(after_long_help = docs::SCAN_AFTER_LONG_HELP)]
     Scan {
         #[command(flatten)]
@@ -59,6 +66,8 @@ pub enum Command {
         /// than fail. Meant for demonstrations; scheduled scans should not use it.
         #[arg(long, value_name = "SNAPSHOT")]
         fallback_snapshot: Option<PathBuf>,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Collect evidence only and write the snapshot.
     Collect {
@@ -71,12 +80,18 @@ pub enum Command {
         #[command(flatten)]
         config: config::ConfigArgs,
     },
-    /// Evaluate a snapshot offline and write an evidence bundle.
+    /// Evaluate snapshots offline and write an evidence bundle.
+    ///
+    /// One snapshot file, a bundle directory or a bundle's assessment.json gives a host bundle.
+    /// Several snapshot files, or a directory of `<node>-<UTC time>.snapshot.json` files (the
+    /// newest per node is reported), give one fleet bundle with a host bundle per snapshot
+    /// under hosts/.
     #[command(after_long_help = docs::REPORT_AFTER_LONG_HELP)]
     Report {
-        /// A snapshot written by `collect`, a bundle directory, or a bundle's assessment.json.
-        #[arg(value_name = "INPUT")]
-        snapshot: PathBuf,
+        /// A snapshot written by `collect`, a bundle directory or a bundle's assessment.json;
+        /// or several snapshots, or directories of them, for a fleet.
+        #[arg(required = true, value_name = "INPUT")]
+        snapshots: Vec<PathBuf>,
         #[command(flatten)]
         evaluation: EvaluationArgs,
         #[command(flatten)]
@@ -235,6 +250,29 @@ pub struct TargetArgs {
     /// Directory that caches package inventories by image id between runs.
     #[arg(long, value_name = "DIR")]
     pub inventory_cache: Option<PathBuf>,
+}
+
+/// Many engines in one assessment.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// YAML file listing the fleet's engines (name, docker_host or context, tls, host_root,
+    /// role, labels); writes one fleet bundle with a host bundle per target under hosts/.
+    /// A target that cannot be reached or collected is listed as not assessed and the exit
+    /// status is 4 (taking precedence over 1 from --fail-on).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["docker_host", "context", "host_root", "fallback_snapshot"]
+    )]
+    pub targets: Option<PathBuf>,
+    /// Most targets collected at the same time (each also limited by --concurrency).
+    #[arg(long, default_value_t = 8, value_name = "N", requires = "targets",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub fleet_concurrency: u16,
+    /// Seconds one target's collection may take before it is recorded as not assessed.
+    #[arg(long, default_value_t = 300, value_name = "SECS", requires = "targets",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub target_timeout: u64,
 }
 
 /// What to evaluate against.

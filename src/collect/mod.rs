@@ -79,6 +79,24 @@ pub struct CollectOptions {
     pub images: ImageSelection,
     /// Directory caching inventories by image id; `None` reads every export afresh.
     pub inventory_cache: Option<PathBuf>,
+    /// Where TLS client material for a `tcp://` engine comes from.
+    pub tls: TlsSource,
+}
+
+/// Where the TLS client material of a `tcp://` engine comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TlsSource {
+    /// As the docker CLI: `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`, or the context's own.
+    #[default]
+    Environment,
+    /// These three PEM files (a fleet target's `tls:`); the environment does not apply.
+    Files {
+        ca: PathBuf,
+        cert: PathBuf,
+        key: PathBuf,
+    },
+    /// Plain TCP whatever the environment says (a fleet target without `tls:`).
+    Off,
 }
 
 /// Which images get a package inventory (`--images`).
@@ -133,28 +151,7 @@ pub enum CollectError {
 /// telling which daemon serves the engine needs its `/info` `DockerRootDir`.
 pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     let started_at = Utc::now();
-    let env = context::SelectEnv::from_process_env();
-    let usage = |message: String| CollectError::Usage { message };
-    let selection = context::select(opts.docker_host.as_deref(), opts.context.as_deref(), &env)
-        .map_err(|e| usage(e.to_string()))?;
-    let endpoint = endpoint::resolve(&selection)?;
-    if let Some(root) = &opts.host_root {
-        if matches!(endpoint.transport, endpoint::Transport::Ssh(_)) {
-            return Err(usage(format!(
-                "--host-root does not apply to {}: that host's files are read over ssh",
-                endpoint.url
-            )));
-        }
-        host::check_host_root(root).map_err(usage)?;
-    }
-    if let Some(config) = &opts.ssh_config {
-        if !config.is_file() {
-            return Err(usage(format!(
-                "--ssh-config {}: no such file",
-                config.display()
-            )));
-        }
-    }
+    let (selection, endpoint) = plan(opts)?;
     tracing::debug!(endpoint = %endpoint.url, by = selection.chosen_by, tls = endpoint.tls.is_some(), "connecting");
     let (docker, session) = match &endpoint.transport {
         endpoint::Transport::Ssh(target) => {
@@ -234,6 +231,52 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
         gaps,
         inventories,
     })
+}
+
+/// Checks the options as [`collect`] would, without contacting anything: the engine selection,
+/// the endpoint's syntax, the host root and the ssh configuration. A fleet checks every target
+/// this way before the first engine is contacted.
+pub fn check(opts: &CollectOptions) -> Result<(), CollectError> {
+    plan(opts).map(|_| ())
+}
+
+/// The engine selection and endpoint for `opts`, every option validated; contacts nothing.
+fn plan(opts: &CollectOptions) -> Result<(context::Selection, endpoint::Endpoint), CollectError> {
+    let env = context::SelectEnv::from_process_env();
+    let usage = |message: String| CollectError::Usage { message };
+    let mut selection = context::select(opts.docker_host.as_deref(), opts.context.as_deref(), &env)
+        .map_err(|e| usage(e.to_string()))?;
+    match &opts.tls {
+        TlsSource::Environment => {}
+        TlsSource::Off => selection.tls = None,
+        TlsSource::Files { ca, cert, key } => {
+            selection.tls = Some(context::TlsFiles {
+                dir: ca.parent().map(PathBuf::from).unwrap_or_default(),
+                ca: ca.clone(),
+                cert: cert.clone(),
+                key: key.clone(),
+            })
+        }
+    }
+    let endpoint = endpoint::resolve(&selection)?;
+    if let Some(root) = &opts.host_root {
+        if matches!(endpoint.transport, endpoint::Transport::Ssh(_)) {
+            return Err(usage(format!(
+                "--host-root does not apply to {}: that host's files are read over ssh",
+                endpoint.url
+            )));
+        }
+        host::check_host_root(root).map_err(usage)?;
+    }
+    if let Some(config) = &opts.ssh_config {
+        if !config.is_file() {
+            return Err(usage(format!(
+                "--ssh-config {}: no such file",
+                config.display()
+            )));
+        }
+    }
+    Ok((selection, endpoint))
 }
 
 /// Host facts of the host that runs the engine, and where they were read (`host_root`).

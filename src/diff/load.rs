@@ -32,6 +32,86 @@ pub enum LoadError {
     },
     #[error("{path} does not match the assessment layout: {message}")]
     Layout { path: String, message: String },
+    /// A fleet assessment where one host's was expected, or the other way round.
+    #[error("{path} is {found}, but {expected} is needed here")]
+    Kind {
+        path: String,
+        found: &'static str,
+        expected: &'static str,
+    },
+}
+
+/// An assessment of either kind, as [`load_any`] found it.
+#[derive(Debug)]
+pub enum Loaded {
+    /// One host's assessment.
+    Host(Box<Assessment>),
+    /// A fleet's (`kind: fleet`), whose hosts are under `hosts/` beside it.
+    Fleet(Box<crate::fleet::FleetAssessment>),
+}
+
+/// Reads the assessment at `path` (a bundle directory or a file), host or fleet.
+pub fn load_any(path: &Path) -> Result<Loaded, LoadError> {
+    let file: PathBuf = if path.is_dir() {
+        path.join("assessment.json")
+    } else {
+        path.to_path_buf()
+    };
+    let name = file.display().to_string();
+    let bytes = crate::input::read(&file, "assessment", crate::input::MAX_ASSESSMENT)?;
+    if is_fleet(&bytes) {
+        fleet_from_slice(&bytes, &name).map(|f| Loaded::Fleet(Box::new(f)))
+    } else {
+        from_slice(&bytes, &name).map(|a| Loaded::Host(Box::new(a)))
+    }
+}
+
+/// Whether a document says `"kind": "fleet"` (read cheaply, without the whole layout).
+fn is_fleet(bytes: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        kind: Option<String>,
+    }
+    serde_json::from_slice::<Kind>(bytes)
+        .is_ok_and(|k| k.kind.as_deref() == Some(crate::fleet::KIND))
+}
+
+/// Parses a fleet assessment document; `origin` names it in errors.
+pub fn fleet_from_slice(
+    bytes: &[u8],
+    origin: &str,
+) -> Result<crate::fleet::FleetAssessment, LoadError> {
+    let raw: Value = serde_json::from_slice(bytes).map_err(|e| LoadError::Parse {
+        path: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    if raw.get("kind").and_then(Value::as_str) != Some(crate::fleet::KIND) {
+        return Err(LoadError::Kind {
+            path: origin.to_string(),
+            found: "not a fleet assessment",
+            expected: "a fleet bundle's assessment.json",
+        });
+    }
+    match raw.get("schema_version").and_then(Value::as_u64) {
+        Some(found) if found > u64::from(crate::fleet::SCHEMA_VERSION) => {
+            return Err(LoadError::FutureVersion {
+                path: origin.to_string(),
+                found,
+                supported: crate::fleet::SCHEMA_VERSION,
+            })
+        }
+        Some(_) => {}
+        None => {
+            return Err(LoadError::NotAssessment {
+                path: origin.to_string(),
+                hint: "; it has no schema_version",
+            })
+        }
+    }
+    serde_path_to_error::deserialize(raw).map_err(|e| LoadError::Layout {
+        path: origin.to_string(),
+        message: format!("`{}`: {}", e.path(), e.inner()),
+    })
 }
 
 /// Reads the assessment at `path`: `path/assessment.json` when it is a directory, else the file.
@@ -58,6 +138,13 @@ pub fn from_slice(bytes: &[u8], origin: &str) -> Result<Assessment, LoadError> {
     };
     // Check the shape and version before the layout, so a snapshot or a future document gets a
     // message that says so instead of "missing field".
+    if raw.get("kind").and_then(Value::as_str) == Some(crate::fleet::KIND) {
+        return Err(LoadError::Kind {
+            path: origin.to_string(),
+            found: "a fleet assessment (its hosts are under hosts/ beside it)",
+            expected: "one host's assessment",
+        });
+    }
     if raw.get("engine").is_some() && raw.get("results").is_none() {
         return Err(not_assessment("; this looks like a snapshot"));
     }

@@ -46,7 +46,7 @@ pub mod text;
 mod tests;
 
 pub use html::HtmlDiff;
-pub use load::{load, LoadError};
+pub use load::{load, load_any, LoadError, Loaded};
 pub use text::TextDiff;
 
 /// One format of `dockproof diff`. Like a report renderer, it is a pure function of its input

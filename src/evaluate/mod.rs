@@ -36,6 +36,8 @@ use crate::snapshot::{Snapshot, ToolInfo};
 use views::Resource;
 
 pub use attestations::Attestation;
+/// The YAML list reader of the decision files, also used by fleet targets files.
+pub(crate) use decisions::entries as yaml_list_entries;
 pub use decisions::{DecisionFileError, Problem};
 pub use selection::{Selection, SelectionError};
 pub use waivers::Waiver;

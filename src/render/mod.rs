@@ -107,6 +107,7 @@ pub trait Renderer {
 pub mod csv;
 mod evidence;
 pub mod evidence_requests;
+pub mod fleet;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -17,6 +17,7 @@
 mod engagement;
 mod findings;
 mod fixes;
+mod fleet;
 mod images;
 mod layout;
 mod matrix;
@@ -39,6 +40,11 @@ use layout::{Fonts, Pages};
 
 /// Writes `report.pdf`.
 pub struct PdfRenderer;
+
+/// The fleet `report.pdf` of a fleet bundle.
+pub fn fleet(fleet: &crate::fleet::FleetAssessment) -> Result<Vec<u8>, RenderError> {
+    fleet::render(fleet)
+}
 
 /// Most failed or errored results listed per check; the rest are counted.
 const RESULTS_PER_CHECK: usize = 25;

@@ -7,7 +7,9 @@
 //! breaks the system engine's networking. Optional extras: a TCP listener with TLS (certificates
 //! made with openssl), or socket activation through a wrapper that listens itself and starts
 //! dockerd with `-H fd://`, `LISTEN_FDS` and `LISTEN_PID`, as systemd does. Daemons run one at a
-//! time ([`SecondDaemon::start`] holds a lock) and are stopped and cleaned up on drop.
+//! time per slot ([`SecondDaemon::start`] holds the slot's lock; [`Options::slot`] 1 has its own
+//! bridge and subnet, so two daemons can serve a fleet test) and are stopped and cleaned up on
+//! drop.
 
 #![allow(dead_code)]
 
@@ -16,10 +18,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Serialises daemons: they share the bridge subnet.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// Serialises daemons of one slot: they share the slot's bridge subnet.
+static ONE_AT_A_TIME: [Mutex<()>; 2] = [Mutex::new(()), Mutex::new(())];
 
-const SUBNET_ADDR: &str = "172.31.250.1/24";
+/// The bridge address of a slot's daemon: 172.31.250.1/24 for slot 0, .251 for slot 1.
+fn subnet_addr(slot: u8) -> String {
+    format!("172.31.{}.1/24", 250 + u16::from(slot))
+}
 
 /// How to start the daemon.
 #[derive(Debug, Default, Clone)]
@@ -30,6 +35,8 @@ pub struct Options {
     pub tls_tcp: bool,
     /// Start through a socket-activation wrapper (`-H fd://`).
     pub socket_activation: bool,
+    /// 0 or 1: daemons of different slots (own bridge and subnet) may run at the same time.
+    pub slot: u8,
 }
 
 /// Client TLS material made for the daemon.
@@ -99,7 +106,10 @@ fn free_port() -> u16 {
 impl SecondDaemon {
     /// Starts the daemon and waits until it answers.
     pub fn start(opts: &Options) -> Self {
-        let lock = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = opts.slot.min(1);
+        let lock = ONE_AT_A_TIME[usize::from(slot)]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         // Short paths: unix socket paths are limited to 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("dpT")
@@ -110,10 +120,13 @@ impl SecondDaemon {
         let data_root = d.join("data");
         let config_file = d.join("daemon.json");
         std::fs::write(&config_file, opts.daemon_json.to_string()).expect("daemon.json");
-        let bridge = format!("br-dpT{}", std::process::id() % 100_000);
+        let bridge = match slot {
+            0 => format!("br-dpT{}", std::process::id() % 100_000),
+            n => format!("br-dpT{}-{n}", std::process::id() % 100_000),
+        };
         let _ = run(Command::new("ip").args(["link", "del", &bridge]));
         run_ok(Command::new("ip").args(["link", "add", &bridge, "type", "bridge"]));
-        run_ok(Command::new("ip").args(["addr", "add", SUBNET_ADDR, "dev", &bridge]));
+        run_ok(Command::new("ip").args(["addr", "add", &subnet_addr(slot), "dev", &bridge]));
         run_ok(Command::new("ip").args(["link", "set", &bridge, "up"]));
 
         let mut args: Vec<String> = vec![
