@@ -40,7 +40,7 @@ pub enum GatherError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} holds no *{SUFFIX} file")]
+    #[error("{path} is a directory without snapshot.json (so not a bundle) and holds no *{SUFFIX} file either")]
     Empty { path: PathBuf },
 }
 
