@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod render;
 pub mod rules;
 pub mod sbom;
+pub mod schedule;
 pub mod scope;
 pub mod sign;
 pub mod snapshot;

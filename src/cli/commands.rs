@@ -100,7 +100,14 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
                 signer.as_ref(),
             )
         }
-        Command::Collect { target, output } => {
+        Command::Collect {
+            target,
+            output,
+            every,
+        } => {
+            if let Some(interval) = every.every {
+                return super::every::run(&target, &output, &every, interval);
+            }
             let snapshot = collect_snapshot(&target)?;
             let bytes = snapshot_bytes(&snapshot)?;
             // Where it went is printed only for a file: on stdout or a stream (`/dev/stdout`)
@@ -254,7 +261,7 @@ fn load_decisions(evaluation: &EvaluationArgs, catalog: &Catalog) -> Result<Deci
     Ok(decisions)
 }
 
-fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
+pub(super) fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
     let opts = CollectOptions {
         docker_host: target.docker_host.clone(),
         context: target.context.clone(),
@@ -308,7 +315,7 @@ fn collect_snapshot(target: &TargetArgs) -> Result<Snapshot, CliError> {
     Ok(snapshot)
 }
 
-fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
+pub(super) fn snapshot_bytes(snapshot: &Snapshot) -> Result<Vec<u8>, CliError> {
     let mut bytes = Vec::new();
     snapshot
         .write_to(&mut bytes)

@@ -2,6 +2,7 @@
 //! and hands them to [`commands`], which wires the library stages together.
 
 mod commands;
+mod every;
 mod output;
 
 use std::path::PathBuf;
@@ -43,9 +44,11 @@ pub enum Command {
         #[command(flatten)]
         target: TargetArgs,
         /// Where to write the snapshot (`-` for stdout). An existing file is replaced
-        /// atomically.
+        /// atomically. With --every: the directory that receives a new snapshot each round.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        #[command(flatten)]
+        every: every::EveryArgs,
     },
     /// Evaluate a snapshot offline and write an evidence bundle.
     Report {
