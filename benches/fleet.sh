@@ -23,8 +23,12 @@ engines=${1:-100}
 containers=${2:-200}
 formats=html,pdf,json
 
-cargo build --release --locked --quiet --bin dockproof --example fleet-replay
-target=${CARGO_TARGET_DIR:-target}/release
+# The binary measured is the one the container image ships (static, release), built in the
+# target directory tests/image.rs uses, so one build serves both.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/image}
+RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --quiet \
+  --target x86_64-unknown-linux-gnu --bin dockproof --example fleet-replay
+target=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
 bin=$target/dockproof
 work=$(mktemp -d)
 replay_pid=
