@@ -24,12 +24,19 @@ containers=${2:-200}
 formats=html,pdf,json
 
 # The binary measured is the one the container image ships (static, release), built in the
-# target directory tests/image.rs uses, so one build serves both.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/image}
-RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --quiet \
-  --target x86_64-unknown-linux-gnu --bin dockproof --example fleet-replay
-target=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
-bin=$target/dockproof
+# target directory tests/image.rs uses, so one build serves both. DOCKPROOF_BIN and REPLAY_BIN
+# name already built binaries instead (the example pulls in the dev-dependencies, whose
+# features make a release build of it rebuild much of the dependency tree once).
+if [ -n "${DOCKPROOF_BIN:-}" ] && [ -n "${REPLAY_BIN:-}" ]; then
+  bin=$DOCKPROOF_BIN
+  replay=$REPLAY_BIN
+else
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/image}
+  RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --quiet \
+    --target x86_64-unknown-linux-gnu --bin dockproof --example fleet-replay
+  bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/dockproof
+  replay=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/examples/fleet-replay
+fi
 work=$(mktemp -d)
 replay_pid=
 cleanup() {
@@ -39,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir "$work/sockets" "$work/snapshots" "$work/out"
-"$target/examples/fleet-replay" samples/insecure-host.snapshot.json "$work/sockets" \
+"$replay" samples/insecure-host.snapshot.json "$work/sockets" \
   "$engines" "$containers" >"$work/replay.out" &
 replay_pid=$!
 for _ in $(seq 100); do grep -q ready "$work/replay.out" 2>/dev/null && break; sleep 0.1; done
