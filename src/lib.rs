@@ -22,6 +22,7 @@ pub mod provenance;
 pub mod render;
 pub mod rules;
 pub mod sbom;
+pub mod schedule;
 pub mod scope;
 pub mod sign;
 pub mod snapshot;

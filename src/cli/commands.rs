@@ -100,7 +100,15 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
             };
             assess::evaluate_and_write(&snapshot, &bytes, prepared, &evaluation, &output)
         }
-        Command::Collect { target, output, .. } => {
+        Command::Collect {
+            target,
+            output,
+            every,
+            ..
+        } => {
+            if let Some(interval) = every.every {
+                return super::every::run(&target, &output, &every, interval, verbose);
+            }
             // Where the snapshot goes is checked before the engine is contacted.
             let to_file = prepare::check_output_file(&output)?;
             let snapshot = collect_snapshot(&target, verbose)?;

@@ -5,6 +5,7 @@ mod assess;
 mod commands;
 mod config;
 mod docs;
+mod every;
 mod fleet;
 mod lookup;
 mod output;
@@ -74,11 +75,13 @@ pub enum Command {
         #[command(flatten)]
         target: TargetArgs,
         /// Where to write the snapshot (`-` for stdout). An existing file is replaced
-        /// atomically.
+        /// atomically. With --every: the directory that receives a new snapshot each round.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
         #[command(flatten)]
         config: config::ConfigArgs,
+        #[command(flatten)]
+        every: every::EveryArgs,
     },
     /// Evaluate snapshots offline and write an evidence bundle.
     ///
