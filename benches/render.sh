@@ -9,7 +9,7 @@
 #
 #   benches/render.sh [R] [N...]      defaults: R=3, N=200 2000 10000
 #
-# Needs: python3, pdfinfo (poppler-utils). No Docker engine.
+# Needs: python3, pdfinfo (poppler-utils). No Docker engine. DOCKPROOF_BIN: see below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +18,14 @@ shift || true
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(200 2000 10000)
 
-cargo build --release --quiet
-bin=${CARGO_TARGET_DIR:-target}/release/dockproof
+# DOCKPROOF_BIN names an already built release binary (for example the static one the container
+# image ships, see benches/fleet.sh) instead of building one here.
+if [ -n "${DOCKPROOF_BIN:-}" ]; then
+  bin=$DOCKPROOF_BIN
+else
+  cargo build --release --quiet
+  bin=${CARGO_TARGET_DIR:-target}/release/dockproof
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
