@@ -156,8 +156,8 @@ fn a_silent_engine_is_named_while_the_scan_waits() {
     );
 }
 
-/// The summary lists the failing checks worst first with their assets and fix, every line
-/// within 80 columns when stdout is not a terminal, and no colour.
+/// The summary lists the failing checks worst first with their assets, fix and exact edit,
+/// every line within 80 columns when stdout is not a terminal, and no colour.
 #[test]
 fn the_summary_shows_failing_checks_worst_first_with_assets_and_fixes() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -182,6 +182,20 @@ fn the_summary_shows_failing_checks_worst_first_with_assets_and_fixes() {
     );
     assert!(
         stdout.contains("\n  on:  ci-runner, legacy-admin, monitoring-agent, web-frontend\n"),
+        "{stdout}"
+    );
+    // The exact edit follows the prose: the flag to remove, the audit line with the path the
+    // host showed, the daemon.json key and value.
+    assert!(
+        stdout.contains("\n  edit: remove --privileged\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  edit: -w /usr/sbin/dockerd -k docker\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  edit: daemon.json \"userns-remap\": "),
         "{stdout}"
     );
     // Worst first: no severity appears after a lower one.

@@ -1,5 +1,6 @@
 //! The failing checks of an assessment as a terminal shows them after `scan` and `report`:
-//! worst first, each with the assets it failed on (compacted) and the check's one-line fix,
+//! worst first, each with the assets it failed on (compacted), the check's one-line fix and the
+//! exact edit (daemon.json key, run flag, audit rule line) where the catalog gives one,
 //! every line fitted to the width of the terminal. Waived failures are left out here (the
 //! counts below the list name them); checks that could not be evaluated are listed after.
 //!
@@ -9,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use dockproof::assessment::fix::{resolved_lines, Fix, FixTarget};
 use dockproof::assessment::{Assessment, CheckResult, Severity, Status};
 use dockproof::text::terminal as t;
 
@@ -87,6 +89,13 @@ pub fn failing_checks(a: &Assessment, style: Style, out: &mut dyn Write) -> io::
         if let Some(fix) = info.and_then(|c| one_line(&c.remediation)) {
             writeln!(out, "{}", fit(&format!("  fix: {}", t(&fix)), style.width))?;
         }
+        if let Some(edit) = info.and_then(|c| exact_edit(c.fix.as_ref()?, &g.results)) {
+            writeln!(
+                out,
+                "{}",
+                fit(&format!("  edit: {}", t(&edit)), style.width)
+            )?;
+        }
     }
     let errors = groups(a, Status::Error);
     if !errors.is_empty() {
@@ -142,6 +151,28 @@ fn compact(prefix: &str, names: &[String], width: usize) -> String {
         line.push_str(name);
     }
     fit(&line, width)
+}
+
+/// The exact edit that clears these results (as the reports' grouped fixes quote it), with
+/// `{path}` resolved from each result; `None` when a result does not show the path.
+fn exact_edit(fix: &Fix, results: &[&CheckResult]) -> Option<String> {
+    let text = fix.text();
+    let mut lines: Vec<String> = Vec::new();
+    for r in results {
+        for line in resolved_lines(&text, r) {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    let joined = lines.join("; ");
+    Some(match fix.target() {
+        FixTarget::DaemonJson => format!("daemon.json {joined}"),
+        _ => joined,
+    })
 }
 
 /// The first line of a remediation, as the fix to show.
