@@ -112,7 +112,7 @@ impl Assessment {
 #[cfg(test)]
 mod tests {
     use crate::assessment::Severity;
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::fixture::sample_assessment;
 
     #[test]
     fn only_unwaived_critical_and_high_failures_are_listed_worst_first() {

@@ -97,7 +97,7 @@ impl Renderer for EvidenceRequestsRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::fixture::sample_assessment;
 
     #[test]
     fn one_row_per_prompted_partial_or_manual_requirement() {

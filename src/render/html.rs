@@ -114,7 +114,7 @@ fn template_error(e: tera::Error) -> RenderError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::{sample_assessment, EVIL_NAME, EVIL_VALUE};
+    use crate::testing::fixture::{sample_assessment, EVIL_NAME, EVIL_VALUE};
 
     fn render(a: &Assessment) -> String {
         let mut buf = Vec::new();
@@ -312,7 +312,7 @@ mod tests {
     /// `risk_accepted` under W-1.
     fn risk_accepted_assessment() -> (Assessment, String, String) {
         use crate::assessment::{RequirementState, Technical};
-        let mut a = crate::render::fixture::waived_assessment();
+        let mut a = crate::testing::fixture::waived_assessment();
         let check = a.waivers[0].check_id.clone();
         let fw = a
             .frameworks
@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn waived_results_and_registers_are_shown() {
-        let html = render(&crate::render::fixture::waived_assessment());
+        let html = render(&crate::testing::fixture::waived_assessment());
         assert!(html.contains("id=\"registers\""));
         assert!(html.contains("<tr id=\"waiver-w-1\" data-waiver-state=\"active\">"));
         assert!(html.contains("<tr id=\"waiver-w-2\" data-waiver-state=\"expired\">"));

@@ -20,11 +20,6 @@ use std::io::Write;
 
 use crate::assessment::Assessment;
 
-/// The test assessment under its former path, for renderer tests written against it; it lives
-/// in `crate::testing`.
-#[cfg(test)]
-pub(crate) use crate::testing::fixture;
-
 /// Why a report could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -216,7 +211,7 @@ mod tests {
                 Ok(())
             }
         }
-        let a = fixture::sample_assessment();
+        let a = crate::testing::fixture::sample_assessment();
         let err = Format::Json.renderer().render(&a, &mut Broken);
         assert!(matches!(err, Err(RenderError::Io(_))), "{err:?}");
         let err = Format::Html.renderer().render(&a, &mut Broken);

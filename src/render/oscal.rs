@@ -399,7 +399,7 @@ fn attestation_observation(ids: &Ids, t: &AttestationRecord) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::fixture::sample_assessment;
 
     pub(super) fn render(a: &Assessment) -> Value {
         let mut buf = Vec::new();

@@ -216,7 +216,7 @@ fn mode_label(m: AssessmentMode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::fixture::sample_assessment;
 
     fn render(a: &Assessment) -> Vec<u8> {
         let mut out = Vec::new();
@@ -272,7 +272,7 @@ mod tests {
                 .expect("parses back");
             doc.bookmarks.map.values().map(|b| b.name.clone()).collect()
         };
-        let with = bookmarks(&crate::render::fixture::waived_assessment());
+        let with = bookmarks(&crate::testing::fixture::waived_assessment());
         assert!(with.iter().any(|n| n == "Waiver register"), "{with:?}");
         assert!(with.iter().any(|n| n == "Attestation register"), "{with:?}");
         let without = bookmarks(&sample_assessment());

@@ -154,8 +154,8 @@ fn css_string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::engagement::EngagementScope;
-    use crate::render::fixture::sample_assessment;
     use crate::render::Renderer;
+    use crate::testing::fixture::sample_assessment;
 
     #[test]
     fn scope_values_are_text_never_markup() {

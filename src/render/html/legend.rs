@@ -131,7 +131,7 @@ pub(in crate::render) fn meaning(state: RequirementState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixture::{sample_assessment, waived_assessment};
+    use crate::testing::fixture::{sample_assessment, waived_assessment};
 
     #[test]
     fn explains_the_core_states_and_every_state_in_use() {

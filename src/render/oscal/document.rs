@@ -167,7 +167,7 @@ fn engagement_parties(scope: &EngagementScope) -> (Vec<Value>, Vec<Value>, Vec<V
 #[cfg(test)]
 mod tests {
     use crate::engagement::EngagementScope;
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::fixture::sample_assessment;
 
     #[test]
     fn the_scope_becomes_parties_roles_and_the_marking() {

@@ -232,7 +232,7 @@ fn capitalised(s: &str) -> String {
 mod tests {
     use super::super::tests::render;
     use super::*;
-    use crate::render::fixture::sample_assessment;
+    use crate::testing::fixture::sample_assessment;
 
     fn findings(doc: &Value) -> Vec<Value> {
         doc["assessment-results"]["results"][0]["findings"]
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn a_waived_requirement_stays_not_satisfied_and_links_its_waiver() {
-        let mut a = crate::render::fixture::waived_assessment();
+        let mut a = crate::testing::fixture::waived_assessment();
         let q = a.frameworks[1]
             .requirements
             .iter_mut()
