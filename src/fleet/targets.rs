@@ -268,6 +268,17 @@ mod tests {
         );
     }
 
+    /// The example shipped for the systemd units is a valid targets file with declared roles.
+    #[test]
+    fn the_shipped_example_parses() {
+        let text = include_str!("../../deploy/systemd/targets.example.yaml");
+        let targets = parse_text(text, Path::new("/etc/dockproof")).unwrap();
+        assert!(targets.len() >= 2);
+        assert!(targets
+            .iter()
+            .all(|t| t.profile.role == Some(HostRole::CardholderDataEnvironment)));
+    }
+
     #[test]
     fn every_problem_is_reported_with_its_line() {
         let dir = tempfile::tempdir().unwrap();
