@@ -226,6 +226,75 @@ fn the_report_job_reads_the_collectors_directory() {
         .unwrap()
         .clone();
     assert_eq!(written["subPath"], snapshots["subPath"]);
+
+    // The job's own command line, run in a working directory like its /reports, against what
+    // two collectors left on the volume (one node twice: the newer one counts).
+    let dir = tempfile::tempdir().unwrap();
+    let volume = dir.path().join("snapshots");
+    let reports = dir.path().join("reports");
+    std::fs::create_dir_all(&volume).unwrap();
+    std::fs::create_dir_all(&reports).unwrap();
+    let sample = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name)
+    };
+    for (from, to) in [
+        (
+            "insecure-host.snapshot.json",
+            "node-a-20261130T000000Z.snapshot.json",
+        ),
+        (
+            "hardened-host.snapshot.json",
+            "node-a-20261201T000000Z.snapshot.json",
+        ),
+        (
+            "insecure-host.snapshot.json",
+            "node-b-20261201T000000Z.snapshot.json",
+        ),
+    ] {
+        std::fs::copy(sample(from), volume.join(to)).unwrap();
+    }
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| match a.as_str() {
+            "/snapshots/" => format!("{}/", volume.display()),
+            other => other.to_string(),
+        })
+        .collect();
+    let out = Command::new(common::bin())
+        .current_dir(&reports)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let bundles: Vec<PathBuf> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(bundles.len(), 1, "{bundles:?}");
+    let fleet: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundles[0].join("assessment.json")).unwrap())
+            .unwrap();
+    assert_eq!(fleet["kind"], "fleet");
+    let hosts: Vec<&str> = fleet["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["node-a", "node-b"]);
+    let source = fleet["hosts"][0]["source"].as_str().unwrap();
+    assert!(
+        source.ends_with("node-a-20261201T000000Z.snapshot.json"),
+        "{source}"
+    );
+    let verify = Command::new(common::bin())
+        .args(["verify"])
+        .arg(&bundles[0])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", common::stderr(&verify));
 }
 
 #[test]
