@@ -399,24 +399,31 @@ fn diff(
         .render(&d, &mut bytes)
         .context("cannot render the diff")
         .code(EXIT_INPUT)?;
-    write_output(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
+    let new_failures = fail_on_new.map(|t| (t, d.new_failures_at_or_above(t).len()));
+    finish_diff(&bytes, out, new_failures)
+}
+
+/// Writes a rendered diff where `--out` says (stdout without it) and maps the new failures at
+/// or above `--fail-on-new` (the threshold and their number) to the exit code. Host and fleet
+/// diffs end the same way.
+pub(super) fn finish_diff(
+    bytes: &[u8],
+    out: Option<&Path>,
+    new_failures: Option<(dockproof::assessment::Severity, usize)>,
+) -> Result<ExitCode, CliError> {
+    write_output(out.unwrap_or(Path::new("-")), bytes).code(EXIT_INPUT)?;
     if let Some(path) = out {
         note!("wrote {}", path.display());
     }
-    match fail_on_new {
-        Some(threshold) => {
-            let new_failures = d.new_failures_at_or_above(threshold);
-            if new_failures.is_empty() {
-                return Ok(ExitCode::SUCCESS);
-            }
+    match new_failures {
+        Some((threshold, n)) if n > 0 => {
             note!(
-                "failing: {} finding(s) newly failing at or above severity {} with no waiver",
-                new_failures.len(),
+                "failing: {n} finding(s) newly failing at or above severity {} with no waiver",
                 threshold.as_str()
             );
             Ok(ExitCode::from(EXIT_FAILURES))
         }
-        None => Ok(ExitCode::SUCCESS),
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 

@@ -27,8 +27,8 @@ use dockproof::snapshot::{Snapshot, ToolInfo};
 
 use super::assess::{evaluate_host, report_leftovers};
 use super::commands::{
-    collect_options, snapshot_bytes, write_output, CliError, ExitCodeExt, EXIT_FAILURES,
-    EXIT_INPUT, EXIT_UNASSESSED,
+    collect_options, finish_diff, snapshot_bytes, CliError, ExitCodeExt, EXIT_FAILURES, EXIT_INPUT,
+    EXIT_UNASSESSED,
 };
 use super::prepare::{self as checked, read_snapshot, Decisions, Prepared};
 use super::terminal::{self, note};
@@ -370,22 +370,6 @@ pub fn diff(
     }
     .context("cannot render the diff")
     .code(EXIT_INPUT)?;
-    write_output(out.unwrap_or(Path::new("-")), &bytes).code(EXIT_INPUT)?;
-    if let Some(path) = out {
-        note!("wrote {}", path.display());
-    }
-    match fail_on_new {
-        Some(threshold) => {
-            let n = d.new_failures_at_or_above(threshold);
-            if n == 0 {
-                return Ok(ExitCode::SUCCESS);
-            }
-            note!(
-                "failing: {n} finding(s) newly failing at or above severity {} with no waiver",
-                threshold.as_str()
-            );
-            Ok(ExitCode::from(EXIT_FAILURES))
-        }
-        None => Ok(ExitCode::SUCCESS),
-    }
+    let new_failures = fail_on_new.map(|t| (t, d.new_failures_at_or_above(t)));
+    finish_diff(&bytes, out, new_failures)
 }
