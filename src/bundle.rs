@@ -261,6 +261,18 @@ fn write_file(
     file.sync_all().map_err(io_err(path))
 }
 
+/// The name a file under `root` has in a manifest: its path relative to `root` with `/`
+/// separators; `None` when it is not under `root`.
+pub fn manifest_name(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, BundleError> {
     hash_file(path).map_err(|source| BundleError::Read {

@@ -215,14 +215,9 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
         if entry.file_type().is_dir() {
             continue;
         }
-        let Ok(rel) = entry.path().strip_prefix(dir) else {
+        let Some(name) = super::manifest_name(dir, entry.path()) else {
             continue;
         };
-        let name = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
         if name != MANIFEST && name != SIGNATURE && !listed.contains(&name) {
             problems.push(Problem::Added { file: name });
         }

@@ -96,15 +96,10 @@ fn manifest(root: &Path) -> Result<String, BundleError> {
         if entry.file_type().is_dir() {
             continue;
         }
-        let Ok(rel) = entry.path().strip_prefix(root) else {
+        let Some(name) = bundle::manifest_name(root, entry.path()) else {
             continue;
         };
-        let name = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        lines.push((name.clone(), bundle::sha256_file(entry.path())?));
+        lines.push((name, bundle::sha256_file(entry.path())?));
     }
     lines.sort();
     Ok(lines
