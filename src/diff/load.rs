@@ -52,13 +52,7 @@ pub enum Loaded {
 
 /// Reads the assessment at `path` (a bundle directory or a file), host or fleet.
 pub fn load_any(path: &Path) -> Result<Loaded, LoadError> {
-    let file: PathBuf = if path.is_dir() {
-        path.join("assessment.json")
-    } else {
-        path.to_path_buf()
-    };
-    let name = file.display().to_string();
-    let bytes = crate::input::read(&file, "assessment", crate::input::MAX_ASSESSMENT)?;
+    let (bytes, name) = read(path)?;
     if is_fleet(&bytes) {
         fleet_from_slice(&bytes, &name).map(|f| Loaded::Fleet(Box::new(f)))
     } else {
@@ -116,14 +110,20 @@ pub fn fleet_from_slice(
 
 /// Reads the assessment at `path`: `path/assessment.json` when it is a directory, else the file.
 pub fn load(path: &Path) -> Result<Assessment, LoadError> {
+    let (bytes, name) = read(path)?;
+    from_slice(&bytes, &name)
+}
+
+/// The bytes of `path/assessment.json` when `path` is a directory, else of the file, with the
+/// name errors give it.
+fn read(path: &Path) -> Result<(Vec<u8>, String), LoadError> {
     let file: PathBuf = if path.is_dir() {
         path.join("assessment.json")
     } else {
         path.to_path_buf()
     };
-    let name = file.display().to_string();
     let bytes = crate::input::read(&file, "assessment", crate::input::MAX_ASSESSMENT)?;
-    from_slice(&bytes, &name)
+    Ok((bytes, file.display().to_string()))
 }
 
 /// Parses an assessment document; `origin` names it in errors.
