@@ -92,6 +92,16 @@ pub struct ExtraFile {
     pub bytes: Vec<u8>,
 }
 
+/// How the files of a bundle reach the disk before it is renamed into place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Each file is synced as it is closed: a bundle of its own.
+    Synced,
+    /// Nothing is synced here: the bundle is part of a larger one (a host of a fleet) whose
+    /// writer syncs everything once, with [`sync_tree`], before its own rename.
+    Deferred,
+}
+
 /// [`write_signed`] with extra data files, written and hashed right after the snapshot so the
 /// reports can list them.
 pub fn write_with_files(
@@ -102,20 +112,44 @@ pub fn write_with_files(
     formats: &[Format],
     signer: Option<&Signer>,
 ) -> Result<Vec<String>, BundleError> {
+    let files = write_hashed(
+        target,
+        snapshot_json,
+        extra,
+        assessment,
+        formats,
+        signer,
+        Durability::Synced,
+    )?;
+    Ok(files.into_iter().map(|(name, _)| name).collect())
+}
+
+/// [`write_with_files`] returning every file written with its SHA-256 (the manifest and its
+/// signature last), so that an enclosing fleet manifest need not read them back.
+pub fn write_hashed(
+    target: &Path,
+    snapshot_json: &[u8],
+    extra: &[ExtraFile],
+    assessment: &Assessment,
+    formats: &[Format],
+    signer: Option<&Signer>,
+    durability: Durability,
+) -> Result<Vec<(String, String)>, BundleError> {
     let tmp = staging_dir(target)?;
 
-    // Each file is hashed once, right after it is written. The data files come first and the
-    // human reports last, so a report can list the hashes of everything it summarises.
+    // Each file is hashed as it is written. The data files come first and the human reports
+    // last, so a report can list the hashes of everything it summarises.
     let mut written: Vec<(String, String)> = Vec::new();
-    let snapshot_path = tmp.path().join(SNAPSHOT_FILE);
-    write_file(&snapshot_path, |w| {
+    let sha = write_file(&tmp.path().join(SNAPSHOT_FILE), durability, |w| {
         w.write_all(snapshot_json).map_err(RenderError::Io)
     })?;
-    written.push((SNAPSHOT_FILE.to_string(), sha256_file(&snapshot_path)?));
+    written.push((SNAPSHOT_FILE.to_string(), sha));
     for file in extra {
         let path = extra_path(tmp.path(), &file.path)?;
-        write_file(&path, |w| w.write_all(&file.bytes).map_err(RenderError::Io))?;
-        written.push((file.path.clone(), sha256_file(&path)?));
+        let sha = write_file(&path, durability, |w| {
+            w.write_all(&file.bytes).map_err(RenderError::Io)
+        })?;
+        written.push((file.path.clone(), sha));
     }
 
     let mut formats: Vec<Format> = formats.to_vec();
@@ -128,7 +162,7 @@ pub fn write_with_files(
         let name = format.file_name();
         let renderer = format.renderer();
         let path = tmp.path().join(name);
-        write_file(&path, |w| {
+        let sha = write_file(&path, durability, |w| {
             renderer.render_in_bundle(assessment, &written, w)
         })
         .map_err(|e| match e {
@@ -138,7 +172,7 @@ pub fn write_with_files(
             },
             other => other,
         })?;
-        written.push((name.to_string(), sha256_file(&path)?));
+        written.push((name.to_string(), sha));
     }
 
     written.sort();
@@ -150,27 +184,25 @@ pub fn write_with_files(
             source: std::io::Error::other("a mandatory bundle file was not written"),
         });
     }
-    let mut files: Vec<String> = Vec::with_capacity(written.len() + 2);
     let mut manifest = String::new();
     for (name, sha) in &written {
         manifest.push_str(&format!("{sha}  {name}\n"));
-        files.push(name.clone());
     }
-    write_file(&tmp.path().join(MANIFEST), |w| {
+    let sha = write_file(&tmp.path().join(MANIFEST), durability, |w| {
         w.write_all(manifest.as_bytes()).map_err(RenderError::Io)
     })?;
-    files.push(MANIFEST.to_string());
+    written.push((MANIFEST.to_string(), sha));
 
     if let Some(signer) = signer {
         let signature = signer.sign(manifest.as_bytes())?;
-        write_file(&tmp.path().join(SIGNATURE), |w| {
+        let sha = write_file(&tmp.path().join(SIGNATURE), durability, |w| {
             w.write_all(signature.as_bytes()).map_err(RenderError::Io)
         })?;
-        files.push(SIGNATURE.to_string());
+        written.push((SIGNATURE.to_string(), sha));
     }
 
     commit(tmp, target)?;
-    Ok(files)
+    Ok(written)
 }
 
 /// Creates the hidden directory a bundle is assembled in, beside `target` (mode 0700, named so
@@ -205,9 +237,28 @@ pub fn commit(staging: tempfile::TempDir, target: &Path) -> Result<(), BundleErr
     Ok(())
 }
 
-/// Writes a new file (mode 0600, synced) holding `bytes`; never replaces one.
-pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
-    write_file(path, |w| w.write_all(bytes).map_err(RenderError::Io))
+/// Writes a new file (mode 0600) holding `bytes`, synced unless `durability` defers it; never
+/// replaces one. Returns the SHA-256 of what was written.
+pub fn write_new_file(
+    path: &Path,
+    bytes: &[u8],
+    durability: Durability,
+) -> Result<String, BundleError> {
+    write_file(path, durability, |w| {
+        w.write_all(bytes).map_err(RenderError::Io)
+    })
+}
+
+/// Flushes to disk everything written under `root` (one `syncfs` of its filesystem), for a
+/// bundle whose files were written with [`Durability::Deferred`].
+pub fn sync_tree(root: &Path) -> Result<(), BundleError> {
+    use std::os::fd::AsRawFd;
+    let dir = File::open(root).map_err(io_err(root))?;
+    // SAFETY: syncfs only reads the descriptor, which `dir` keeps open for the call.
+    if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+        return Err(io_err(root)(std::io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 /// Where an extra file goes under the temporary bundle directory; creates its directories.
@@ -234,10 +285,31 @@ fn extra_path(root: &Path, relative: &str) -> Result<PathBuf, BundleError> {
     Ok(path)
 }
 
+/// A writer that hashes what passes through it, so a file is never read back to be hashed.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Creates `path` (mode 0600, never replacing a file), writes it with `body` and returns the
+/// SHA-256 of the bytes written; syncs it unless `durability` defers that.
 fn write_file(
     path: &Path,
+    durability: Durability,
     body: impl FnOnce(&mut dyn Write) -> Result<(), RenderError>,
-) -> Result<(), BundleError> {
+) -> Result<String, BundleError> {
     let file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -246,7 +318,14 @@ fn write_file(
         .map_err(io_err(path))?;
     file.set_permissions(fs::Permissions::from_mode(0o600))
         .map_err(io_err(path))?;
-    let mut w = BufWriter::new(file);
+    // The buffer sits outside the hasher, so the hasher sees large blocks.
+    let mut w = BufWriter::with_capacity(
+        64 * 1024,
+        Hashing {
+            inner: file,
+            hasher: Sha256::new(),
+        },
+    );
     body(&mut w).map_err(|source| BundleError::Render {
         file: path
             .file_name()
@@ -254,11 +333,17 @@ fn write_file(
             .unwrap_or_default(),
         source,
     })?;
-    let file = w.into_inner().map_err(|e| BundleError::Io {
+    let Hashing {
+        inner: file,
+        hasher,
+    } = w.into_inner().map_err(|e| BundleError::Io {
         path: path.to_path_buf(),
         source: e.into_error(),
     })?;
-    file.sync_all().map_err(io_err(path))
+    if durability == Durability::Synced {
+        file.sync_all().map_err(io_err(path))?;
+    }
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// The name a file under `root` has in a manifest: its path relative to `root` with `/`

@@ -6,9 +6,10 @@
 //! into place at the end ([`crate::bundle::staging_dir`]), so a fleet bundle, like a host bundle,
 //! is either complete or absent; an existing bundle is never overwritten.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::bundle::{self, BundleError, MANIFEST, SIGNATURE};
+use crate::bundle::{self, BundleError, Durability, MANIFEST, SIGNATURE};
 use crate::render::RenderError;
 use crate::sign::Signer;
 
@@ -18,6 +19,8 @@ use super::{FleetAssessment, HOSTS_DIR};
 pub struct FleetBundle {
     target: PathBuf,
     staging: tempfile::TempDir,
+    /// SHA-256 of the files written so far, by manifest name, as hashed while writing them.
+    hashed: BTreeMap<String, String>,
 }
 
 /// One fleet report file: its name in the bundle and how to write it.
@@ -38,7 +41,17 @@ impl FleetBundle {
         Ok(FleetBundle {
             target: target.to_path_buf(),
             staging,
+            hashed: BTreeMap::new(),
         })
+    }
+
+    /// Records the files of the host bundle written under `hosts/<dir>/` with the hashes taken
+    /// while writing them ([`bundle::write_hashed`]), so the fleet manifest need not read the
+    /// host bundles back.
+    pub fn record_host(&mut self, dir: &str, files: Vec<(String, String)>) {
+        for (name, sha) in files {
+            self.hashed.insert(format!("{HOSTS_DIR}/{dir}/{name}"), sha);
+        }
     }
 
     /// Where the host bundle of `dir` (a name from [`super::names::assign`]) is written.
@@ -47,9 +60,10 @@ impl FleetBundle {
     }
 
     /// Writes the fleet assessment and `reports`, the manifest over everything and its
-    /// signature, and renames the bundle into place. Returns the top-level files written.
+    /// signature, syncs the whole bundle once and renames it into place. Returns the top-level
+    /// files written.
     pub fn finish(
-        self,
+        mut self,
         fleet: &FleetAssessment,
         reports: &[FleetReport<'_>],
         signer: Option<&Signer>,
@@ -61,28 +75,36 @@ impl FleetBundle {
         };
         let json = serde_json::to_vec_pretty(fleet)
             .map_err(|e| render(bundle::ASSESSMENT_FILE, RenderError::Json(e)))?;
-        bundle::write_new_file(&root.join(bundle::ASSESSMENT_FILE), &json)?;
+        let deferred = Durability::Deferred;
+        let sha = bundle::write_new_file(&root.join(bundle::ASSESSMENT_FILE), &json, deferred)?;
+        self.hashed.insert(bundle::ASSESSMENT_FILE.to_string(), sha);
         let mut files = vec![bundle::ASSESSMENT_FILE.to_string()];
         for (name, write) in reports {
             let bytes = write(fleet).map_err(|e| render(name, e))?;
-            bundle::write_new_file(&root.join(name), &bytes)?;
+            let sha = bundle::write_new_file(&root.join(name), &bytes, deferred)?;
+            self.hashed.insert(name.to_string(), sha);
             files.push(name.to_string());
         }
-        let manifest = manifest(root)?;
-        bundle::write_new_file(&root.join(MANIFEST), manifest.as_bytes())?;
+        let manifest = manifest(root, &self.hashed)?;
+        bundle::write_new_file(&root.join(MANIFEST), manifest.as_bytes(), deferred)?;
         files.push(MANIFEST.to_string());
         if let Some(signer) = signer {
             let signature = signer.sign(manifest.as_bytes())?;
-            bundle::write_new_file(&root.join(SIGNATURE), signature.as_bytes())?;
+            bundle::write_new_file(&root.join(SIGNATURE), signature.as_bytes(), deferred)?;
             files.push(SIGNATURE.to_string());
         }
+        // Host bundles and fleet files were written unsynced: one flush for all of them, then
+        // the rename that makes the bundle appear.
+        bundle::sync_tree(root)?;
         bundle::commit(self.staging, &self.target)?;
         Ok(files)
     }
 }
 
-/// `sha256sum` lines for every file under `root`, sorted by path, `/`-separated.
-fn manifest(root: &Path) -> Result<String, BundleError> {
+/// `sha256sum` lines for every file under `root`, sorted by path, `/`-separated. The listing
+/// comes from the directory itself, so no file is left out; a file's hash is the one taken
+/// while writing it when `hashed` has it, otherwise it is read.
+fn manifest(root: &Path, hashed: &BTreeMap<String, String>) -> Result<String, BundleError> {
     let mut lines = Vec::new();
     for entry in walkdir::WalkDir::new(root)
         .min_depth(1)
@@ -99,7 +121,11 @@ fn manifest(root: &Path) -> Result<String, BundleError> {
         let Some(name) = bundle::manifest_name(root, entry.path()) else {
             continue;
         };
-        lines.push((name, bundle::sha256_file(entry.path())?));
+        let sha = match hashed.get(&name) {
+            Some(sha) => sha.clone(),
+            None => bundle::sha256_file(entry.path())?,
+        };
+        lines.push((name, sha));
     }
     lines.sort();
     Ok(lines
