@@ -4,7 +4,9 @@
 //! a row in every band, the cell of a host and requirement must be that host's own state in
 //! `hosts/<dir>/assessment.json`, the caption and header must repeat on continuation pages and
 //! no word may be drawn outside the page's margins or a host name outside its column.
-//! Without poppler the test fails under `CI=true` and prints SKIPPED otherwise.
+//! A scan of the local engine as two targets (one out of scope) and an unreachable one shows
+//! the unreachable target's row as not assessed in every cell, never as a blank.
+//! Without poppler or the engine the tests fail under `CI=true` and print SKIPPED otherwise.
 
 mod common;
 
@@ -14,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::{dockproof, stderr};
+use common::{dockproof, engine_available, stderr};
 
 const INSECURE: &str = include_str!("../samples/insecure-host.snapshot.json");
 const HARDENED: &str = include_str!("../samples/hardened-host.snapshot.json");
@@ -369,4 +371,86 @@ fn the_fleet_pdf_grid_shows_every_host_and_its_own_states_on_every_page() {
         .filter_map(Result::ok)
         .any(|e| e.file_name().to_string_lossy().starts_with("grid"));
     assert!(rendered, "pdftoppm wrote no image");
+}
+
+#[test]
+fn an_unreachable_target_fills_its_row_with_not_assessed_and_out_of_scope_hosts_are_marked() {
+    if !poppler_available() || !engine_available() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let targets = work.path().join("targets.yaml");
+    std::fs::write(
+        &targets,
+        format!(
+            "targets:\n\
+             \x20 - name: grid-system\n    docker_host: unix:///var/run/docker.sock\n\
+             \x20 - name: grid-lab\n    docker_host: unix:///var/run/docker.sock\n    role: \
+             out-of-scope\n\
+             \x20 - name: grid-gone\n    docker_host: unix://{}/none.sock\n",
+            work.path().display()
+        ),
+    )
+    .unwrap();
+    let out = work.path().join("fleet");
+    let run = dockproof(&[
+        "scan",
+        "--targets",
+        targets.to_str().unwrap(),
+        "--images",
+        "none",
+        "--format",
+        "pdf,json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // Not every target was assessed.
+    assert_eq!(run.status.code(), Some(4), "{}", stderr(&run));
+    let pdf = out.join("report.pdf");
+    let all = pages(&run_tool(
+        "pdftotext",
+        &["-bbox", pdf.to_str().unwrap(), "-"],
+    ));
+    let mut seen = BTreeSet::new();
+    for (n, page) in all.iter().enumerate() {
+        let Some(header) = page.words.iter().find(|w| w.text == "Scope") else {
+            continue;
+        };
+        // Requirement columns start right of the scope column.
+        let first_cell = header.x1 + 1.0;
+        for w in page.words.iter().filter(|w| w.y0 > header.y0) {
+            let row: Vec<&Word> = same_line(page, w).collect();
+            let cells: Vec<&str> = row
+                .iter()
+                .filter(|o| o.x0 > first_cell)
+                .map(|o| o.text.as_str())
+                .collect();
+            let scope = row
+                .iter()
+                .find(|o| o.x0 >= header.x0 - 0.5 && o.x1 <= first_cell)
+                .map(|o| o.text.as_str());
+            match w.text.as_str() {
+                "grid-gone" => {
+                    assert!(!cells.is_empty(), "page {}", n + 1);
+                    assert!(cells.iter().all(|c| *c == "?"), "page {}: {cells:?}", n + 1);
+                    assert_eq!(scope, Some("in"), "page {}", n + 1);
+                }
+                "grid-lab" => {
+                    assert!(!cells.contains(&"?"), "page {}: {cells:?}", n + 1);
+                    assert_eq!(scope, Some("out"), "page {}", n + 1);
+                }
+                "grid-system" => assert_eq!(scope, Some("in"), "page {}", n + 1),
+                "Fleet" => {
+                    // The missing in-scope target leaves nothing consistent across the fleet.
+                    assert!(!cells.contains(&"C"), "page {}: {cells:?}", n + 1);
+                }
+                _ => continue,
+            }
+            seen.insert(w.text.clone());
+        }
+    }
+    let expected: BTreeSet<String> = ["Fleet", "grid-gone", "grid-lab", "grid-system"]
+        .map(String::from)
+        .into();
+    assert_eq!(seen, expected);
 }
