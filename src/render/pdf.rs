@@ -18,6 +18,7 @@ mod engagement;
 mod findings;
 mod fixes;
 mod fleet;
+mod fleet_grid;
 mod images;
 mod layout;
 mod matrix;

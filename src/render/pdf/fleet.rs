@@ -1,5 +1,6 @@
 //! The fleet `report.pdf`: every target (worst first, those not assessed first with the
-//! reason) and, per framework, each requirement's fleet state with the hosts that decide it.
+//! reason) and, per framework, each requirement's fleet state with the hosts that decide it,
+//! then the host × requirement grid ([`super::fleet_grid`]).
 //! Laid out with the host report's pages, tables and fonts; reproducible like it (dated by the
 //! fleet's `generated_at`). Names, labels and reasons pass through [`crate::text::terminal`], so
 //! a bidirectional control in a hostname is shown, never obeyed.
@@ -150,6 +151,9 @@ pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
             );
         }
         t.end(&mut p);
+        p.new_page();
+        super::fleet_grid::grid(&mut p, fleet, fw);
+        super::fleet_grid::legend(&mut p, fw);
     }
 
     let footer = format!("{title} · {} {}", fleet.tool.name, fleet.tool.version);
