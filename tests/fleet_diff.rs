@@ -241,7 +241,7 @@ fn html_diff_says_when_nothing_changed_and_fail_on_new_sets_the_exit_code() {
         stderr(&worse)
     );
     let written = std::fs::read_to_string(&page).expect("the page is written before failing");
-    assert!(written.contains("<section id=\"host-web-newly-failing\"><h2>Newly failing ("));
+    assert!(written.contains("<section id=\"host-web-newly-failing\"><h4>Newly failing ("));
     assert!(written.contains("container.privileged"));
 
     // Insecure to hardened: the sample's hardened host still has low findings the insecure one
@@ -250,4 +250,86 @@ fn html_diff_says_when_nothing_changed_and_fail_on_new_sets_the_exit_code() {
     assert_eq!(better.status.code(), Some(0), "{}", stderr(&better));
     let better = diff(&old, &new, &["--fail-on-new", "low"]);
     assert_eq!(better.status.code(), Some(1), "{}", stderr(&better));
+}
+
+#[test]
+fn hosts_that_stop_or_start_being_assessed_are_listed_with_the_reason() {
+    let Some(chromium) = chromium() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let reported = work.path().join("reported");
+    fleet_report(
+        work.path(),
+        &reported,
+        &[(INSECURE, "web"), (HARDENED, "db")],
+    );
+    // The same two hosts as targets whose engines cannot be reached: assessed before, not now.
+    let targets = work.path().join("targets.yaml");
+    let socket = |n: &str| work.path().join(n).display().to_string();
+    std::fs::write(
+        &targets,
+        format!(
+            "targets:\n  - name: web\n    docker_host: unix://{}\n  - name: db\n    \
+             docker_host: unix://{}\n",
+            socket("web.sock"),
+            socket("db.sock")
+        ),
+    )
+    .unwrap();
+    let unreached = work.path().join("unreached");
+    let run = dockproof(&[
+        "scan",
+        "--targets",
+        targets.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        unreached.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(4), "{}", stderr(&run));
+
+    let page = work.path().join("lost.html");
+    let run = dockproof(&[
+        "diff",
+        reported.to_str().unwrap(),
+        unreached.to_str().unwrap(),
+        "--format",
+        "html",
+        "--fail-on-new",
+        "info",
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    // Nothing newly fails on a host nobody looked at; the loss is in the page, not hidden.
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let lost_dom = dom(&chromium, &page);
+    let lost = element(&lost_dom, "<section id=\"hosts-unassessed\">", "</section>");
+    assert!(lost.contains("Hosts newly not assessed (2)"), "{lost}");
+    for host in ["web", "db"] {
+        let row = element(lost, &format!("<td>{host}</td>"), "</tr>");
+        assert!(
+            row.contains("not assessed: cannot reach the Docker engine")
+                && row.contains(&format!("{host}.sock")),
+            "{row}"
+        );
+    }
+    assert!(element(&lost_dom, "<section id=\"hosts-reassessed\">", "</section>").contains("(0)"));
+
+    let page = work.path().join("back.html");
+    let run = dockproof(&[
+        "diff",
+        unreached.to_str().unwrap(),
+        reported.to_str().unwrap(),
+        "--format",
+        "html",
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let back_dom = dom(&chromium, &page);
+    let back = element(&back_dom, "<section id=\"hosts-reassessed\">", "</section>");
+    assert!(back.contains("Hosts newly assessed (2)"), "{back}");
+    assert!(
+        back.contains("was not assessed: cannot reach the Docker engine"),
+        "{back}"
+    );
 }

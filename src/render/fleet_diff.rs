@@ -71,11 +71,11 @@ pub fn html(diff: &FleetDiff) -> Vec<u8> {
     let resolved: usize = diff.hosts.iter().map(|c| c.resolved.len()).sum();
     o.push_str("<h2>Summary</h2><p class=\"chips\">");
     for (n, what) in [
-        (diff.added.len(), "hosts added"),
-        (diff.removed.len(), "hosts removed"),
+        (diff.added.len(), "host(s) added"),
+        (diff.removed.len(), "host(s) removed"),
         (lost.len(), "newly not assessed"),
         (regained.len(), "newly assessed"),
-        (changed.len(), "hosts changed"),
+        (changed.len(), "host(s) changed"),
         (diff.requirements.len(), "fleet requirement states changed"),
         (new_failures, "newly failing findings"),
         (resolved, "resolved findings"),
@@ -105,6 +105,7 @@ pub fn html(diff: &FleetDiff) -> Vec<u8> {
     let columns = ["Host", "Directory", "State"];
     table(
         &mut o,
+        2,
         "hosts-added",
         "Hosts added",
         &columns,
@@ -112,6 +113,7 @@ pub fn html(diff: &FleetDiff) -> Vec<u8> {
     );
     table(
         &mut o,
+        2,
         "hosts-removed",
         "Hosts removed",
         &columns,
@@ -131,6 +133,7 @@ pub fn html(diff: &FleetDiff) -> Vec<u8> {
     let columns = ["Host", "Directory", "Reason"];
     table(
         &mut o,
+        2,
         "hosts-unassessed",
         "Hosts newly not assessed",
         &columns,
@@ -138,6 +141,7 @@ pub fn html(diff: &FleetDiff) -> Vec<u8> {
     );
     table(
         &mut o,
+        2,
         "hosts-reassessed",
         "Hosts newly assessed",
         &columns,
@@ -146,6 +150,7 @@ pub fn html(diff: &FleetDiff) -> Vec<u8> {
     if !still.is_empty() {
         table(
             &mut o,
+            2,
             "hosts-still-unassessed",
             "Hosts still not assessed",
             &columns,
@@ -183,6 +188,7 @@ pub fn html(diff: &FleetDiff) -> Vec<u8> {
     for (fw, rows) in frameworks {
         table(
             &mut o,
+            3,
             &format!("requirements-{fw}"),
             &format!("{fw}: requirements whose fleet state changed"),
             &[
@@ -253,10 +259,11 @@ impl Cell {
     }
 }
 
-fn table(o: &mut String, id: &str, title: &str, columns: &[&str], rows: Vec<Vec<Cell>>) {
+/// A titled table in its own section; `level` is the heading's (2 for a top-level section).
+fn table(o: &mut String, level: u8, id: &str, title: &str, columns: &[&str], rows: Vec<Vec<Cell>>) {
     let _ = write!(
         o,
-        "<section id=\"{}\"><h2>{} ({})</h2>",
+        "<section id=\"{}\"><h{level}>{} ({})</h{level}>",
         h(id),
         h(title),
         rows.len()
@@ -357,6 +364,7 @@ fn host(o: &mut String, c: &HostChange) {
     let id = |what: &str| format!("host-{}-{what}", c.dir);
     table(
         o,
+        4,
         &id("requirements"),
         "Requirement states changed",
         &["Framework", "Requirement", "Old", "New"],
@@ -364,6 +372,7 @@ fn host(o: &mut String, c: &HostChange) {
     );
     table(
         o,
+        4,
         &id("newly-failing"),
         "Newly failing",
         &FINDING_COLUMNS,
@@ -371,6 +380,7 @@ fn host(o: &mut String, c: &HostChange) {
     );
     table(
         o,
+        4,
         &id("resolved"),
         "Failures resolved",
         &FINDING_COLUMNS,
