@@ -360,13 +360,7 @@ pub fn diff(
     match format {
         DiffFormat::Text => d.write_text(&mut bytes),
         DiffFormat::Json => d.write_json(&mut bytes),
-        DiffFormat::Html => {
-            return Err(anyhow!(
-                "--format html compares two host bundles; for fleet bundles use text or json, \
-                 or compare one host's bundles under hosts/"
-            ))
-            .code(EXIT_INPUT)
-        }
+        DiffFormat::Html => bytes.write_all(&dockproof::render::fleet_diff::html(&d)),
     }
     .context("cannot render the diff")
     .code(EXIT_INPUT)?;

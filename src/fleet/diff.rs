@@ -15,8 +15,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{FleetAssessment, FleetState, HostEntry, HOSTS_DIR};
-use crate::assessment::Severity;
+use super::{FleetAssessment, FleetRequirement, FleetState, HostEntry, HOSTS_DIR};
+use crate::assessment::{RequirementState, Severity};
 use crate::diff::{Diff, DiffSummary, FindingChange, LoadError};
 
 /// Version of the fleet diff document (`diff --format json` on fleet bundles).
@@ -38,6 +38,52 @@ pub struct FleetDiff {
     pub hosts: Vec<HostChange>,
     /// Requirements whose fleet state changed.
     pub requirements: Vec<StateChange>,
+    /// The hosts of `hosts_added`, with their name and whether NEW assessed them.
+    #[serde(default)]
+    pub added: Vec<HostRef>,
+    /// The hosts of `hosts_removed`, with their name and whether OLD assessed them.
+    #[serde(default)]
+    pub removed: Vec<HostRef>,
+}
+
+/// A host present in one fleet only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostRef {
+    pub dir: String,
+    pub name: String,
+    pub assessed: bool,
+    /// Why it was not assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl HostRef {
+    fn of(h: &HostEntry) -> HostRef {
+        HostRef {
+            dir: h.dir.clone(),
+            name: h.name.clone(),
+            assessed: h.assessed,
+            reason: h.reason.clone(),
+        }
+    }
+}
+
+/// One requirement's state on one host, in OLD and NEW (`None`: the host or the requirement
+/// was absent, or the host was not assessed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRequirementChange {
+    pub framework: String,
+    pub requirement: String,
+    pub old: Option<RequirementState>,
+    pub new: Option<RequirementState>,
+}
+
+/// A host whose state of one requirement changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostStateChange {
+    pub dir: String,
+    pub old: Option<RequirementState>,
+    pub new: Option<RequirementState>,
 }
 
 /// One side of the comparison.
@@ -67,6 +113,13 @@ pub struct HostChange {
     /// Findings newly failing on this host.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub newly_failing: Vec<FindingChange>,
+    /// Findings failing in OLD that no longer fail in NEW (newly passing, or gone / not
+    /// applicable / manual: the new status says which).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<FindingChange>,
+    /// Requirements whose state on this host changed, when both sides were assessed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<HostRequirementChange>,
 }
 
 /// A requirement whose fleet state differs.
@@ -74,8 +127,15 @@ pub struct HostChange {
 pub struct StateChange {
     pub framework: String,
     pub requirement: String,
+    /// The requirement's title (NEW's, or OLD's when it is gone).
+    #[serde(default)]
+    pub title: String,
     pub old: Option<FleetState>,
     pub new: Option<FleetState>,
+    /// The hosts (by directory) whose state of the requirement differs, added and removed
+    /// hosts included: what moved the fleet state.
+    #[serde(default)]
+    pub hosts: Vec<HostStateChange>,
 }
 
 fn header(f: &FleetAssessment, source: &Path) -> FleetHeader {
@@ -97,30 +157,86 @@ fn summary_changed(s: &DiffSummary) -> bool {
     *s != quiet
 }
 
+/// A host's requirement state for text, `absent` when it had none.
+fn host_state(s: Option<RequirementState>) -> &'static str {
+    s.map_or("absent", RequirementState::as_str)
+}
+
+/// The hosts whose state of one requirement differs between OLD's and NEW's fleet requirement.
+fn host_states(
+    old: Option<&FleetRequirement>,
+    new: Option<&FleetRequirement>,
+) -> Vec<HostStateChange> {
+    let empty = BTreeMap::new();
+    let (o, n) = (
+        old.map_or(&empty, |r| &r.hosts),
+        new.map_or(&empty, |r| &r.hosts),
+    );
+    let mut dirs: Vec<&String> = o.keys().chain(n.keys()).collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs.into_iter()
+        .filter(|d| o.get(*d) != n.get(*d))
+        .map(|d| HostStateChange {
+            dir: d.clone(),
+            old: o.get(d).copied(),
+            new: n.get(d).copied(),
+        })
+        .collect()
+}
+
+/// The requirements whose state differs on one host assessed in both fleets.
+fn host_requirements(old: &HostEntry, new: &HostEntry) -> Vec<HostRequirementChange> {
+    let empty = BTreeMap::new();
+    let (o, n) = (
+        old.summary.as_ref().map_or(&empty, |s| &s.requirements),
+        new.summary.as_ref().map_or(&empty, |s| &s.requirements),
+    );
+    let mut keys: Vec<(&String, &String)> = o
+        .iter()
+        .chain(n.iter())
+        .flat_map(|(fw, reqs)| reqs.keys().map(move |r| (fw, r)))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let state = |m: &BTreeMap<String, BTreeMap<String, RequirementState>>, fw: &str, r: &str| {
+        m.get(fw).and_then(|reqs| reqs.get(r)).copied()
+    };
+    keys.into_iter()
+        .filter(|(fw, r)| state(o, fw, r) != state(n, fw, r))
+        .map(|(fw, r)| HostRequirementChange {
+            framework: fw.clone(),
+            requirement: r.clone(),
+            old: state(o, fw, r),
+            new: state(n, fw, r),
+        })
+        .collect()
+}
+
 impl FleetDiff {
     /// Compares the fleet bundles at `old_dir` and `new_dir`, whose fleet assessments are
     /// `old` and `new`.
-    pub fn compute(
-        old: &FleetAssessment,
+    pub fn compute<'a>(
+        old: &'a FleetAssessment,
         old_dir: &Path,
-        new: &FleetAssessment,
+        new: &'a FleetAssessment,
         new_dir: &Path,
     ) -> Result<FleetDiff, LoadError> {
         let before: BTreeMap<&str, &HostEntry> =
             old.hosts.iter().map(|h| (h.dir.as_str(), h)).collect();
         let after: BTreeMap<&str, &HostEntry> =
             new.hosts.iter().map(|h| (h.dir.as_str(), h)).collect();
-        let hosts_added = new
+        let added: Vec<HostRef> = new
             .hosts
             .iter()
             .filter(|h| !before.contains_key(h.dir.as_str()))
-            .map(|h| h.dir.clone())
+            .map(HostRef::of)
             .collect();
-        let hosts_removed = old
+        let removed: Vec<HostRef> = old
             .hosts
             .iter()
             .filter(|h| !after.contains_key(h.dir.as_str()))
-            .map(|h| h.dir.clone())
+            .map(HostRef::of)
             .collect();
         let mut hosts = Vec::new();
         for n in &new.hosts {
@@ -136,39 +252,50 @@ impl FleetDiff {
                 changed: o.assessed != n.assessed,
                 summary: None,
                 newly_failing: Vec::new(),
+                resolved: Vec::new(),
+                requirements: Vec::new(),
             };
             if o.assessed && n.assessed {
+                change.requirements = host_requirements(o, n);
                 let a = crate::diff::load(&old_dir.join(HOSTS_DIR).join(&o.dir))?;
                 let b = crate::diff::load(&new_dir.join(HOSTS_DIR).join(&n.dir))?;
                 let d = Diff::compute(&a, &b);
                 change.changed = summary_changed(&d.summary);
                 change.summary = Some(d.summary);
                 change.newly_failing = d.findings.newly_failing;
+                change.resolved = d.findings.newly_passing;
+                change.resolved.extend(d.findings.no_longer_failing);
             }
             hosts.push(change);
         }
-        let states = |f: &FleetAssessment| -> BTreeMap<(String, String), FleetState> {
-            f.frameworks
-                .iter()
-                .flat_map(|fw| {
-                    fw.requirements
-                        .iter()
-                        .map(move |r| ((fw.id.clone(), r.id.clone()), r.state))
-                })
-                .collect()
-        };
-        let (o, n) = (states(old), states(new));
-        let mut keys: Vec<&(String, String)> = o.keys().chain(n.keys()).collect();
+        let requirements_of =
+            |f: &'a FleetAssessment| -> BTreeMap<(&'a str, &'a str), &'a FleetRequirement> {
+                f.frameworks
+                    .iter()
+                    .flat_map(|fw| {
+                        fw.requirements
+                            .iter()
+                            .map(move |r| ((fw.id.as_str(), r.id.as_str()), r))
+                    })
+                    .collect()
+            };
+        let (o, n) = (requirements_of(old), requirements_of(new));
+        let mut keys: Vec<&(&str, &str)> = o.keys().chain(n.keys()).collect();
         keys.sort();
         keys.dedup();
         let requirements = keys
             .into_iter()
-            .filter(|k| o.get(*k) != n.get(*k))
-            .map(|k| StateChange {
-                framework: k.0.clone(),
-                requirement: k.1.clone(),
-                old: o.get(k).copied(),
-                new: n.get(k).copied(),
+            .filter_map(|k| {
+                let (a, b) = (o.get(k).copied(), n.get(k).copied());
+                let state = |r: Option<&FleetRequirement>| r.map(|r| r.state);
+                (state(a) != state(b)).then(|| StateChange {
+                    framework: k.0.to_string(),
+                    requirement: k.1.to_string(),
+                    title: b.or(a).map(|r| r.title.clone()).unwrap_or_default(),
+                    old: state(a),
+                    new: state(b),
+                    hosts: host_states(a, b),
+                })
             })
             .collect();
         Ok(FleetDiff {
@@ -176,11 +303,21 @@ impl FleetDiff {
             kind: super::KIND.to_string(),
             old: header(old, old_dir),
             new: header(new, new_dir),
-            hosts_added,
-            hosts_removed,
+            hosts_added: added.iter().map(|h| h.dir.clone()).collect(),
+            hosts_removed: removed.iter().map(|h| h.dir.clone()).collect(),
             hosts,
             requirements,
+            added,
+            removed,
         })
+    }
+
+    /// Whether nothing changed: no host added, removed or changed, no fleet state changed.
+    pub fn is_unchanged(&self) -> bool {
+        self.hosts_added.is_empty()
+            && self.hosts_removed.is_empty()
+            && self.requirements.is_empty()
+            && self.hosts.iter().all(|h| !h.changed)
     }
 
     /// Unwaived newly failing findings at or above `threshold`, over every host.
@@ -211,11 +348,21 @@ impl FleetDiff {
             self.new.assessed,
             self.new.hosts
         )?;
-        for dir in &self.hosts_added {
-            writeln!(out, "host added: {}", t(dir))?;
+        if self.is_unchanged() {
+            writeln!(
+                out,
+                "no change: same hosts, same assessed hosts, same findings and states"
+            )?;
         }
-        for dir in &self.hosts_removed {
-            writeln!(out, "host removed: {}", t(dir))?;
+        for (what, list) in [("added", &self.added), ("removed", &self.removed)] {
+            for h in list {
+                write!(out, "host {what}: {}", t(&h.dir))?;
+                if !h.assessed {
+                    let reason = t(h.reason.as_deref().unwrap_or("unknown"));
+                    write!(out, " (not assessed: {reason})")?;
+                }
+                writeln!(out)?;
+            }
         }
         for h in &self.hosts {
             let name = t(&h.dir);
@@ -244,13 +391,29 @@ impl FleetDiff {
                 )?,
                 (true, true, _) => writeln!(out, "host unchanged: {name}")?,
             }
-            for f in &h.newly_failing {
+            for (what, list) in [
+                ("newly failing", &h.newly_failing),
+                ("resolved", &h.resolved),
+            ] {
+                for f in list {
+                    writeln!(
+                        out,
+                        "  {what}: {} on {} ({}, now {})",
+                        t(&f.check_id),
+                        t(&f.resource.name),
+                        f.severity.as_str(),
+                        f.new_status.map_or("absent", |s| s.as_str())
+                    )?;
+                }
+            }
+            for r in &h.requirements {
                 writeln!(
                     out,
-                    "  newly failing: {} on {} ({})",
-                    t(&f.check_id),
-                    t(&f.resource.name),
-                    f.severity.as_str()
+                    "  requirement {} {}: {} -> {}",
+                    t(&r.framework),
+                    t(&r.requirement),
+                    host_state(r.old),
+                    host_state(r.new)
                 )?;
             }
         }
@@ -264,7 +427,95 @@ impl FleetDiff {
                 show(r.old),
                 show(r.new)
             )?;
+            for c in &r.hosts {
+                writeln!(
+                    out,
+                    "  on {}: {} -> {}",
+                    t(&c.dir),
+                    host_state(c.old),
+                    host_state(c.new)
+                )?;
+            }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::HostSummary;
+    use RequirementState::{ConsistentWithInPlace as Ok, NotInPlace as Bad};
+
+    fn requirement(hosts: &[(&str, RequirementState)]) -> FleetRequirement {
+        FleetRequirement {
+            id: "2.2.6".into(),
+            title: "t".into(),
+            state: FleetState::NotInPlace,
+            not_in_place_on: vec![],
+            missing: vec![],
+            hosts: hosts.iter().map(|(d, s)| (d.to_string(), *s)).collect(),
+        }
+    }
+
+    fn host(states: &[(&str, RequirementState)]) -> HostEntry {
+        let requirements = [(
+            "pci".to_string(),
+            states.iter().map(|(r, s)| (r.to_string(), *s)).collect(),
+        )]
+        .into();
+        HostEntry {
+            name: "web".into(),
+            dir: "web".into(),
+            role: None,
+            labels: Default::default(),
+            in_scope: true,
+            source: "x".into(),
+            assessed: true,
+            reason: None,
+            summary: Some(HostSummary {
+                requirements,
+                ..HostSummary::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn the_hosts_that_moved_a_requirement_include_added_and_removed_ones() {
+        let old = requirement(&[("a", Bad), ("gone", Bad), ("same", Ok)]);
+        let new = requirement(&[("a", Ok), ("new", Ok), ("same", Ok)]);
+        let change = |dir: &str, old, new| HostStateChange {
+            dir: dir.into(),
+            old,
+            new,
+        };
+        assert_eq!(
+            host_states(Some(&old), Some(&new)),
+            vec![
+                change("a", Some(Bad), Some(Ok)),
+                change("gone", Some(Bad), None),
+                change("new", None, Some(Ok)),
+            ]
+        );
+        assert_eq!(host_states(None, Some(&new)).len(), 3);
+    }
+
+    #[test]
+    fn a_host_lists_only_the_requirements_whose_state_changed() {
+        let old = host(&[("1.1", Ok), ("2.2", Bad), ("3.3", Ok)]);
+        let new = host(&[("1.1", Ok), ("2.2", Ok), ("4.4", Bad)]);
+        let got: Vec<(String, Option<RequirementState>, Option<RequirementState>)> =
+            host_requirements(&old, &new)
+                .into_iter()
+                .map(|c| (c.requirement, c.old, c.new))
+                .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("2.2".to_string(), Some(Bad), Some(Ok)),
+                ("3.3".to_string(), Some(Ok), None),
+                ("4.4".to_string(), None, Some(Bad)),
+            ]
+        );
     }
 }

@@ -103,6 +103,7 @@ pub mod csv;
 mod evidence;
 pub mod evidence_requests;
 pub mod fleet;
+pub mod fleet_diff;
 pub mod html;
 pub mod json;
 pub mod junit;
