@@ -15,6 +15,7 @@
 
 pub mod diff;
 pub mod names;
+pub mod profiles;
 pub mod scan;
 pub mod snapshots;
 pub mod state;
