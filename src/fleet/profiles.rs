@@ -25,6 +25,7 @@
 //! problem with the file and line of its entry.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -55,7 +56,27 @@ pub struct HostProfiles {
     used: BTreeSet<String>,
 }
 
+/// Why a host profiles file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Read(#[from] crate::input::InputError),
+    #[error("invalid host profiles file:\n{0}")]
+    Invalid(#[from] DecisionFileError),
+}
+
 impl HostProfiles {
+    /// Reads and checks the file at `path` (a regular file of at most
+    /// [`crate::input::MAX_DECISIONS`] bytes); no file gives what each snapshot recorded.
+    pub fn load(path: Option<&Path>) -> Result<HostProfiles, LoadError> {
+        let Some(path) = path else {
+            return Ok(HostProfiles::default());
+        };
+        let text =
+            crate::input::read_to_string(path, "host profiles file", crate::input::MAX_DECISIONS)?;
+        Ok(HostProfiles::parse(&text, &path.display().to_string())?)
+    }
+
     /// Parses and checks a host profiles file; `file` names it in messages.
     pub fn parse(text: &str, file: &str) -> Result<HostProfiles, DecisionFileError> {
         let (parsed, mut problems) =
