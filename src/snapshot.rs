@@ -55,7 +55,8 @@ pub struct Snapshot {
     /// a statement of the operator, not an observation. `report` over many snapshots gives the
     /// host this role and these labels unless `--host-profiles` says otherwise. Absent when
     /// nothing was declared, and from snapshots of earlier versions. Checked at load as a
-    /// targets file's labels are.
+    /// targets file's labels are. Added, like the other optional fields, without a version
+    /// bump: an older dockproof refuses the field by name rather than misreading it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<crate::scope::HostProfile>,
 }

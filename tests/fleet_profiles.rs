@@ -539,3 +539,45 @@ fn the_daemonset_records_its_declared_role_and_labels_in_every_snapshot() {
     assert_eq!(snapshot["profile"]["role"], role.as_str());
     assert_eq!(snapshot["profile"]["labels"], Value::Object(labels));
 }
+
+/// Snapshot files named on the command line are named by their hostname; an entry applies to
+/// every gathered host of that name (cloned hosts share one).
+#[test]
+fn an_entry_names_hosts_by_hostname_and_covers_every_clone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hosts.yaml");
+    std::fs::write(
+        &file,
+        "hosts:\n  - name: vm\n    role: ephi-system\n    labels: {env: prod}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let insecure = sample("insecure-host.snapshot.json");
+    let hardened = sample("hardened-host.snapshot.json");
+    let done = run(
+        &[
+            "report",
+            insecure.to_str().unwrap(),
+            hardened.to_str().unwrap(),
+            "--host-profiles",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+    let fleet = json(&out.join("assessment.json"));
+    let hosts = fleet["hosts"].as_array().unwrap();
+    let dirs: Vec<&str> = hosts.iter().map(|h| h["dir"].as_str().unwrap()).collect();
+    assert_eq!(dirs, ["vm", "vm-2"]);
+    for h in hosts {
+        assert_eq!(h["name"], "vm");
+        assert_eq!(h["role"], "ephi-system", "{h:#}");
+        assert_eq!(h["labels"], serde_json::json!({"env": "prod"}));
+        assert_eq!(h["in_scope"], true);
+    }
+    assert!(fleet.get("notes").is_none(), "{:#}", fleet["notes"]);
+}
