@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,24 @@ impl HostRole {
     }
 }
 
+/// A role spelled other than as [`HostRole::id`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}; expected one of cardholder-data-environment, connected-to, ephi-system, out-of-scope")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for HostRole {
+    type Err = UnknownRole;
+
+    /// Reads the spelling of YAML and JSON, and nothing else: a flag and a file accept the
+    /// same words.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HostRole::ALL
+            .into_iter()
+            .find(|r| r.id() == s)
+            .ok_or_else(|| UnknownRole(crate::text::terminal(s).into_owned()))
+    }
+}
+
 impl fmt::Display for HostRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
@@ -103,6 +122,17 @@ pub enum ProfileError {
     TooMany(usize),
 }
 
+/// Why a profile given by flags (`--role`, `--label KEY=VALUE`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    #[error("expected KEY=VALUE, got {0:?}")]
+    NotKeyValue(String),
+    #[error("label {0:?} is given twice")]
+    Repeated(String),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
 impl HostProfile {
     /// Checks the labels; the role is already closed by its type.
     pub fn validate(&self) -> Result<(), ProfileError> {
@@ -130,6 +160,66 @@ pub fn validate_labels(labels: &Labels) -> Result<(), ProfileError> {
         }
     }
     Ok(())
+}
+
+/// Parses one `KEY=VALUE` label as given on a command line (`collect --label env=prod`),
+/// checked as a label of a scope or targets file is. The value may hold `=`; it may be empty.
+pub fn parse_label(text: &str) -> Result<(String, String), FlagError> {
+    let shown = || crate::text::terminal(text).into_owned();
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| FlagError::NotKeyValue(shown()))?;
+    let one: Labels = [(key.to_string(), value.to_string())].into();
+    validate_labels(&one).map_err(|e| match e {
+        ProfileError::BadKey(_) => ProfileError::BadKey(crate::text::terminal(key).into_owned()),
+        other => other,
+    })?;
+    Ok((key.to_string(), value.to_string()))
+}
+
+impl HostProfile {
+    /// The profile given by flags (`--role`, repeated `--label`): a key given twice is refused
+    /// rather than one value silently winning, and the whole is checked as a file's would be.
+    pub fn from_flags(
+        role: Option<HostRole>,
+        labels: &[(String, String)],
+    ) -> Result<HostProfile, FlagError> {
+        let mut map = Labels::new();
+        for (key, value) in labels {
+            if map.insert(key.clone(), value.clone()).is_some() {
+                return Err(FlagError::Repeated(key.clone()));
+            }
+        }
+        let profile = HostProfile { role, labels: map };
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// Whether the profile says anything (a role or a label).
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none() && self.labels.is_empty()
+    }
+
+    /// `role cardholder-data-environment, labels env=prod` for notes; `nothing` when empty.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(role) = self.role {
+            parts.push(format!("role {role}"));
+        }
+        if !self.labels.is_empty() {
+            let labels: Vec<String> = self
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            parts.push(format!("labels {}", labels.join(" ")));
+        }
+        if parts.is_empty() {
+            "no role and no labels".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
 }
 
 fn valid_key(key: &str) -> bool {
@@ -204,6 +294,81 @@ mod tests {
         }
         let long = format!("labels: {{{}: x}}\n", "k".repeat(64));
         assert!(profile(&long).unwrap().validate().is_err());
+    }
+
+    #[test]
+    fn a_role_flag_reads_only_the_documented_spelling() {
+        for role in HostRole::ALL {
+            assert_eq!(role.id().parse::<HostRole>(), Ok(role));
+        }
+        let err = "cde".parse::<HostRole>().unwrap_err().to_string();
+        assert!(err.contains("unknown role \"cde\""), "{err}");
+        assert!(err.contains("cardholder-data-environment"), "{err}");
+        assert!("Out-Of-Scope".parse::<HostRole>().is_err());
+    }
+
+    #[test]
+    fn label_flags_are_checked_as_file_labels_are() {
+        assert_eq!(
+            parse_label("env=prod").unwrap(),
+            ("env".to_string(), "prod".to_string())
+        );
+        assert_eq!(
+            parse_label("example.com/url=a=b").unwrap(),
+            ("example.com/url".to_string(), "a=b".to_string())
+        );
+        assert_eq!(parse_label("empty=").unwrap().1, "");
+        assert_eq!(
+            parse_label("env"),
+            Err(FlagError::NotKeyValue("env".to_string()))
+        );
+        let refused = |text: &str| match parse_label(text) {
+            Err(FlagError::Profile(e)) => e,
+            other => panic!("{text:?} gave {other:?}"),
+        };
+        assert!(matches!(refused("-env=x"), ProfileError::BadKey(_)));
+        assert!(matches!(refused("=x"), ProfileError::BadKey(_)));
+        assert!(matches!(
+            refused("env=a\u{200b}b"),
+            ProfileError::BadValue { .. }
+        ));
+        assert!(matches!(refused("env=a\nb"), ProfileError::BadValue { .. }));
+        let long = format!("env={}", "x".repeat(MAX_LABEL_VALUE + 1));
+        assert!(parse_label(&long).is_err());
+        // A hidden character in a refused key is shown escaped, never raw.
+        let err = parse_label("e\u{202e}v=x").unwrap_err().to_string();
+        assert!(!err.contains('\u{202e}'), "{err}");
+    }
+
+    #[test]
+    fn flags_give_a_profile_and_refuse_a_repeated_key() {
+        let labels = vec![
+            ("env".to_string(), "prod".to_string()),
+            ("team".to_string(), "payments".to_string()),
+        ];
+        let p =
+            HostProfile::from_flags(Some(HostRole::CardholderDataEnvironment), &labels).unwrap();
+        assert_eq!(p.labels.len(), 2);
+        assert_eq!(
+            p.describe(),
+            "role cardholder-data-environment, labels env=prod team=payments"
+        );
+        let twice = vec![
+            ("env".to_string(), "prod".to_string()),
+            ("env".to_string(), "dev".to_string()),
+        ];
+        assert_eq!(
+            HostProfile::from_flags(None, &twice),
+            Err(FlagError::Repeated("env".to_string()))
+        );
+        let many: Vec<(String, String)> = (0..=MAX_LABELS)
+            .map(|i| (format!("k{i}"), String::new()))
+            .collect();
+        assert_eq!(
+            HostProfile::from_flags(None, &many),
+            Err(FlagError::Profile(ProfileError::TooMany(MAX_LABELS + 1)))
+        );
+        assert!(HostProfile::from_flags(None, &[]).unwrap().is_empty());
     }
 
     #[test]

@@ -51,6 +51,14 @@ pub struct Snapshot {
     /// from snapshots taken without inventories.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inventories: Vec<crate::inventory::ImageInventory>,
+    /// The host's role and labels as declared by whoever ran `collect` (`--role`, `--label`):
+    /// a statement of the operator, not an observation. `report` over many snapshots gives the
+    /// host this role and these labels unless `--host-profiles` says otherwise. Absent when
+    /// nothing was declared, and from snapshots of earlier versions. Checked at load as a
+    /// targets file's labels are. Added, like the other optional fields, without a version
+    /// bump: an older dockproof refuses the field by name rather than misreading it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::scope::HostProfile>,
 }
 
 /// Name and version of the program that produced a document.
@@ -362,6 +370,11 @@ pub enum SnapshotError {
     },
     #[error("snapshot {path} has no schema_version; it was not written by dockproof")]
     NoVersion { path: String },
+    #[error("snapshot {path} is not a valid snapshot document: field `profile`: {source}")]
+    Profile {
+        path: String,
+        source: crate::scope::ProfileError,
+    },
 }
 
 impl Snapshot {
@@ -400,7 +413,7 @@ impl Snapshot {
         // The text is valid JSON by now, so any error is a field of the wrong type or name; say
         // which field, since a line and column alone point into a document of thousands of lines.
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let snapshot: Snapshot = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let field = e.path().to_string();
             let inner = e.into_inner();
             SnapshotError::Field {
@@ -410,7 +423,18 @@ impl Snapshot {
                 column: inner.column(),
                 message: strip_position(&inner),
             }
-        })
+        })?;
+        // The declared profile reaches reports as a targets file's would: its labels are
+        // held to the same rules (no invisible characters, bounded), whoever wrote the file.
+        if let Some(profile) = &snapshot.profile {
+            profile
+                .validate()
+                .map_err(|source| SnapshotError::Profile {
+                    path: origin.to_string(),
+                    source,
+                })?;
+        }
+        Ok(snapshot)
     }
 
     /// Serialises the snapshot as pretty JSON.
@@ -565,6 +589,44 @@ mod tests {
         let text = serde_json::to_string(&doc).unwrap();
         let err = Snapshot::from_slice(text.as_bytes(), "s.json").unwrap_err();
         assert!(err.to_string().contains("field `gaps[0].error`"), "{err}");
+    }
+
+    #[test]
+    fn a_declared_profile_round_trips_and_is_checked_at_load() {
+        let sample = include_str!("../samples/hardened-host.snapshot.json");
+        // Snapshots without a profile, as earlier versions wrote them, load.
+        assert_eq!(
+            Snapshot::from_slice(sample.as_bytes(), "s.json")
+                .unwrap()
+                .profile,
+            None
+        );
+        let mut doc: Value = serde_json::from_str(sample).unwrap();
+        doc["profile"] = json!({"role": "out-of-scope", "labels": {"env": "dev"}});
+        let text = serde_json::to_vec(&doc).unwrap();
+        let snapshot = Snapshot::from_slice(&text, "s.json").unwrap();
+        let profile = snapshot.profile.clone().unwrap();
+        assert_eq!(profile.role, Some(crate::scope::HostRole::OutOfScope));
+        assert_eq!(profile.labels["env"], "dev");
+        let mut written = Vec::new();
+        snapshot.write_to(&mut written).unwrap();
+        assert_eq!(Snapshot::from_slice(&written, "w.json").unwrap(), snapshot);
+
+        doc["profile"] = json!({"labels": {"env": "a\u{202e}b"}});
+        let err = Snapshot::from_slice(&serde_json::to_vec(&doc).unwrap(), "s.json").unwrap_err();
+        assert!(matches!(err, SnapshotError::Profile { .. }), "{err}");
+        assert!(
+            err.to_string().starts_with(
+                "snapshot s.json is not a valid snapshot document: field `profile`: label \"env\""
+            ),
+            "{err}"
+        );
+        doc["profile"] = json!({"role": "cde"});
+        let err = Snapshot::from_slice(&serde_json::to_vec(&doc).unwrap(), "s.json").unwrap_err();
+        assert!(err.to_string().contains("field `profile.role`"), "{err}");
+        doc["profile"] = json!({"rol": "out-of-scope"});
+        let err = Snapshot::from_slice(&serde_json::to_vec(&doc).unwrap(), "s.json").unwrap_err();
+        assert!(err.to_string().contains("unknown field `rol`"), "{err}");
     }
 
     #[test]

@@ -103,15 +103,18 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
         Command::Collect {
             target,
             output,
+            profile,
             every,
             ..
         } => {
+            let profile = declared_profile(&profile)?;
             if let Some(interval) = every.every {
-                return super::every::run(&target, &output, &every, interval, verbose);
+                return super::every::run(&target, &output, &every, interval, &profile, verbose);
             }
             // Where the snapshot goes is checked before the engine is contacted.
             let to_file = prepare::check_output_file(&output)?;
-            let snapshot = collect_snapshot(&target, verbose)?;
+            let mut snapshot = collect_snapshot(&target, verbose)?;
+            snapshot.profile = profile;
             let bytes = snapshot_bytes(&snapshot)?;
             // Where it went is printed only for a file: on stdout or a stream (`/dev/stdout`)
             // the path would be appended to the snapshot itself.
@@ -123,6 +126,7 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
         }
         Command::Report {
             snapshots,
+            host_profiles,
             evaluation,
             output,
         } => {
@@ -132,8 +136,21 @@ pub fn run(command: Command, verbose: u8) -> Result<ExitCode, CliError> {
                 [one] if !one.is_dir() || one.join(dockproof::bundle::SNAPSHOT_FILE).exists() => {
                     one
                 }
-                _ => return super::fleet::report(&snapshots, &evaluation, &output),
+                _ => {
+                    return super::fleet::report(
+                        &snapshots,
+                        host_profiles.as_deref(),
+                        &evaluation,
+                        &output,
+                    )
+                }
             };
+            if host_profiles.is_some() {
+                return Err(anyhow!(
+                    "--host-profiles gives the hosts of a fleet their roles and labels; one                      host's role is declared in its --scope file"
+                ))
+                .code(EXIT_INPUT);
+            }
             let prepared = prepare::prepare(&evaluation, &output)?;
             let (snap, bytes) = prepare::report_snapshot(snapshot)?;
             assess::evaluate_and_write(&snap, &bytes, prepared, &evaluation, &output)
@@ -241,6 +258,17 @@ fn print_verification(
         }
         writeln!(w, "FAILED: {dir}: {}", reasons.join(", "))
     }
+}
+
+/// The role and labels `collect` records in the snapshot; `None` when none were given.
+/// Checked before the engine is contacted.
+fn declared_profile(
+    args: &super::ProfileArgs,
+) -> Result<Option<dockproof::scope::HostProfile>, CliError> {
+    let profile = dockproof::scope::HostProfile::from_flags(args.role, &args.labels)
+        .context("invalid --label")
+        .code(EXIT_INPUT)?;
+    Ok((!profile.is_empty()).then_some(profile))
 }
 
 /// The collection options the target flags give.

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use dockproof::schedule::{self, Outcome, RoundStatus, SnapshotDir};
+use dockproof::scope::HostProfile;
 use dockproof::text::terminal;
 
 use super::commands::{collect_snapshot, snapshot_bytes, CliError, EXIT_COLLECT, EXIT_INPUT};
@@ -43,6 +44,7 @@ pub fn run(
     dir: &Path,
     every: &EveryArgs,
     interval: Duration,
+    profile: &Option<HostProfile>,
     verbose: u8,
 ) -> Result<ExitCode, CliError> {
     let node = schedule::node_name(every.node_name.as_deref());
@@ -70,7 +72,8 @@ pub fn run(
         let started = Instant::now();
         let started_at = chrono::Utc::now();
         let outcome = match collect_snapshot(target, verbose) {
-            Ok(snapshot) => {
+            Ok(mut snapshot) => {
+                snapshot.profile.clone_from(profile);
                 let bytes = snapshot_bytes(&snapshot)?;
                 let path = snapshots.write_new(started_at, &bytes).map_err(fail)?;
                 let _ = writeln!(super::terminal::stdout(), "{}", path.display());

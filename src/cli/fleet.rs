@@ -18,6 +18,7 @@ use dockproof::bundle;
 use dockproof::catalog::Catalog;
 use dockproof::fleet::diff::FleetDiff;
 use dockproof::fleet::names::Namer;
+use dockproof::fleet::profiles::HostProfiles;
 use dockproof::fleet::writer::{FleetBundle, FleetReport};
 use dockproof::fleet::{self, FleetAssessment, HostEntry, HostSummary};
 use dockproof::render::{Format, RenderError};
@@ -308,15 +309,20 @@ pub fn scan(
 /// `report SNAPSHOT...` with several snapshots or a directory of them.
 pub fn report(
     paths: &[PathBuf],
+    host_profiles: Option<&Path>,
     evaluation: &EvaluationArgs,
     output: &OutputArgs,
 ) -> Result<ExitCode, CliError> {
+    // Read and checked before anything is read or written: a bad file leaves no bundle.
+    let mut profiles = HostProfiles::load(host_profiles).code(EXIT_INPUT)?;
     let gathered = fleet::snapshots::gather(paths).code(EXIT_INPUT)?;
     for note in &gathered.notes {
         note!("note: {}", dockproof::text::terminal(note));
     }
     let (mut run, out) = prepare(evaluation, output, "fleet")?;
     let mut namer = Namer::default();
+    let mut notes = gathered.notes;
+    let gathered_notes = notes.len();
     for (index, input) in gathered.inputs.iter().enumerate() {
         let shown = input.path.display().to_string();
         // A snapshot that cannot be read is an input error, as for a single host: the
@@ -331,11 +337,16 @@ pub fn report(
                 .unwrap_or_else(|| shown.clone()),
         };
         let dir = namer.next(&name);
-        run.hosts
-            .push(entry(name, dir, HostProfile::default(), shown));
+        let (profile, replaced) = profiles.resolve(&name, snapshot.profile.as_ref());
+        notes.extend(replaced);
+        run.hosts.push(entry(name, dir, profile, shown));
         run.add(index, &snapshot, &bytes)?;
     }
-    run.finish(&out, "snapshots", gathered.notes)
+    notes.extend(profiles.unused());
+    for note in &notes[gathered_notes..] {
+        note!("note: {}", dockproof::text::terminal(note));
+    }
+    run.finish(&out, "snapshots", notes)
 }
 
 /// `diff OLD NEW` on two fleet bundles.

@@ -23,6 +23,7 @@ use clap::{Args, Parser, Subcommand};
 
 use dockproof::assessment::Severity;
 use dockproof::render::Format;
+use dockproof::scope::HostRole;
 
 /// Audits a Docker host against the CIS Docker Benchmark 1.6.0 and writes compliance evidence
 /// for PCI DSS v4.0.1 and the HIPAA Security Rule.
@@ -79,6 +80,8 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
         #[command(flatten)]
+        profile: ProfileArgs,
+        #[command(flatten)]
         config: config::ConfigArgs,
         #[command(flatten)]
         every: every::EveryArgs,
@@ -95,6 +98,12 @@ pub enum Command {
         /// or several snapshots, or directories of them, for a fleet.
         #[arg(required = true, value_name = "INPUT")]
         snapshots: Vec<PathBuf>,
+        /// Fleets only: YAML file giving gathered hosts their role and labels (`hosts:` list of
+        /// name, role, labels; names as the fleet names hosts: the node of a directory's
+        /// snapshot files, else the snapshot's hostname). An entry replaces what `collect
+        /// --role/--label` recorded; an entry naming no gathered host is a note, not an error.
+        #[arg(long, value_name = "FILE")]
+        host_profiles: Option<PathBuf>,
         #[command(flatten)]
         evaluation: EvaluationArgs,
         #[command(flatten)]
@@ -253,6 +262,31 @@ pub struct TargetArgs {
     /// Directory that caches package inventories by image id between runs.
     #[arg(long, value_name = "DIR")]
     pub inventory_cache: Option<PathBuf>,
+}
+
+/// The collected host's declared part in the assessed environment, recorded in its snapshot.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// This host's role, recorded in the snapshot for `report` over many snapshots:
+    /// cardholder-data-environment, connected-to, ephi-system or out-of-scope (the spelling
+    /// of targets and scope files). An out-of-scope host is shown but not counted in fleet
+    /// states.
+    #[arg(long, value_name = "ROLE", env = "DOCKPROOF_ROLE", value_parser = parse_role)]
+    pub role: Option<HostRole>,
+    /// A free label recorded in the snapshot (repeatable), checked as a targets file's labels
+    /// are: KEY of letters, digits, `.`, `_`, `-`, `/`; VALUE one line, at most 256
+    /// characters.
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+}
+
+fn parse_role(s: &str) -> Result<HostRole, String> {
+    s.parse()
+        .map_err(|e: dockproof::scope::UnknownRole| e.to_string())
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    dockproof::scope::parse_label(s).map_err(|e| e.to_string())
 }
 
 /// Many engines in one assessment.

@@ -230,6 +230,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
         host,
         gaps,
         inventories,
+        profile: None,
     })
 }
 

@@ -42,6 +42,7 @@ fn snapshot(containers: Vec<Value>) -> Snapshot {
         },
         gaps: vec![],
         inventories: vec![],
+        profile: None,
     }
 }
 

@@ -6,7 +6,9 @@
 //! state of every requirement) is kept for the fleet report, so memory follows the largest host,
 //! not the size of the fleet. The fleet bundle ([`writer`]) adds a fleet `assessment.json`
 //! ([`FleetAssessment`], `kind: fleet`), `report.html`, `report.pdf` and one `SHA256SUMS` over
-//! every file, those of the host bundles included.
+//! every file, those of the host bundles included. A host's role and labels come from its
+//! target, or for a snapshot from what `collect` recorded in it or a host profiles file
+//! ([`profiles`]).
 //!
 //! A target that could not be reached or collected is never dropped: it is listed as not
 //! assessed with the reason, and every requirement it could have changed is undetermined
@@ -15,6 +17,7 @@
 
 pub mod diff;
 pub mod names;
+pub mod profiles;
 pub mod scan;
 pub mod snapshots;
 pub mod state;
