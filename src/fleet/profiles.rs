@@ -32,7 +32,7 @@ use serde::Deserialize;
 use crate::evaluate::{DecisionFileError, Problem};
 use crate::scope::{HostProfile, HostRole, Labels};
 
-use super::targets::MAX_NAME;
+use super::targets::{is_valid_name, MAX_NAME};
 
 /// Most entries in one file.
 pub const MAX_HOSTS: usize = 10_000;
@@ -97,12 +97,7 @@ impl HostProfiles {
         let mut entries = BTreeMap::new();
         for (line, e) in parsed {
             let shown = crate::text::terminal(&e.name).into_owned();
-            let bad_name = e.name.trim().is_empty()
-                || e.name.chars().count() > MAX_NAME
-                || e.name
-                    .chars()
-                    .any(|c| c.is_control() || crate::text::is_hidden(c));
-            if bad_name {
+            if !is_valid_name(&e.name) {
                 problem(
                     line,
                     format!(

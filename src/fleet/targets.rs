@@ -29,6 +29,16 @@ use crate::scope::{HostProfile, HostRole, Labels};
 
 /// Longest target name.
 pub const MAX_NAME: usize = 128;
+
+/// Whether `name` may name a host: 1 to [`MAX_NAME`] characters on one line, without control or
+/// invisible formatting characters. Targets files and host profiles files share this rule.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.trim().is_empty()
+        && name.chars().count() <= MAX_NAME
+        && !name
+            .chars()
+            .any(|c| c.is_control() || crate::text::is_hidden(c))
+}
 /// Most targets in one file.
 pub const MAX_TARGETS: usize = 10_000;
 
@@ -125,12 +135,7 @@ pub fn parse(
     let mut targets = Vec::with_capacity(entries.len());
     for (line, e) in entries {
         let shown = crate::text::terminal(&e.name).into_owned();
-        let bad_name = e.name.trim().is_empty()
-            || e.name.chars().count() > MAX_NAME
-            || e.name
-                .chars()
-                .any(|c| c.is_control() || crate::text::is_hidden(c));
-        if bad_name {
+        if !is_valid_name(&e.name) {
             problem(
                 line,
                 format!(
