@@ -78,19 +78,30 @@ pub fn terminal_lines(s: &str) -> Cow<'_, str> {
 /// `tera::escape_html` (OWASP's rule: `& < > " ' /`), with hidden characters made visible.
 /// Tab and line breaks are kept: HTML renders them as spaces.
 pub fn html_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            '/' => out.push_str("&#x2F;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if is_hidden(c) => visible(out, c),
-            c => out.push(c),
+    out.reserve(s.len());
+    // Runs of text that need no change are copied as slices, not character by character.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let replacement = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&#x27;",
+            '/' => "&#x2F;",
+            '\t' | '\n' | '\r' => continue,
+            c if is_hidden(c) => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        if replacement.is_empty() {
+            visible(out, c);
+        } else {
+            out.push_str(replacement);
         }
+        run = i + c.len_utf8();
     }
+    out.push_str(&s[run..]);
 }
 
 /// [`html_into`] as a new string (Tera's `set_escape_fn` takes this shape).
@@ -167,6 +178,58 @@ mod tests {
         assert_eq!(terminal_lines("a\nb\u{1b}"), "a\nb[U+001B]");
         // Letters of right-to-left scripts are text like any other.
         assert_eq!(terminal("שלום مرحبا 日本"), "שלום مرحبا 日本");
+    }
+
+    /// The escaping as first written, one character at a time: the slice-copying version
+    /// must give the same output for every kind of character.
+    fn html_by_char(s: &str) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#x27;"),
+                '/' => out.push_str("&#x2F;"),
+                '\t' | '\n' | '\r' => out.push(c),
+                c if is_hidden(c) => visible(&mut out, c),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn html_copying_runs_gives_what_escaping_each_character_gives() {
+        let pieces = [
+            "",
+            "a",
+            "plain text",
+            "<script>",
+            "&amp;",
+            "a/b",
+            "'\"",
+            "\t\n\r",
+            "\u{0}",
+            "\u{7f}",
+            "\u{202E}",
+            "\u{200B}",
+            "\u{FEFF}",
+            "é",
+            "日本",
+            "🦀",
+            "\u{85}",
+            "x",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let s = format!("{a}{b}{c}");
+                    assert_eq!(html(&s), html_by_char(&s), "{s:?}");
+                }
+            }
+        }
     }
 
     #[test]
