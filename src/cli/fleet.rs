@@ -1,7 +1,8 @@
 //! Wiring of the fleet commands: `scan --targets FILE` and `report` over several snapshots.
 //!
-//! Each host is evaluated and written as soon as its snapshot is available, then dropped: only
-//! its [`HostSummary`] stays for the fleet report. Exit status: 2 for a bad targets file or
+//! Each host is evaluated and written as soon as its snapshot is available, on one of a few
+//! worker threads (one per core), then dropped: only its [`HostSummary`] stays for the fleet
+//! report. Exit status: 2 for a bad targets file or
 //! input (nothing contacted, nothing written), 4 when the fleet bundle was written but a target
 //! was not assessed, otherwise 1 or 0 from `--fail-on` over every assessed host.
 
@@ -9,12 +10,15 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _};
 use serde_json::Value;
 
-use dockproof::bundle;
+use dockproof::assessment::FrameworkResult;
+use dockproof::bundle::{self, Durability};
 use dockproof::catalog::Catalog;
 use dockproof::fleet::diff::FleetDiff;
 use dockproof::fleet::names::Namer;
@@ -35,72 +39,239 @@ use super::prepare::{self as checked, read_snapshot, Decisions, Prepared};
 use super::terminal::{self, note};
 use super::{DiffFormat, EvaluationArgs, FleetArgs, OutputArgs, TargetArgs};
 
-/// What every host of the fleet is evaluated and written with.
-struct Run<'a> {
+/// What every host of the fleet is evaluated and written with, shared by the worker threads.
+struct Shared<'a> {
     catalog: Catalog,
     params: BTreeMap<String, Value>,
     decisions: Decisions,
     evaluation: &'a EvaluationArgs,
     output: &'a OutputArgs,
     signer: Option<Signer>,
-    bundle: FleetBundle,
-    hosts: Vec<HostEntry>,
-    /// The frameworks as evaluated on the first assessed host: the fleet's requirement lists.
-    frameworks: Option<Vec<dockproof::assessment::FrameworkResult>>,
 }
 
-impl Run<'_> {
-    /// Evaluates one host, writes its bundle under hosts/ and keeps its summary.
-    fn add(&mut self, index: usize, snapshot: &Snapshot, bytes: &[u8]) -> Result<(), CliError> {
+/// One host to evaluate and write: its snapshot and where its bundle goes.
+struct Job {
+    index: usize,
+    name: String,
+    dir: String,
+    path: PathBuf,
+    snapshot: Snapshot,
+    bytes: Vec<u8>,
+}
+
+/// What a worker hands back of one host: nothing of its results beyond the summary.
+struct Done {
+    index: usize,
+    dir: String,
+    summary: HostSummary,
+    /// The host's frameworks with only the identity of each requirement.
+    frameworks: Vec<FrameworkResult>,
+    /// The files of its bundle with the SHA-256 taken while writing them.
+    files: Vec<(String, String)>,
+}
+
+impl Shared<'_> {
+    /// Evaluates one host and writes its bundle under hosts/ (unsynced: the fleet bundle is
+    /// synced once at the end).
+    fn host(&self, job: Job) -> Result<Done, CliError> {
         let (mut assessment, extra) = evaluate_host(
-            snapshot,
-            bytes,
+            &job.snapshot,
+            &job.bytes,
             &self.catalog,
             &self.params,
             &self.decisions,
             self.evaluation,
         )?;
-        let host = &mut self.hosts[index];
+        drop(job.snapshot);
         if let Some(dir) = &self.evaluation.history {
             // The host's own earlier bundles in earlier fleet bundles, by its directory.
             let history =
-                dockproof::history::load_fleet_host(dir, &host.dir, &assessment.snapshot.sha256)
+                dockproof::history::load_fleet_host(dir, &job.dir, &assessment.snapshot.sha256)
                     .code(EXIT_INPUT)?;
             assessment.trend = history.points;
         }
-        let path = self.bundle.host_path(&host.dir);
-        bundle::write_with_files(
-            &path,
-            bytes,
+        let files = bundle::write_hashed(
+            &job.path,
+            &job.bytes,
             &extra,
             &assessment,
             &self.output.format,
             self.signer.as_ref(),
+            Durability::Deferred,
         )
-        .with_context(|| format!("host {}", host.name))
+        .with_context(|| format!("host {}", job.name))
         .code(EXIT_INPUT)?;
         let summary = HostSummary::of(&assessment);
         note!(
             "assessed {}: {} results, {} requirement(s) not in place",
-            dockproof::text::terminal(&host.name),
+            dockproof::text::terminal(&job.name),
             summary.results,
             summary.not_in_place
         );
-        host.assessed = true;
-        host.summary = Some(summary);
-        if self.frameworks.is_none() {
-            let mut frameworks = assessment.frameworks;
-            for fw in &mut frameworks {
-                for r in &mut fw.requirements {
-                    // Only the identity of each requirement is kept for the fleet.
-                    r.checks.clear();
-                    r.supporting.clear();
-                    r.prompt = None;
+        let mut frameworks = assessment.frameworks;
+        for fw in &mut frameworks {
+            for r in &mut fw.requirements {
+                // Only the identity of each requirement is kept for the fleet.
+                r.checks.clear();
+                r.supporting.clear();
+                r.prompt = None;
+            }
+        }
+        Ok(Done {
+            index: job.index,
+            dir: job.dir,
+            summary,
+            frameworks,
+            files,
+        })
+    }
+}
+
+/// How many hosts are evaluated and written at once: one per core, at most [`MAX_WORKERS`].
+/// Each holds one host's assessment and reports in memory.
+fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, MAX_WORKERS)
+}
+
+/// The most hosts evaluated at once, whatever the number of cores: memory grows with it.
+const MAX_WORKERS: usize = 4;
+
+/// A fleet run: the shared settings and the books.
+struct Run<'a> {
+    shared: Shared<'a>,
+    books: Books,
+}
+
+/// The bundle being written and what is known of each host, kept by the feeding thread.
+struct Books {
+    bundle: FleetBundle,
+    hosts: Vec<HostEntry>,
+    /// The frameworks as evaluated on the assessed host listed first, with its index: the
+    /// fleet's requirement lists, the same whichever host finishes first.
+    frameworks: Option<(usize, Vec<FrameworkResult>)>,
+}
+
+/// The thread that hands hosts to the workers, with the books it keeps.
+struct Feeder<'r> {
+    books: &'r mut Books,
+    jobs: mpsc::SyncSender<Job>,
+    done: mpsc::Receiver<Result<Done, CliError>>,
+}
+
+impl Feeder<'_> {
+    /// Hands one host to the workers, after taking in what they finished; fails with the first
+    /// worker's error, after which no more hosts are handed out.
+    fn submit(&mut self, index: usize, snapshot: Snapshot, bytes: Vec<u8>) -> Result<(), CliError> {
+        while let Ok(done) = self.done.try_recv() {
+            self.books.record(done?);
+        }
+        let host = &self.books.hosts[index];
+        let job = Job {
+            index,
+            name: host.name.clone(),
+            dir: host.dir.clone(),
+            path: self.books.bundle.host_path(&host.dir),
+            snapshot,
+            bytes,
+        };
+        // The workers keep receiving until this sender is dropped, even after an error, so a
+        // send cannot block for ever.
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow!("the fleet's worker threads stopped"))
+            .code(EXIT_INPUT)
+    }
+
+    /// Waits for the workers to finish every host handed out.
+    fn finish(self) -> Result<(), CliError> {
+        drop(self.jobs);
+        let mut first = Ok(());
+        for done in self.done {
+            match done {
+                Ok(done) => self.books.record(done),
+                Err(e) if first.is_ok() => first = Err(e),
+                Err(_) => {}
+            }
+        }
+        first
+    }
+}
+
+impl Run<'_> {
+    /// Runs `feed` on this thread while [`workers`] threads evaluate and write the hosts it
+    /// submits, at most one more host waiting per worker. Returns `feed`'s error, else the
+    /// first worker's.
+    fn pooled(
+        &mut self,
+        feed: impl FnOnce(&mut Feeder<'_>) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
+        let count = workers();
+        let (jobs, queue) = mpsc::sync_channel::<Job>(count);
+        let (done_tx, done) = mpsc::channel();
+        let queue = Mutex::new(queue);
+        let failed = AtomicBool::new(false);
+        let shared = &self.shared;
+        std::thread::scope(|scope| {
+            for n in 0..count {
+                let worker_tx = done_tx.clone();
+                let (queue, failed) = (&queue, &failed);
+                let spawned = std::thread::Builder::new()
+                    .name(format!("fleet-host-{n}"))
+                    .spawn_scoped(scope, move || loop {
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // After a failure the remaining hosts are received and dropped, so
+                        // the feeder never waits on a full queue.
+                        if failed.load(Ordering::Relaxed) {
+                            continue;
+                        }
+                        let result = shared.host(job);
+                        if result.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        let _ = worker_tx.send(result);
+                    });
+                if let Err(e) = spawned {
+                    failed.store(true, Ordering::Relaxed);
+                    let _ = done_tx.send(
+                        Err(anyhow!(e).context("cannot start a worker thread")).code(EXIT_INPUT),
+                    );
+                    break;
                 }
             }
-            self.frameworks = Some(frameworks);
+            drop(done_tx);
+            let mut feeder = Feeder {
+                books: &mut self.books,
+                jobs,
+                done,
+            };
+            let fed = feed(&mut feeder);
+            let finished = feeder.finish();
+            fed.and(finished)
+        })
+    }
+}
+
+impl Books {
+    /// Keeps what the fleet needs of a host a worker finished.
+    fn record(&mut self, done: Done) {
+        self.bundle.record_host(&done.dir, done.files);
+        let host = &mut self.hosts[done.index];
+        host.assessed = true;
+        host.summary = Some(done.summary);
+        if self
+            .frameworks
+            .as_ref()
+            .is_none_or(|(i, _)| done.index < *i)
+        {
+            self.frameworks = Some((done.index, done.frameworks));
         }
-        Ok(())
     }
 
     fn not_assessed(&mut self, index: usize, reason: String) {
@@ -113,14 +284,18 @@ impl Run<'_> {
         host.assessed = false;
         host.reason = Some(reason);
     }
+}
 
+impl Run<'_> {
     /// Writes the fleet files, prints the outcome and maps it to the exit status.
     fn finish(self, target: &Path, source: &str, notes: Vec<String>) -> Result<ExitCode, CliError> {
-        let frameworks = self
+        let Run { shared, books } = self;
+        let frameworks = books
             .frameworks
+            .map(|(_, frameworks)| frameworks)
             .unwrap_or_default()
             .iter()
-            .map(|fw| fleet::state::framework(fw, &self.hosts))
+            .map(|fw| fleet::state::framework(fw, &books.hosts))
             .collect();
         let fleet = FleetAssessment {
             schema_version: fleet::SCHEMA_VERSION,
@@ -129,24 +304,24 @@ impl Run<'_> {
             generated_at: chrono::Utc::now(),
             source: source.to_string(),
             notes,
-            hosts: self.hosts,
+            hosts: books.hosts,
             frameworks,
         };
         let html = |f: &FleetAssessment| dockproof::render::fleet::html(f);
         let pdf = |f: &FleetAssessment| dockproof::render::pdf::fleet(f);
         let mut reports: Vec<FleetReport<'_>> = Vec::new();
-        if self.output.format.contains(&Format::Html) {
+        if shared.output.format.contains(&Format::Html) {
             reports.push((
                 "report.html",
                 &html as &dyn Fn(&_) -> Result<Vec<u8>, RenderError>,
             ));
         }
-        if self.output.format.contains(&Format::Pdf) {
+        if shared.output.format.contains(&Format::Pdf) {
             reports.push(("report.pdf", &pdf));
         }
-        let files = self
+        let files = books
             .bundle
-            .finish(&fleet, &reports, self.signer.as_ref())
+            .finish(&fleet, &reports, shared.signer.as_ref())
             .code(EXIT_INPUT)?;
         let assessed = fleet.hosts.iter().filter(|h| h.assessed).count();
         note!("wrote {} ({})", target.display(), files.join(", "));
@@ -176,7 +351,7 @@ impl Run<'_> {
             note!("incomplete: not every target was assessed (exit status {EXIT_UNASSESSED})");
             return Ok(ExitCode::from(EXIT_UNASSESSED));
         }
-        match self.output.fail_on {
+        match shared.output.fail_on {
             Some(threshold) if fleet.fails_at_or_above(threshold) => {
                 note!(
                     "failing: checks failed at or above severity {} on at least one host and no \
@@ -218,15 +393,19 @@ fn prepare<'a>(
     let bundle = FleetBundle::create(&target).code(EXIT_INPUT)?;
     Ok((
         Run {
-            catalog,
-            params,
-            decisions,
-            evaluation,
-            output,
-            signer,
-            bundle,
-            hosts: Vec::new(),
-            frameworks: None,
+            shared: Shared {
+                catalog,
+                params,
+                decisions,
+                evaluation,
+                output,
+                signer,
+            },
+            books: Books {
+                bundle,
+                hosts: Vec::new(),
+                frameworks: None,
+            },
         },
         target,
     ))
@@ -264,7 +443,7 @@ pub fn scan(
         .code(EXIT_INPUT)?;
     let (mut run, out) = prepare(evaluation, output, "fleet")?;
     let mut namer = Namer::default();
-    run.hosts = targets
+    run.books.hosts = targets
         .iter()
         .map(|t| {
             entry(
@@ -289,16 +468,19 @@ pub fn scan(
         Duration::from_secs(args.target_timeout),
         tx,
     ));
-    // Hosts are evaluated and written here, one at a time, while others are being collected.
-    while let Some(done) = rx.blocking_recv() {
-        match done.result {
-            Ok(snapshot) => {
-                let bytes = snapshot_bytes(&snapshot)?;
-                run.add(done.index, &snapshot, &bytes)?;
+    // Hosts are evaluated and written by the workers while others are being collected.
+    run.pooled(|feeder| {
+        while let Some(done) = rx.blocking_recv() {
+            match done.result {
+                Ok(snapshot) => {
+                    let bytes = snapshot_bytes(&snapshot)?;
+                    feeder.submit(done.index, snapshot, bytes)?;
+                }
+                Err(reason) => feeder.books.not_assessed(done.index, reason),
             }
-            Err(reason) => run.not_assessed(done.index, reason),
         }
-    }
+        Ok(())
+    })?;
     runtime
         .block_on(collection)
         .context("the collection of the fleet was aborted")
@@ -323,25 +505,28 @@ pub fn report(
     let mut namer = Namer::default();
     let mut notes = gathered.notes;
     let gathered_notes = notes.len();
-    for (index, input) in gathered.inputs.iter().enumerate() {
-        let shown = input.path.display().to_string();
-        // A snapshot that cannot be read is an input error, as for a single host: the
-        // operator named it, so nothing is written rather than a fleet without it.
-        let (snapshot, bytes) = read_snapshot(&input.path)?;
-        let name = match &input.node {
-            Some(node) => node.clone(),
-            None => snapshot
-                .target
-                .hostname
-                .clone()
-                .unwrap_or_else(|| shown.clone()),
-        };
-        let dir = namer.next(&name);
-        let (profile, replaced) = profiles.resolve(&name, snapshot.profile.as_ref());
-        notes.extend(replaced);
-        run.hosts.push(entry(name, dir, profile, shown));
-        run.add(index, &snapshot, &bytes)?;
-    }
+    run.pooled(|feeder| {
+        for (index, input) in gathered.inputs.iter().enumerate() {
+            let shown = input.path.display().to_string();
+            // A snapshot that cannot be read is an input error, as for a single host: the
+            // operator named it, so nothing is written rather than a fleet without it.
+            let (snapshot, bytes) = read_snapshot(&input.path)?;
+            let name = match &input.node {
+                Some(node) => node.clone(),
+                None => snapshot
+                    .target
+                    .hostname
+                    .clone()
+                    .unwrap_or_else(|| shown.clone()),
+            };
+            let dir = namer.next(&name);
+            let (profile, replaced) = profiles.resolve(&name, snapshot.profile.as_ref());
+            notes.extend(replaced);
+            feeder.books.hosts.push(entry(name, dir, profile, shown));
+            feeder.submit(index, snapshot, bytes)?;
+        }
+        Ok(())
+    })?;
     notes.extend(profiles.unused());
     for note in &notes[gathered_notes..] {
         note!("note: {}", dockproof::text::terminal(note));
