@@ -5,12 +5,12 @@
 //! fleet's `generated_at`). Names, labels and reasons pass through [`crate::text::terminal`], so
 //! a bidirectional control in a hostname is shown, never obeyed.
 
-use printpdf::{PdfDocument, PdfSaveOptions};
+use printpdf::PdfDocument;
 
 use super::layout::{Face, Fonts, Pages, MARGIN, TEXT_W};
+use super::requirement_color;
 use super::sections::{columns, SMALL};
 use super::table::{Cell, Table};
-use super::{requirement_color, stable_file_id};
 use crate::fleet::FleetAssessment;
 use crate::render::RenderError;
 
@@ -169,7 +169,5 @@ pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
         info.modification_date = date;
         info.metadata_date = date;
     }
-    let mut bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
-    stable_file_id(&mut bytes);
-    Ok(bytes)
+    super::save(&doc)
 }
