@@ -20,6 +20,8 @@ pub mod audit;
 
 use std::sync::Arc;
 
+use cel::common::types::{CelString, Kind, DYN_TYPE};
+use cel::common::value::{CowVal, Val};
 use cel::{Context, ExecutionError, Value};
 use serde_json::Value as Json;
 
@@ -37,16 +39,6 @@ pub(super) fn register(ctx: &mut Context) {
                 no_new_privileges(&to_json(&opts), &to_json(&default)).map(Json::Bool),
             )
         }),
-        ctx.add_function(
-            "seccompState",
-            |opts: Value, privileged: Value, info: Value| {
-                wrap(
-                    "seccompState",
-                    seccomp_state(&to_json(&opts), &to_json(&privileged), &to_json(&info))
-                        .map(Json::String),
-                )
-            },
-        ),
         ctx.add_function("isRootUser", |user: Arc<String>| {
             wrap("isRootUser", is_root_user(&user).map(Json::Bool))
         }),
@@ -89,6 +81,54 @@ pub(super) fn register(ctx: &mut Context) {
             tracing::warn!("CEL function registration failed: {e:?}");
         }
     }
+}
+
+/// Declares on `env` the functions whose arguments can be large: as overloads they receive
+/// the interpreter's own values and copy out only what they read. (A context function gets
+/// every argument copied whole into a [`Value`]: `seccompState(…, daemon.info)` copied the
+/// engine's entire info once per container, more than a quarter of all evaluation time.)
+pub(super) fn register_env(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
+    env.add_overload(
+        "seccompState",
+        "seccompState_dyn_dyn_dyn",
+        vec![DYN_TYPE, DYN_TYPE, DYN_TYPE],
+        seccomp_state_overload,
+    )
+}
+
+/// The fields of the engine's info [`seccomp_state`] reads.
+const SECCOMP_INFO_FIELDS: [&str; 2] = ["SecurityOptions", "ServerVersion"];
+
+/// `seccompState(securityOpt, privileged, info)`, copying only [`SECCOMP_INFO_FIELDS`] of
+/// `info`.
+fn seccomp_state_overload<'b, 'v>(
+    args: Vec<CowVal<'b, 'v>>,
+) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    const NAME: &str = "seccompState";
+    let [opts, privileged, info] = args.as_slice() else {
+        return Err(ExecutionError::function_error(
+            NAME,
+            format!("takes 3 arguments, not {}", args.len()),
+        ));
+    };
+    let json = |v: &dyn Val| Value::try_from(v).map(|v| to_json(&v));
+    let info = match info.get_type().kind() {
+        // Only the fields read, so that a large info is not copied.
+        Kind::Map => {
+            let mut fields = serde_json::Map::new();
+            for name in SECCOMP_INFO_FIELDS {
+                let key = CelString::from(name);
+                if let Some(Ok(value)) = info.as_indexer().map(|i| i.get(&key)) {
+                    fields.insert(name.into(), json(value.as_ref())?);
+                }
+            }
+            Json::Object(fields)
+        }
+        _ => json(info.as_ref())?,
+    };
+    let state = seccomp_state(&json(opts.as_ref())?, &json(privileged.as_ref())?, &info)
+        .map_err(|message| ExecutionError::function_error(NAME, message))?;
+    Ok(CowVal::owned(CelString::from(state)))
 }
 
 fn wrap(function: &str, result: Result<Json, String>) -> Result<Value, ExecutionError> {
@@ -180,7 +220,9 @@ const DENYING_ACTIONS: &[&str] = &[
 /// `WithSeccomp`: `unconfined` and privileged mean no filter; `builtin` is Docker's own profile
 /// on Engine 23 and later (Engine 20.10 reads the word as a profile and refuses to start the
 /// container: an error); an inline profile confines only if its `defaultAction` denies; without
-/// an option the daemon's default applies (`info.SecurityOptions`). `info` is `GET /info`.
+/// an option the daemon's default applies (`info.SecurityOptions`). `info` is `GET /info`, of
+/// which only [`SECCOMP_INFO_FIELDS`] may be read: rules pass it through an overload that copies
+/// just those.
 pub fn seccomp_state(opts: &Json, privileged: &Json, info: &Json) -> Result<String, String> {
     match privileged {
         Json::Bool(true) => {

@@ -325,3 +325,65 @@ fn a_watch_counts_only_while_auditd_runs() {
     assert!(e.contains("auditd"), "{e}");
     assert_eq!(audit::watched(&rules(&[], None), "/etc/docker"), Ok(false));
 }
+
+/// `seccompState` called from a rule gives what the function gives on the same JSON, whatever
+/// the shape of `info` (it reads only `SecurityOptions` from a map), errors included.
+#[test]
+fn seccomp_state_in_a_rule_reads_the_same_as_the_function() {
+    let engine = crate::rules::Engine::new();
+    let expr = engine
+        .compile("seccompState(resource.opts, resource.privileged, resource.info)")
+        .unwrap();
+    let ctx = engine.context(&[]);
+    let info =
+        |opts: &[&str], version: &str| json!({"SecurityOptions": opts, "ServerVersion": version});
+    let cases = [
+        (
+            json!(null),
+            json!(false),
+            info(&["name=seccomp,profile=default"], "20.10.24"),
+        ),
+        (
+            json!(["seccomp=unconfined"]),
+            json!(false),
+            info(&["name=seccomp"], "27.3.1"),
+        ),
+        (
+            json!([]),
+            json!(true),
+            info(&["name=seccomp,profile=default"], "20.10.24"),
+        ),
+        (
+            json!([]),
+            json!(false),
+            info(&["name=apparmor"], "20.10.24"),
+        ),
+        (
+            json!([]),
+            json!(false),
+            json!({"Plugins": {"Volume": ["local"]}}),
+        ),
+        (
+            json!([]),
+            json!(false),
+            json!({"SecurityOptions": "name=seccomp"}),
+        ),
+        (json!([]), json!(false), json!(null)),
+        (json!([]), json!("yes"), info(&["name=seccomp"], "20.10.24")),
+        (
+            json!(["seccomp=builtin"]),
+            json!(false),
+            info(&["name=seccomp"], "20.10.24"),
+        ),
+    ];
+    for (opts, privileged, info) in cases {
+        let resource = json!({"opts": opts, "privileged": privileged, "info": info});
+        let scope = crate::rules::bind(&ctx, &crate::rules::from_json(&resource));
+        let direct = seccomp_state(&opts, &privileged, &info);
+        match (expr.eval(&scope), direct) {
+            (Ok(Value::String(got)), Ok(want)) => assert_eq!(*got, want, "{resource}"),
+            (Err(got), Err(want)) => assert!(got.to_string().contains(&want), "{got} / {want}"),
+            (got, want) => panic!("{resource}: rule {got:?}, function {want:?}"),
+        }
+    }
+}
