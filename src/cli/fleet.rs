@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _};
@@ -35,6 +33,7 @@ use super::commands::{
     collect_options, finish_diff, snapshot_bytes, CliError, ExitCodeExt, EXIT_FAILURES, EXIT_INPUT,
     EXIT_UNASSESSED,
 };
+use super::pool;
 use super::prepare::{self as checked, read_snapshot, Decisions, Prepared};
 use super::terminal::{self, note};
 use super::{DiffFormat, EvaluationArgs, FleetArgs, OutputArgs, TargetArgs};
@@ -154,111 +153,41 @@ struct Books {
     frameworks: Option<(usize, Vec<FrameworkResult>)>,
 }
 
-/// The thread that hands hosts to the workers, with the books it keeps.
-struct Feeder<'r> {
-    books: &'r mut Books,
-    jobs: mpsc::SyncSender<Job>,
-    done: mpsc::Receiver<Result<Done, CliError>>,
-}
-
-impl Feeder<'_> {
-    /// Hands one host to the workers, after taking in what they finished; fails with the first
-    /// worker's error, after which no more hosts are handed out.
-    fn submit(&mut self, index: usize, snapshot: Snapshot, bytes: Vec<u8>) -> Result<(), CliError> {
-        while let Ok(done) = self.done.try_recv() {
-            self.books.record(done?);
-        }
-        let host = &self.books.hosts[index];
-        let job = Job {
-            index,
-            name: host.name.clone(),
-            dir: host.dir.clone(),
-            path: self.books.bundle.host_path(&host.dir),
-            snapshot,
-            bytes,
-        };
-        // The workers keep receiving until this sender is dropped, even after an error, so a
-        // send cannot block for ever.
-        self.jobs
-            .send(job)
-            .map_err(|_| anyhow!("the fleet's worker threads stopped"))
-            .code(EXIT_INPUT)
-    }
-
-    /// Waits for the workers to finish every host handed out.
-    fn finish(self) -> Result<(), CliError> {
-        drop(self.jobs);
-        let mut first = Ok(());
-        for done in self.done {
-            match done {
-                Ok(done) => self.books.record(done),
-                Err(e) if first.is_ok() => first = Err(e),
-                Err(_) => {}
-            }
-        }
-        first
-    }
-}
+/// The feeding thread's side of the worker pool: the books, and hosts handed to the workers.
+type Feeder<'s> = pool::Feeder<'s, Job, Done, Books>;
 
 impl Run<'_> {
     /// Runs `feed` on this thread while [`workers`] threads evaluate and write the hosts it
-    /// submits, at most one more host waiting per worker. Returns `feed`'s error, else the
-    /// first worker's.
+    /// submits (see [`pool`]). Returns `feed`'s error, else the first host's.
     fn pooled(
         &mut self,
         feed: impl FnOnce(&mut Feeder<'_>) -> Result<(), CliError>,
     ) -> Result<(), CliError> {
-        let count = workers();
-        let (jobs, queue) = mpsc::sync_channel::<Job>(count);
-        let (done_tx, done) = mpsc::channel();
-        let queue = Mutex::new(queue);
-        let failed = AtomicBool::new(false);
         let shared = &self.shared;
-        std::thread::scope(|scope| {
-            for n in 0..count {
-                let worker_tx = done_tx.clone();
-                let (queue, failed) = (&queue, &failed);
-                let spawned = std::thread::Builder::new()
-                    .name(format!("fleet-host-{n}"))
-                    .spawn_scoped(scope, move || loop {
-                        let job = match queue.lock() {
-                            Ok(q) => q.recv(),
-                            Err(_) => return,
-                        };
-                        let Ok(job) = job else { return };
-                        // After a failure the remaining hosts are received and dropped, so
-                        // the feeder never waits on a full queue.
-                        if failed.load(Ordering::Relaxed) {
-                            continue;
-                        }
-                        let result = shared.host(job);
-                        if result.is_err() {
-                            failed.store(true, Ordering::Relaxed);
-                        }
-                        let _ = worker_tx.send(result);
-                    });
-                if let Err(e) = spawned {
-                    failed.store(true, Ordering::Relaxed);
-                    let _ = done_tx.send(
-                        Err(anyhow!(e).context("cannot start a worker thread")).code(EXIT_INPUT),
-                    );
-                    break;
-                }
-            }
-            drop(done_tx);
-            let mut feeder = Feeder {
-                books: &mut self.books,
-                jobs,
-                done,
-            };
-            let fed = feed(&mut feeder);
-            let finished = feeder.finish();
-            fed.and(finished)
-        })
+        pool::run(
+            workers(),
+            &mut self.books,
+            Books::record,
+            &|job| shared.host(job),
+            feed,
+        )
     }
 }
 
 impl Books {
+    /// The job of the host listed at `index`.
+    fn job(&self, index: usize, snapshot: Snapshot, bytes: Vec<u8>) -> Job {
+        let host = &self.hosts[index];
+        Job {
+            index,
+            name: host.name.clone(),
+            dir: host.dir.clone(),
+            path: self.bundle.host_path(&host.dir),
+            snapshot,
+            bytes,
+        }
+    }
+
     /// Keeps what the fleet needs of a host a worker finished.
     fn record(&mut self, done: Done) {
         self.bundle.record_host(&done.dir, done.files);
@@ -474,9 +403,10 @@ pub fn scan(
             match done.result {
                 Ok(snapshot) => {
                     let bytes = snapshot_bytes(&snapshot)?;
-                    feeder.submit(done.index, snapshot, bytes)?;
+                    let job = feeder.state.job(done.index, snapshot, bytes);
+                    feeder.submit(job)?;
                 }
-                Err(reason) => feeder.books.not_assessed(done.index, reason),
+                Err(reason) => feeder.state.not_assessed(done.index, reason),
             }
         }
         Ok(())
@@ -522,8 +452,9 @@ pub fn report(
             let dir = namer.next(&name);
             let (profile, replaced) = profiles.resolve(&name, snapshot.profile.as_ref());
             notes.extend(replaced);
-            feeder.books.hosts.push(entry(name, dir, profile, shown));
-            feeder.submit(index, snapshot, bytes)?;
+            feeder.state.hosts.push(entry(name, dir, profile, shown));
+            let job = feeder.state.job(index, snapshot, bytes);
+            feeder.submit(job)?;
         }
         Ok(())
     })?;

@@ -9,6 +9,7 @@ mod every;
 mod fleet;
 mod lookup;
 mod output;
+mod pool;
 mod prepare;
 mod progress;
 mod select;
