@@ -2,9 +2,9 @@
 //!
 //! Each host is evaluated and written as soon as its snapshot is available, on one of a few
 //! worker threads (one per core), then dropped: only its [`HostSummary`] stays for the fleet
-//! report. Exit status: 2 for a bad targets file or
-//! input (nothing contacted, nothing written), 4 when the fleet bundle was written but a target
-//! was not assessed, otherwise 1 or 0 from `--fail-on` over every assessed host.
+//! report. Exit status: 2 for a bad targets file or input (nothing contacted, nothing
+//! written), 4 when the fleet bundle was written but a target was not assessed, otherwise 1 or
+//! 0 from `--fail-on` over every assessed host.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -61,7 +61,6 @@ struct Job {
 /// What a worker hands back of one host: nothing of its results beyond the summary.
 struct Done {
     index: usize,
-    dir: String,
     summary: HostSummary,
     /// The host's frameworks with only the identity of each requirement.
     frameworks: Vec<FrameworkResult>,
@@ -118,7 +117,6 @@ impl Shared<'_> {
         }
         Ok(Done {
             index: job.index,
-            dir: job.dir,
             summary,
             frameworks,
             files,
@@ -190,8 +188,8 @@ impl Books {
 
     /// Keeps what the fleet needs of a host a worker finished.
     fn record(&mut self, done: Done) {
-        self.bundle.record_host(&done.dir, done.files);
         let host = &mut self.hosts[done.index];
+        self.bundle.record_host(&host.dir, done.files);
         host.assessed = true;
         host.summary = Some(done.summary);
         if self
