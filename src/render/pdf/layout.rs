@@ -6,8 +6,8 @@
 //! of the next thing to draw.
 
 use printpdf::{
-    Color, FontId, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, Point,
-    Pt, Rect, Rgb, TextItem,
+    Color, FontId, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, Pt,
+    Rect, Rgb, TextItem, TextMatrix,
 };
 
 use crate::render::RenderError;
@@ -217,6 +217,17 @@ pub(super) struct Pages<'f> {
     pub(super) y: f32,
     /// Outline entries: title and 1-based page number.
     bookmarks: Vec<(String, usize)>,
+    /// The text section left open on the last page, with its font, size and colour: text
+    /// drawn next with the same state adds only its position and string.
+    text: Option<TextState>,
+}
+
+/// What a text section has set so far.
+#[derive(Clone, Copy, PartialEq)]
+struct TextState {
+    face: Face,
+    size: f32,
+    color: (f32, f32, f32),
 }
 
 impl<'f> Pages<'f> {
@@ -226,6 +237,7 @@ impl<'f> Pages<'f> {
             pages: Vec::new(),
             y: 0.0,
             bookmarks: Vec::new(),
+            text: None,
         };
         p.new_page();
         p
@@ -233,6 +245,7 @@ impl<'f> Pages<'f> {
 
     /// Starts a new page and puts the cursor at its top margin.
     pub(super) fn new_page(&mut self) {
+        self.close_text();
         self.pages.push(Vec::new());
         self.y = PAGE_H - MARGIN;
     }
@@ -257,12 +270,25 @@ impl<'f> Pages<'f> {
         self.bookmarks.push((title.to_string(), self.pages.len()));
     }
 
+    /// The last page's operations, for drawing outside a text section.
     fn ops(&mut self) -> &mut Vec<Op> {
+        self.close_text();
+        self.page_ops()
+    }
+
+    fn page_ops(&mut self) -> &mut Vec<Op> {
         if self.pages.is_empty() {
             self.pages.push(Vec::new());
         }
         let last = self.pages.len() - 1;
         &mut self.pages[last]
+    }
+
+    /// Ends the text section open on the last page, if any.
+    fn close_text(&mut self) {
+        if self.text.take().is_some() {
+            self.page_ops().push(Op::EndTextSection);
+        }
     }
 
     /// Draws one line of text with its baseline at `baseline`, without moving the cursor.
@@ -278,25 +304,35 @@ impl<'f> Pages<'f> {
         if s.is_empty() {
             return;
         }
+        // Consecutive strings share one text section, and the font and colour are set only
+        // when they change: a page of a large report has thousands of strings, and printpdf's
+        // serialisation and the stream compression cost follow the number of operations.
+        // `Tm` places each string absolutely (`Td` would move relative to the previous one).
+        let want = TextState { face, size, color };
+        let open = self.text;
         let font = PdfFontHandle::External(self.fonts.entry(face).id.clone());
-        self.ops().extend([
-            Op::StartTextSection,
-            Op::SetFont {
+        let ops = self.page_ops();
+        if open.is_none() {
+            ops.push(Op::StartTextSection);
+        }
+        if open.is_none_or(|t| t.face != face || t.size != size) {
+            ops.push(Op::SetFont {
                 font,
                 size: Pt(size),
-            },
-            Op::SetFillColor { col: rgb(color) },
-            Op::SetTextCursor {
-                pos: Point {
-                    x: Pt(x),
-                    y: Pt(baseline),
-                },
+            });
+        }
+        if open.is_none_or(|t| t.color != color) {
+            ops.push(Op::SetFillColor { col: rgb(color) });
+        }
+        ops.extend([
+            Op::SetTextMatrix {
+                matrix: TextMatrix::Translate(Pt(x), Pt(baseline)),
             },
             Op::ShowText {
                 items: vec![TextItem::Text(s.to_string())],
             },
-            Op::EndTextSection,
         ]);
+        self.text = Some(want);
     }
 
     /// Fills a rectangle whose top-left corner is (`x`, `top`).
@@ -364,7 +400,8 @@ impl<'f> Pages<'f> {
     /// Adds the footer ("page N of M" and `left`) and the `header` (the confidentiality marking
     /// and entity, wrapped to at most two lines) to every page and hands the pages and the
     /// outline to `doc`.
-    pub(super) fn finish(self, doc: &mut PdfDocument, left: &str, header: Option<&str>) {
+    pub(super) fn finish(mut self, doc: &mut PdfDocument, left: &str, header: Option<&str>) {
+        self.close_text();
         let total = self.pages.len();
         let fonts = self.fonts;
         let size = 8.0;
@@ -375,6 +412,7 @@ impl<'f> Pages<'f> {
                 pages: vec![ops],
                 y: 0.0,
                 bookmarks: Vec::new(),
+                text: None,
             };
             let label = format!("page {} of {total}", i + 1);
             let w = fonts.width(Face::Sans, size, &label);
@@ -388,6 +426,7 @@ impl<'f> Pages<'f> {
                     footer.text_at(MARGIN, baseline, Face::Bold, size, MARKING, line);
                 }
             }
+            footer.close_text();
             let ops = footer.pages.pop().unwrap_or_default();
             pages.push(PdfPage::new(Pt(PAGE_W).into(), Pt(PAGE_H).into(), ops));
         }
@@ -401,6 +440,60 @@ impl<'f> Pages<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text sections are balanced and hold only text operations; within one, the font and
+    /// colour are set only when they change; every string is placed absolutely.
+    #[test]
+    fn strings_share_text_sections_that_hold_only_text() {
+        let mut doc = PdfDocument::new("t");
+        let fonts = Fonts::load(&mut doc).expect("fonts");
+        let mut p = Pages::new(&fonts);
+        p.text_at(10.0, 700.0, Face::Sans, 9.0, BLACK, "a");
+        p.text_at(10.0, 690.0, Face::Sans, 9.0, BLACK, "b");
+        p.text_at(10.0, 680.0, Face::Bold, 9.0, BLACK, "c");
+        p.text_at(10.0, 670.0, Face::Bold, 9.0, GREY, "d");
+        p.rect(10.0, 660.0, 100.0, 1.0, GREY);
+        p.text_at(10.0, 650.0, Face::Bold, 9.0, GREY, "e");
+        p.new_page();
+        p.text_at(10.0, 700.0, Face::Mono, 8.0, BLACK, "f");
+        p.finish(&mut doc, "footer", Some("header"));
+        for (n, page) in doc.pages.iter().enumerate() {
+            let (mut open, mut strings, mut placed) = (false, 0, 0);
+            for op in &page.ops {
+                match op {
+                    Op::StartTextSection => {
+                        assert!(!open, "page {n}: nested text section");
+                        open = true;
+                    }
+                    Op::EndTextSection => {
+                        assert!(open, "page {n}: unbalanced end");
+                        open = false;
+                    }
+                    Op::SetFont { .. } | Op::SetFillColor { .. } if open => {}
+                    Op::SetTextMatrix { .. } => {
+                        assert!(open);
+                        placed += 1;
+                    }
+                    Op::ShowText { .. } => {
+                        assert!(open);
+                        strings += 1;
+                    }
+                    other => assert!(!open, "page {n}: {other:?} inside a text section"),
+                }
+            }
+            assert!(!open, "page {n}: text section left open");
+            assert_eq!(placed, strings, "page {n}: a string without its position");
+        }
+        let first = &doc.pages[0].ops;
+        let count = |f: fn(&Op) -> bool| first.iter().filter(|op| f(op)).count();
+        // a, b, c, d in one section, e after the rectangle in another; then the footer's two
+        // strings and the header's line share a third.
+        assert_eq!(count(|op| matches!(op, Op::StartTextSection)), 3);
+        assert_eq!(count(|op| matches!(op, Op::ShowText { .. })), 8);
+        // Fonts: Sans (a, b), Bold (c, d), Bold again after the rectangle (e), then Sans and
+        // Bold for the footer and header.
+        assert_eq!(count(|op| matches!(op, Op::SetFont { .. })), 5);
+    }
 
     #[test]
     fn long_words_break_between_their_parts() {
