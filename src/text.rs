@@ -79,30 +79,57 @@ pub fn terminal_lines(s: &str) -> Cow<'_, str> {
 /// Tab and line breaks are kept: HTML renders them as spaces.
 pub fn html_into(out: &mut String, s: &str) {
     out.reserve(s.len());
-    // Runs of text that need no change are copied as slices, not character by character.
-    let mut run = 0;
-    for (i, c) in s.char_indices() {
-        let replacement = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\'' => "&#x27;",
-            '/' => "&#x2F;",
-            '\t' | '\n' | '\r' => continue,
-            c if is_hidden(c) => "",
-            _ => continue,
+    let bytes = s.as_bytes();
+    // Runs of text that need no change are copied as slices. ASCII, nearly all of what hosts
+    // and catalogs hold, is classified a byte at a time; only a non-ASCII byte decodes its
+    // character (every hidden character outside ASCII starts with one).
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (c, len) = if b.is_ascii() {
+            if !HTML_ASCII_SPECIAL[usize::from(b)] {
+                i += 1;
+                continue;
+            }
+            (char::from(b), 1)
+        } else {
+            // `i` is always on a character boundary: it only moves by whole characters.
+            let c = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+            if !is_hidden(c) {
+                i += c.len_utf8();
+                continue;
+            }
+            (c, c.len_utf8())
         };
         out.push_str(&s[run..i]);
-        if replacement.is_empty() {
-            visible(out, c);
-        } else {
-            out.push_str(replacement);
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '/' => out.push_str("&#x2F;"),
+            c => visible(out, c),
         }
-        run = i + c.len_utf8();
+        i += len;
+        run = i;
     }
     out.push_str(&s[run..]);
 }
+
+/// ASCII bytes [`html_into`] replaces: the six HTML specials and the control characters other
+/// than tab and line breaks.
+const HTML_ASCII_SPECIAL: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8 as char;
+        table[b] = matches!(c, '&' | '<' | '>' | '"' | '\'' | '/')
+            || (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'));
+        b += 1;
+    }
+    table
+};
 
 /// [`html_into`] as a new string (Tera's `set_escape_fn` takes this shape).
 pub fn html(s: &str) -> String {
@@ -229,6 +256,16 @@ mod tests {
                     assert_eq!(html(&s), html_by_char(&s), "{s:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn html_classifies_every_character_as_the_per_character_escaping_does() {
+        // Every ASCII byte (the table), and the non-ASCII blocks holding hidden characters.
+        let blocks = [0..0x300, 0x600..0x700, 0x2000..0x2100, 0xFE00..0x10000];
+        for c in blocks.into_iter().flatten().filter_map(char::from_u32) {
+            let s = format!("a{c}b{c}");
+            assert_eq!(html(&s), html_by_char(&s), "U+{:04X}", u32::from(c));
         }
     }
 
