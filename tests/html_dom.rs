@@ -210,7 +210,12 @@ function dpState() {
     return { status: r.dataset.status, severity: r.dataset.severity, kind: r.dataset.kind,
              resource: r.closest("details").querySelector("summary .sum-title").textContent };
   });
+  /* The resources named by the visible entries under requirements. */
+  var reqRes = dpRows("#by-requirement").filter(dpVisible).map(function (r) {
+    return r.querySelector("td:nth-child(2) a").textContent;
+  });
   return { visible: all.filter(dpVisible).length, total: all.length, resource_rows: res,
+           requirement_resources: Array.from(new Set(reqRes)).sort(), requirement_rows: reqRes.length,
            statuses: Array.from(new Set(all.filter(dpVisible).map(function (r) { return r.dataset.status; }))).sort(),
            fw_sections: Array.prototype.slice.call(document.querySelectorAll("[data-fw-section]"))
              .filter(dpVisible).map(function (s) { return s.dataset.fwSection; }),
@@ -496,6 +501,13 @@ fn filters_show_exactly_the_matching_rows() {
     assert!(legacy > 0);
     assert_eq!(rows("search").len(), legacy);
     assert_eq!(field(&rows("search"), "resource"), ["legacy-admin"]);
+    // Entries under requirements search the text of their row under the resource.
+    assert_eq!(
+        v["search"]["requirement_resources"],
+        serde_json::json!(["legacy-admin"])
+    );
+    assert!(v["search"]["requirement_rows"].as_u64() > Some(0));
+    assert!(v["reset"]["requirement_rows"].as_u64() > v["search"]["requirement_rows"].as_u64());
 
     assert_eq!(rows("reset").len(), total);
     // A requirement id finds the results of the checks that bear on it.

@@ -409,6 +409,26 @@ mod tests {
         assert_eq!(count("fw-pci-dss-4-0-1"), 2);
         assert_eq!(count("fw-hipaa-security-rule"), 2);
         assert!(html.contains(r#"data-search="container.privileged containers do not run privileged container &lt;script&gt;"#));
+        // Under a requirement an entry names its row under the resource, which holds its
+        // search text and evidence once.
+        let at = |marker: &str| html.find(marker).expect(marker);
+        let by_requirement = &html[at("id=\"by-requirement\"")..at("id=\"by-resource\"")];
+        let by_resource = &html[at("id=\"by-resource\"")..];
+        assert!(!by_requirement.contains("data-search="));
+        assert!(!by_requirement.contains("<dl class=\"ev\">"));
+        let named: Vec<&str> = by_requirement
+            .split("data-result=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').expect("closing quote")])
+            .collect();
+        assert!(named.len() >= 6, "{named:?}");
+        for id in named {
+            assert!(
+                by_resource.contains(&format!("<tr id=\"{id}\" data-finding")),
+                "{id}"
+            );
+            assert!(by_requirement.contains(&format!("<a href=\"#{id}\">Evidence</a>")));
+        }
         // Pass and n.a. results are counted, not repeated, under requirements.
         assert!(html.contains("1 passed, 0 not applicable"));
         // The filter bar only appears when the script runs.

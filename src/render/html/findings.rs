@@ -19,7 +19,7 @@ use crate::assessment::{
     ResourceRef,
 };
 
-const GROUP_HEAD: &str = "<thead><tr><th scope=\"col\" class=\"c-status\">Status</th><th scope=\"col\" class=\"c-res\">Resource</th><th scope=\"col\" class=\"c-msg\">Message</th><th scope=\"col\">Evidence (JSON)</th></tr></thead>";
+const GROUP_HEAD: &str = "<thead><tr><th scope=\"col\" class=\"c-status\">Status</th><th scope=\"col\" class=\"c-res\">Resource</th><th scope=\"col\" class=\"c-msg\">Message</th><th scope=\"col\" class=\"c-ev\">Evidence</th></tr></thead>";
 const RESOURCE_HEAD: &str = "<thead><tr><th scope=\"col\" class=\"c-status\">Status</th><th scope=\"col\" class=\"c-sev\">Severity</th><th scope=\"col\" class=\"c-check\">Check</th><th scope=\"col\" class=\"c-msg\">Message</th><th scope=\"col\">Evidence (JSON)</th></tr></thead>";
 
 /// Writes both sections; `open` starts every group expanded (small reports).
@@ -53,7 +53,7 @@ pub(super) fn requirement_finding_count(ix: &Index, req: &RequirementResult) -> 
 }
 
 fn by_requirement(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Result<()> {
-    h.raw("<section id=\"by-requirement\" aria-labelledby=\"by-requirement-title\">\n<h2 id=\"by-requirement-title\" class=\"new-page\">Findings by requirement</h2>\n<p class=\"muted\">For each requirement: the failed, error and manual results of its deciding and supporting checks. Passed and not-applicable results are counted here and listed under <a href=\"#by-resource\">Findings by resource</a>.</p>");
+    h.raw("<section id=\"by-requirement\" aria-labelledby=\"by-requirement-title\">\n<h2 id=\"by-requirement-title\" class=\"new-page\">Findings by requirement</h2>\n<p class=\"muted\">For each requirement: the failed, error and manual results of its deciding and supporting checks. Passed and not-applicable results are counted here and listed under <a href=\"#by-resource\">Findings by resource</a>. A result bearing on several requirements is listed under each of them; its evidence is shown once, under its resource, and the Evidence link in its row leads there.</p>");
     for fw in &a.frameworks {
         let slug = ix.framework_slug(&fw.id);
         h.raw("\n<section data-fw-section=\"")
@@ -178,10 +178,14 @@ fn group(
         .raw(GROUP_HEAD);
     h.raw("\n<tbody>");
     for r in results {
-        // Under a requirement, an entry belongs to that framework only.
+        // Under a requirement, an entry belongs to that framework only. Its search text and
+        // evidence are those of its row under the resource, which `data-result` names: a
+        // result is repeated under every requirement its check bears on, in every framework,
+        // and the page grew with that repetition.
+        let result = ix.result_anchor(r);
         h.raw("\n<tr ");
-        data_attributes(h, ix, r, fw_slug);
-        h.raw(">\n<td>");
+        filter_attributes(h, r, fw_slug);
+        h.raw(" data-result=\"").text(&result).raw("\">\n<td>");
         status_badge(h, r.shown_status(), r.shown_label());
         h.raw("</td>\n<td>");
         resource_cell(h, ix, &r.resource);
@@ -189,7 +193,9 @@ fn group(
         waiver_note(h, r);
         h.text(r.message.as_deref().unwrap_or(""));
         h.raw("</td>\n<td>");
-        evidence(h, r);
+        if !r.evidence.is_empty() {
+            h.raw("<a href=\"#").text(&result).raw("\">Evidence</a>");
+        }
         h.raw("</td>\n</tr>");
         h.flush_if_full()?;
     }
@@ -234,7 +240,7 @@ fn by_resource(h: &mut Html, a: &Assessment, ix: &Index, open: bool) -> io::Resu
         h.raw("</span></summary>\n<div class=\"body\">\n<table class=\"results\">\n");
         h.raw(RESOURCE_HEAD).raw("\n<tbody>");
         for r in sorted(results) {
-            h.raw("\n<tr ");
+            h.raw("\n<tr id=\"").text(&ix.result_anchor(r)).raw("\" ");
             data_attributes(h, ix, r, ix.check_frameworks(&r.check_id));
             h.raw(">\n<td>");
             status_badge(h, r.shown_status(), r.shown_label());
@@ -359,11 +365,19 @@ fn data_attributes(h: &mut Html, ix: &Index, r: &CheckResult, frameworks: &str) 
         }
     }
     let search = search.to_lowercase();
+    filter_attributes(h, r, frameworks);
+    h.raw(" data-search=\"").text(&search).raw("\"");
+}
+
+/// The `data-*` attributes every entry carries: the frameworks it is listed for, its status,
+/// severity and resource kind.
+fn filter_attributes(h: &mut Html, r: &CheckResult, frameworks: &str) {
     h.raw("data-finding data-fw=\"").text(frameworks);
     h.raw("\" data-status=\"").text(r.shown_status());
     h.raw("\" data-severity=\"").text(r.severity.as_str());
-    h.raw("\" data-kind=\"").text(res.kind.as_str());
-    h.raw("\" data-search=\"").text(&search).raw("\"");
+    h.raw("\" data-kind=\"")
+        .text(r.resource.kind.as_str())
+        .raw("\"");
 }
 
 fn resource_cell(h: &mut Html, ix: &Index, res: &ResourceRef) {

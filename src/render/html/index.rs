@@ -144,6 +144,19 @@ impl<'a> Index<'a> {
         self.tallies.get(check_id)
     }
 
+    /// The anchor of a result's row under its resource, where its evidence is shown: `result-N`
+    /// for the result's place in the assessment (resource anchors start `res-` and a kind, so
+    /// none can take this form).
+    pub(super) fn result_anchor(&self, r: &CheckResult) -> String {
+        let results = &self.assessment.results;
+        let size = std::mem::size_of::<CheckResult>().max(1);
+        let offset = (r as *const CheckResult as usize).wrapping_sub(results.as_ptr() as usize);
+        let n = offset / size;
+        // Every result shown is borrowed from this assessment's list.
+        debug_assert!(results.get(n).is_some_and(|x| std::ptr::eq(x, r)));
+        format!("result-{n}")
+    }
+
     /// Slugs of the frameworks a check maps to, sorted and deduplicated.
     fn frameworks_of(&self, check: &CheckInfo) -> String {
         let mut slugs: Vec<&str> = check
