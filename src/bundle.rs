@@ -340,10 +340,21 @@ fn write_file(
         path: path.to_path_buf(),
         source: e.into_error(),
     })?;
-    if durability == Durability::Synced {
-        file.sync_all().map_err(io_err(path))?;
+    match durability {
+        Durability::Synced => file.sync_all().map_err(io_err(path))?,
+        Durability::Deferred => start_writeback(&file),
     }
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// Asks the kernel to start writing `file` to disk now, without waiting for it. A fleet writes
+/// gigabytes before its one [`sync_tree`]; left to the kernel's dirty-page thresholds, nearly all
+/// of it was still in memory then, and that sync took a second of an otherwise idle run. Only a
+/// hint: durability still comes from [`sync_tree`], so a failure here is ignored.
+fn start_writeback(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: sync_file_range only reads the descriptor, which `file` keeps open for the call.
+    let _ = unsafe { libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
 }
 
 /// The name a file under `root` has in a manifest: its path relative to `root` with `/`
