@@ -14,6 +14,7 @@
 //! The document is reproducible: its creation date is the assessment's `generated_at`, never the
 //! clock. Like every report it describes technical evidence and is not a statement of compliance.
 
+mod content;
 mod engagement;
 mod findings;
 mod fixes;
@@ -80,6 +81,11 @@ impl Renderer for PdfRenderer {
 
 /// Lays out and serialises the whole document.
 fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>, RenderError> {
+    save(document(a, written)?)
+}
+
+/// The laid-out document, fonts subset, ready to serialise.
+fn document(a: &Assessment, written: &[(String, String)]) -> Result<PdfDocument, RenderError> {
     let host = host_name(a);
     let title = format!("Docker host assessment: {host}");
     let mut doc = PdfDocument::new(&title);
@@ -117,7 +123,7 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
         info.modification_date = date;
         info.metadata_date = date;
     }
-    save(&doc)
+    Ok(doc)
 }
 
 /// Serialises a laid-out document: its streams deflated at zlib's default level, the file id
@@ -128,12 +134,29 @@ fn render_bytes(a: &Assessment, written: &[(String, String)]) -> Result<Vec<u8>,
 /// the document is taken to lopdf's objects uncompressed and each stream that may be
 /// compressed is deflated here, keeping it as is when deflating does not make it smaller (as
 /// printpdf does).
-fn save(doc: &PdfDocument) -> Result<Vec<u8>, RenderError> {
+///
+/// The page content streams are written by [`content`] when it knows every operation: printpdf
+/// then gets pages holding only the glyphs its font serialisation needs, and the streams it
+/// writes for them are replaced.
+fn save(mut doc: PdfDocument) -> Result<Vec<u8>, RenderError> {
     let opts = PdfSaveOptions {
         optimize: false,
         ..PdfSaveOptions::default()
     };
+    let streams = content::encode_pages(&doc);
+    if streams.is_some() {
+        let carrier = content::carrier(&doc);
+        for page in &mut doc.pages {
+            page.ops.clear();
+        }
+        if let Some(first) = doc.pages.first_mut() {
+            first.ops = carrier;
+        }
+    }
     let mut lo = doc.to_lopdf_document(&opts, &mut Vec::new());
+    if let Some(streams) = streams {
+        replace_page_streams(&mut lo, streams)?;
+    }
     for object in lo.objects.values_mut() {
         let lopdf::Object::Stream(stream) = object else {
             continue;
@@ -154,6 +177,34 @@ fn save(doc: &PdfDocument) -> Result<Vec<u8>, RenderError> {
     stable_file_id(&mut bytes);
     drop_pdfx_claim(&mut bytes);
     Ok(bytes)
+}
+
+/// Puts `streams`, one per page in page order, in place of the content streams printpdf wrote.
+fn replace_page_streams(
+    lo: &mut lopdf::Document,
+    streams: Vec<Vec<u8>>,
+) -> Result<(), RenderError> {
+    let bug = |what: &str| {
+        RenderError::Io(std::io::Error::other(format!(
+            "report.pdf: {what} (a dockproof bug)"
+        )))
+    };
+    let pages = lo.get_pages();
+    if pages.len() != streams.len() {
+        return Err(bug(
+            "the document and its page streams differ in page count",
+        ));
+    }
+    for (page, bytes) in pages.into_values().zip(streams) {
+        let [id] = lo.get_page_contents(page)[..] else {
+            return Err(bug("a page does not have exactly one content stream"));
+        };
+        match lo.get_object_mut(id) {
+            Ok(lopdf::Object::Stream(stream)) => stream.set_content(bytes),
+            _ => return Err(bug("a page's content is not a stream")),
+        }
+    }
+    Ok(())
 }
 
 /// printpdf always writes a `/GTS_PDFXVersion` entry into the document information dictionary.

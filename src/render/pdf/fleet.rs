@@ -169,5 +169,5 @@ pub fn render(fleet: &FleetAssessment) -> Result<Vec<u8>, RenderError> {
         info.modification_date = date;
         info.metadata_date = date;
     }
-    super::save(&doc)
+    super::save(doc)
 }
