@@ -419,6 +419,74 @@ fn a_snapshot_directory_gives_the_newest_snapshot_of_each_node() {
 }
 
 #[test]
+fn a_fleet_with_no_host_assessed_still_lists_every_requirement_as_undetermined() {
+    let work = tempfile::tempdir().unwrap();
+    let targets = work.path().join("t.yaml");
+    std::fs::write(
+        &targets,
+        format!(
+            "targets:\n  - name: a\n    docker_host: unix://{0}/a.sock\n  - name: b\n    \
+             docker_host: unix://{0}/b.sock\n",
+            work.path().display()
+        ),
+    )
+    .unwrap();
+    let out = work.path().join("fleet");
+    let run = dockproof(&[
+        "scan",
+        "--targets",
+        targets.to_str().unwrap(),
+        "--images",
+        "none",
+        "--framework",
+        "pci-dss-4.0.1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(4), "{err}");
+    let fleet = json(&out.join("assessment.json"));
+    let frameworks = fleet["frameworks"].as_array().unwrap();
+    // The selected framework only, with every one of its requirements.
+    assert_eq!(frameworks.len(), 1, "{fleet:#}");
+    assert_eq!(frameworks[0]["id"], "pci-dss-4.0.1");
+    let requirements = frameworks[0]["requirements"].as_array().unwrap();
+    assert!(requirements.len() > 100, "{}", requirements.len());
+    for r in requirements {
+        assert_eq!(r["state"], "undetermined", "{r}");
+        assert_eq!(r["missing"], serde_json::json!(["a", "b"]), "{r}");
+    }
+    assert!(std::fs::read_to_string(out.join("report.html"))
+        .unwrap()
+        .contains("2.2.6"));
+    assert_verifies(&out);
+
+    // A fleet assessment that says a host was assessed needs that host's bundle: with the
+    // manifest rewritten to match the edit, the bundle no longer verifies.
+    let mut edited = fleet.clone();
+    edited["hosts"][0]["assessed"] = true.into();
+    let bytes = serde_json::to_vec(&edited).unwrap();
+    std::fs::write(out.join("assessment.json"), &bytes).unwrap();
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    let digest = |b: &[u8]| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(b))
+    };
+    let rewritten: String = sums
+        .lines()
+        .map(|l| match l.split_once("  ") {
+            Some((_, "assessment.json")) => format!("{}  assessment.json\n", digest(&bytes)),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(out.join("SHA256SUMS"), rewritten).unwrap();
+    let run = dockproof(&["verify", out.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert_ne!(run.status.code(), Some(0), "{text}");
+    assert!(text.contains("snapshot.json"), "{text}");
+}
+
+#[test]
 fn a_bad_targets_file_is_refused_with_file_and_line_before_anything_is_contacted() {
     let work = tempfile::tempdir().unwrap();
     let targets = work.path().join("t.yaml");

@@ -13,10 +13,10 @@
 use std::fmt;
 use std::path::Path;
 
-use super::kinds::BundleKind;
+use super::kinds::{BundleKind, ASSESSMENT_FILE};
 use super::manifest::{parse_manifest, ManifestEntry};
 use super::{hash_file, BundleError, MANIFEST, SIGNATURE};
-use crate::input::{MAX_MANIFEST, MAX_SIGNATURE};
+use crate::input::{MAX_ASSESSMENT, MAX_MANIFEST, MAX_SIGNATURE};
 use crate::sign::TrustedKeys;
 
 /// One way a bundle differs from its manifest.
@@ -175,14 +175,25 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
         Some(bytes) => {
             let (entries, bad) = parse_manifest(&String::from_utf8_lossy(bytes));
             problems.extend(bad);
+            let mut assessment_matched = false;
             for entry in entries {
                 listed.insert(entry.path.clone());
                 match check_entry(dir, &entry) {
-                    None => matched += 1,
+                    None => {
+                        matched += 1;
+                        assessment_matched |= entry.path == ASSESSMENT_FILE;
+                    }
                     Some(p) => problems.push(p),
                 }
             }
-            let kind = BundleKind::of_listing(&listed);
+            let mut kind = BundleKind::of_listing(&listed);
+            if kind == BundleKind::Host
+                && assessment_matched
+                && !listed.contains(super::SNAPSHOT_FILE)
+                && is_fleet_without_hosts(&dir.join(ASSESSMENT_FILE))
+            {
+                kind = BundleKind::Fleet;
+            }
             for file in kind.missing(&listed) {
                 problems.push(Problem::Mandatory {
                     file,
@@ -228,6 +239,29 @@ pub fn verify(dir: &Path, keys: Option<&TrustedKeys>) -> Result<Verification, Bu
         matched,
         problems,
         signature,
+    })
+}
+
+/// Whether the assessment at `path` (its hash already matched the manifest) is a fleet's none
+/// of whose targets was assessed. Such a fleet lists no host bundle, so its listing alone reads
+/// as a host bundle without a snapshot. Every host must say `"assessed": false`: a fleet
+/// assessment naming an assessed host whose bundle the manifest left out stays a host bundle
+/// missing its snapshot, and fails.
+fn is_fleet_without_hosts(path: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        kind: Option<String>,
+        hosts: Vec<HostShape>,
+    }
+    #[derive(serde::Deserialize)]
+    struct HostShape {
+        assessed: Option<bool>,
+    }
+    let Ok(bytes) = crate::input::read(path, "fleet assessment", MAX_ASSESSMENT) else {
+        return false;
+    };
+    serde_json::from_slice::<Shape>(&bytes).is_ok_and(|a| {
+        a.kind.as_deref() == Some("fleet") && a.hosts.iter().all(|h| h.assessed == Some(false))
     })
 }
 

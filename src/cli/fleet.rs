@@ -217,10 +217,18 @@ impl Run<'_> {
     /// Writes the fleet files, prints the outcome and maps it to the exit status.
     fn finish(self, target: &Path, source: &str, notes: Vec<String>) -> Result<ExitCode, CliError> {
         let Run { shared, books } = self;
-        let frameworks = books
-            .frameworks
-            .map(|(_, frameworks)| frameworks)
-            .unwrap_or_default()
+        // With no host assessed, the requirements come from the catalog, so that each is
+        // listed as undetermined, naming every target, instead of the fleet listing none.
+        let frameworks = match books.frameworks {
+            Some((_, frameworks)) => frameworks,
+            None => dockproof::evaluate::requirement_outline(
+                &shared.catalog,
+                &shared.evaluation.frameworks,
+                &shared.params,
+            )
+            .code(EXIT_INPUT)?,
+        };
+        let frameworks = frameworks
             .iter()
             .map(|fw| fleet::state::framework(fw, &books.hosts))
             .collect();

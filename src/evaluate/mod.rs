@@ -27,8 +27,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::assessment::{
-    Assessment, CatalogRef, CheckInfo, CheckMode, CheckResult, Evidence, EvidenceRole, Mapping,
-    ResourceKind, ResourceRef, SelectionRecord, SnapshotRef, Status, Summary, SCHEMA_VERSION,
+    Assessment, CatalogRef, CheckInfo, CheckMode, CheckResult, Evidence, EvidenceRole,
+    FrameworkResult, Mapping, ResourceKind, ResourceRef, SelectionRecord, SnapshotRef, Status,
+    Summary, SCHEMA_VERSION,
 };
 use crate::catalog::{Catalog, Check};
 use crate::rules::{self, RuleError};
@@ -94,6 +95,42 @@ pub fn evaluate(
     evaluate_with_vulnerabilities(snapshot, snapshot_sha256, catalog, opts, None)
 }
 
+/// The frameworks `ids` names (every framework of the catalog when empty).
+fn selected_frameworks<'c>(
+    catalog: &'c Catalog,
+    ids: &[String],
+) -> Result<Vec<&'c crate::catalog::Framework>, EvaluateError> {
+    if ids.is_empty() {
+        return Ok(catalog.frameworks.iter().collect());
+    }
+    ids.iter()
+        .map(|id| {
+            catalog.framework(id).ok_or_else(|| {
+                let known: Vec<_> = catalog
+                    .frameworks
+                    .iter()
+                    .map(|f| f.meta.id.as_str())
+                    .collect();
+                EvaluateError::UnknownFramework(id.clone(), known.join(", "))
+            })
+        })
+        .collect()
+}
+
+/// The requirements of the selected frameworks rolled up from no results at all: what a fleet
+/// lists when none of its hosts could be assessed, so that every requirement still appears
+/// (undetermined, naming the targets that were not assessed) instead of none.
+pub fn requirement_outline(
+    catalog: &Catalog,
+    frameworks: &[String],
+    params: &BTreeMap<String, Value>,
+) -> Result<Vec<FrameworkResult>, EvaluateError> {
+    Ok(selected_frameworks(catalog, frameworks)?
+        .into_iter()
+        .map(|f| rollup::framework(f, catalog, &[], params, &BTreeSet::new()))
+        .collect())
+}
+
 /// [`evaluate`] with vulnerability evidence for the images (see [`crate::vuln`]): image views
 /// gain `Inventory`, `InUse` and `Vulnerabilities`, and the assessment its `images` section.
 pub fn evaluate_with_vulnerabilities(
@@ -103,23 +140,7 @@ pub fn evaluate_with_vulnerabilities(
     opts: &EvaluateOptions,
     vulnerabilities: Option<&crate::vuln::VulnEvidence>,
 ) -> Result<Assessment, EvaluateError> {
-    let frameworks: Vec<_> = if opts.frameworks.is_empty() {
-        catalog.frameworks.iter().collect()
-    } else {
-        opts.frameworks
-            .iter()
-            .map(|id| {
-                catalog.framework(id).ok_or_else(|| {
-                    let known: Vec<_> = catalog
-                        .frameworks
-                        .iter()
-                        .map(|f| f.meta.id.as_str())
-                        .collect();
-                    EvaluateError::UnknownFramework(id.clone(), known.join(", "))
-                })
-            })
-            .collect::<Result<_, _>>()?
-    };
+    let frameworks = selected_frameworks(catalog, &opts.frameworks)?;
 
     let engine = rules::Engine::new();
     let params_json = Value::Object(opts.params.clone().into_iter().collect());
