@@ -15,10 +15,10 @@
 //! (`Identity-H`). A document holding any operation this writer does not know is left to
 //! printpdf whole.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use printpdf::{
-    Color, FontId, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, Pt, TextItem, TextMatrix,
+    Color, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, Pt, TextItem, TextMatrix,
     WindingOrder,
 };
 
@@ -34,32 +34,11 @@ pub(super) fn encode_pages(doc: &PdfDocument) -> Option<Vec<Vec<u8>>> {
 
 /// One text section drawing, in each embedded face, every character the pages draw with it.
 pub(super) fn carrier(doc: &PdfDocument) -> Vec<Op> {
-    let mut used: BTreeMap<&FontId, BTreeSet<char>> = BTreeMap::new();
-    for page in &doc.pages {
-        let mut current = None;
-        for op in &page.ops {
-            match op {
-                Op::SetFont {
-                    font: PdfFontHandle::External(id),
-                    ..
-                } => current = Some(id),
-                Op::ShowText { items } => {
-                    let Some(id) = current else { continue };
-                    let set = used.entry(id).or_default();
-                    for item in items {
-                        if let TextItem::Text(s) = item {
-                            set.extend(s.chars());
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
+    let used = super::subset::used_chars(doc);
     let mut ops = vec![Op::StartTextSection];
     for (id, chars) in used {
         ops.push(Op::SetFont {
-            font: PdfFontHandle::External(id.clone()),
+            font: PdfFontHandle::External(id),
             size: Pt(1.0),
         });
         ops.push(Op::ShowText {
@@ -255,6 +234,7 @@ fn digit(n: u64) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use printpdf::FontId;
 
     fn num(v: f32) -> String {
         let mut out = Vec::new();

@@ -36,7 +36,7 @@ pub(super) fn subset_fonts(doc: &mut PdfDocument, fonts: &Fonts) {
 }
 
 /// The characters drawn with each font, from the text operations of every page.
-fn used_chars(doc: &PdfDocument) -> BTreeMap<FontId, BTreeSet<char>> {
+pub(super) fn used_chars(doc: &PdfDocument) -> BTreeMap<FontId, BTreeSet<char>> {
     let mut used: BTreeMap<FontId, BTreeSet<char>> = BTreeMap::new();
     for page in &doc.pages {
         let mut current: Option<&FontId> = None;
