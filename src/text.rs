@@ -86,12 +86,12 @@ pub fn html_into(out: &mut String, s: &str) {
     let (mut run, mut i) = (0, 0);
     while i < bytes.len() {
         let b = bytes[i];
-        let (c, len) = if b.is_ascii() {
+        let c = if b.is_ascii() {
             if !HTML_ASCII_SPECIAL[usize::from(b)] {
                 i += 1;
                 continue;
             }
-            (char::from(b), 1)
+            char::from(b)
         } else {
             // `i` is always on a character boundary: it only moves by whole characters.
             let c = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
@@ -99,7 +99,7 @@ pub fn html_into(out: &mut String, s: &str) {
                 i += c.len_utf8();
                 continue;
             }
-            (c, c.len_utf8())
+            c
         };
         out.push_str(&s[run..i]);
         match c {
@@ -111,7 +111,7 @@ pub fn html_into(out: &mut String, s: &str) {
             '/' => out.push_str("&#x2F;"),
             c => visible(out, c),
         }
-        i += len;
+        i += c.len_utf8();
         run = i;
     }
     out.push_str(&s[run..]);
